@@ -1,0 +1,1 @@
+"""Expected population curves, per-patient comparison, cohort analysis and the Celery jobs."""

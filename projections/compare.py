@@ -1,0 +1,43 @@
+"""The projection block of the outcome (API.md): a course's latest improvement against the
+expected curve of its reference set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import scoring
+from projections.curves import ReferenceSet, compare_to_reference, load_reference_sets, week_of_treatment
+from tracker.models import Clinic, TreatmentCourse
+
+DEFAULT_REFERENCE_SET = "trials"
+
+
+def reference_set_for(course: TreatmentCourse | None, clinic: Clinic) -> ReferenceSet:
+    """The course's own choice, else the clinic's default, else the trial-based set."""
+    from projections.models import FittedReferenceSet
+
+    key = (course.reference_set if course else "") or clinic.reference_set or DEFAULT_REFERENCE_SET
+    published = load_reference_sets()
+    if key in published:
+        return published[key]
+    fitted = FittedReferenceSet.objects.filter(key=key, clinic=clinic).first()
+    if fitted is not None:
+        return ReferenceSet.from_dict(fitted.data)
+    return published[DEFAULT_REFERENCE_SET]
+
+
+def projection_block(
+    course: TreatmentCourse | None, clinic: Clinic, scale: str, classification: scoring.Classification
+) -> dict[str, Any] | None:
+    """None without a course (no treatment, no expected curve)."""
+    if course is None:
+        return None
+    reference = reference_set_for(course, clinic)
+    baseline = classification.baseline
+    severity = scoring.get_scale(scale).severity(baseline.total) if baseline is not None else None
+    curve = reference.curve(course.modality, scale, with_therapy=course.with_therapy, severity=severity)
+    latest = classification.latest
+    has_followup = baseline is not None and latest is not None and latest is not baseline
+    week = week_of_treatment(course.start_date, latest.date) if latest is not None else None
+    improvement = float(classification.improvement) if has_followup and classification.improvement is not None else None
+    return compare_to_reference(curve, week=week, improvement=improvement).as_dict()

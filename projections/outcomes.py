@@ -1,0 +1,186 @@
+"""One patient's outcomes: classify each course and scale with ``scoring`` and compare with the
+expected curve. The per-patient task, the API's fallback and the nightly batch job all store what
+this module computes, so a snapshot is the same whichever path wrote it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+
+import scoring
+from projections.compare import projection_block
+from projections.models import OutcomeSnapshot
+from projections.notices import notice_if_signal_worsened
+from tracker.models import Assessment, Clinic, Patient, TreatmentCourse
+
+# Bump when the meaning of a stored snapshot changes, so every snapshot is recomputed.
+SNAPSHOT_VERSION = "1"
+
+
+def scoring_options(clinic: Clinic, scale: str) -> scoring.Options:
+    """The clinic's overrides of scoring's defaults for one scale (CLINICAL.md: every number is a default)."""
+    return scoring.Options.from_dict((clinic.scoring_options or {}).get(scale, {}))
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """The columns of an assessment the outcome rules need (cheap to read in bulk)."""
+
+    id: Any
+    scale: str
+    administered_on: date
+    total: int
+    seq: int
+    is_baseline: bool
+
+
+ENTRY_COLUMNS = ("id", "scale", "administered_on", "total", "seq", "is_baseline")
+
+
+def course_window(course: TreatmentCourse | None, next_start: date | None, options: scoring.Options) -> tuple[date | None, date | None]:
+    """Entries that belong to a course: from its baseline window up to the next course's start."""
+    if course is None:
+        return None, None
+    return course.start_date - timedelta(days=options.baseline_window_days), next_start
+
+
+def split_by_course(
+    courses: Sequence[TreatmentCourse], rows: Iterable[EntryRow], window_days: int
+) -> dict[TreatmentCourse | None, list[EntryRow]]:
+    """Assign each entry to the course window it falls in; without courses, to ``None``."""
+    ordered = sorted(courses, key=lambda c: (c.start_date, c.created_at))
+    result: dict[TreatmentCourse | None, list[EntryRow]] = defaultdict(list)
+    if not ordered:
+        result[None] = list(rows)
+        return result
+    for row in rows:
+        for i, course in enumerate(ordered):
+            lo = course.start_date - timedelta(days=window_days)
+            hi = ordered[i + 1].start_date if i + 1 < len(ordered) else None
+            if row.administered_on >= lo and (hi is None or row.administered_on < hi):
+                result[course].append(row)
+    return result
+
+
+def fingerprint(course: TreatmentCourse | None, clinic: Clinic, scale: str, rows: Sequence[EntryRow]) -> str:
+    payload = {
+        "v": SNAPSHOT_VERSION,
+        "course": [str(course.pk), course.start_date.isoformat(), course.modality, course.with_therapy, course.reference_set]
+        if course
+        else None,
+        "clinic": [clinic.reference_set, clinic.scoring_options.get(scale, {}) if clinic.scoring_options else {}],
+        "rows": [[str(r.id), r.administered_on.isoformat(), r.total, r.seq, r.is_baseline] for r in rows],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def classify_rows(course: TreatmentCourse | None, clinic: Clinic, scale: str, rows: Sequence[EntryRow]) -> scoring.Classification:
+    baseline = next((r.id for r in rows if r.is_baseline), None)
+    return scoring.classify_trajectory(
+        scale,
+        [scoring.Entry(date=r.administered_on, total=r.total, key=r.id) for r in sorted(rows, key=lambda r: (r.administered_on, r.seq))],
+        course_start=course.start_date if course else None,
+        baseline_key=baseline,
+        options=scoring_options(clinic, scale),
+    )
+
+
+def outcome_data(course: TreatmentCourse | None, clinic: Clinic, scale: str, rows: Sequence[EntryRow]) -> dict[str, Any]:
+    classification = classify_rows(course, clinic, scale, rows)
+    data = classification.as_dict()
+    data["projection"] = projection_block(course, clinic, scale, classification)
+    data["course_id"] = str(course.pk) if course else None
+    return data
+
+
+def snapshot_fields(data: dict[str, Any]) -> dict[str, Any]:
+    latest = data.get("latest") or {}
+    projection = data.get("projection") or {}
+    return {
+        "state": data["state"],
+        "signal": projection.get("signal", "insufficient_data"),
+        "percentile": projection.get("percentile"),
+        "week": projection.get("week"),
+        "latest_total": latest.get("total"),
+        "latest_date": latest.get("date"),
+        "improvement": latest.get("improvement"),
+        "response": latest.get("response"),
+    }
+
+
+def patient_rows(patient: Patient) -> list[EntryRow]:
+    return [
+        EntryRow(*values)
+        for values in Assessment.objects.filter(patient=patient, is_superseded=False)
+        .order_by("administered_on", "seq")
+        .values_list(*ENTRY_COLUMNS)
+    ]
+
+
+def recompute_patient_outcomes(patient: Patient) -> list[OutcomeSnapshot]:
+    """Recompute and store every course × scale snapshot of one patient. Idempotent."""
+    clinic = patient.clinic
+    courses = list(TreatmentCourse.objects.filter(patient=patient))
+    rows = patient_rows(patient)
+    window = scoring.Options().baseline_window_days
+    by_course = split_by_course(courses, rows, window)
+    stored: list[OutcomeSnapshot] = []
+    with transaction.atomic():
+        for course, course_rows in by_course.items():
+            by_scale: dict[str, list[EntryRow]] = defaultdict(list)
+            for row in course_rows:
+                by_scale[row.scale].append(row)
+            for scale, scale_rows in by_scale.items():
+                stored.append(store_snapshot(patient, clinic, course, scale, scale_rows))
+        # Snapshots of scales or courses that no longer have entries (e.g. after an amendment) are dropped.
+        keep = [s.pk for s in stored]
+        OutcomeSnapshot.objects.filter(patient=patient).exclude(pk__in=keep).delete()
+    return stored
+
+
+def store_snapshot(
+    patient: Patient, clinic: Clinic, course: TreatmentCourse | None, scale: str, rows: Sequence[EntryRow]
+) -> OutcomeSnapshot:
+    fp = fingerprint(course, clinic, scale, rows)
+    lookup: dict[str, Any] = {"patient": patient, "scale": scale, "course": course}
+    existing = OutcomeSnapshot.objects.filter(**lookup).first()
+    if existing is not None and existing.fingerprint == fp:
+        return existing
+    data = outcome_data(course, clinic, scale, rows)
+    fields = snapshot_fields(data) | {"data": data, "fingerprint": fp, "clinic": clinic}
+    if existing is None:
+        snapshot = OutcomeSnapshot.objects.create(**lookup, **fields)
+        notice_if_signal_worsened(snapshot, previous_signal=None)
+        return snapshot
+    previous = existing.signal
+    for name, value in fields.items():
+        setattr(existing, name, value)
+    existing.save()
+    notice_if_signal_worsened(existing, previous_signal=previous)
+    return existing
+
+
+def current_outcomes(patient: Patient) -> list[dict[str, Any]]:
+    """The outcomes of the patient's current course, per scale: from the snapshots when they are
+    up to date with the entries, recomputed and stored first when they are not."""
+    clinic = patient.clinic
+    courses = list(TreatmentCourse.objects.filter(patient=patient))
+    current = max(courses, key=lambda c: (c.start_date, c.created_at)) if courses else None
+    rows = patient_rows(patient)
+    by_course = split_by_course(courses, rows, scoring.Options().baseline_window_days)
+    by_scale: dict[str, list[EntryRow]] = defaultdict(list)
+    for row in by_course.get(current, []):
+        by_scale[row.scale].append(row)
+    result = []
+    for scale in scoring.SCALES:
+        if scale in by_scale:
+            result.append(store_snapshot(patient, clinic, current, scale, by_scale[scale]).data)
+    return result

@@ -1,0 +1,278 @@
+"""Request validation and response shapes of API v1 (shared/API.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+import scoring
+from tracker.models import Assessment, Modality, Patient, SafetyFlag, TreatmentCourse, TreatmentSession
+
+
+class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Rejects fields it does not know, so a typo is an error rather than silently ignored."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(getattr(self, "initial_data", {}) or {}) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        return attrs
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        return super().to_internal_value(data)
+
+
+# --- auth -----------------------------------------------------------------------------------
+class TokenRequestSerializer(StrictSerializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    role = serializers.CharField()
+
+
+class EnrollRequestSerializer(StrictSerializer):
+    enrollment_code = serializers.CharField(max_length=64)
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+
+class EnrollResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    patient_id = serializers.UUIDField()
+
+
+# --- staff ----------------------------------------------------------------------------------
+class StaffCreateSerializer(StrictSerializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    role = serializers.ChoiceField(choices=["clinician", "admin"])
+
+
+class StaffSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField()
+    username = serializers.CharField()
+    role = serializers.CharField()
+
+
+# --- patients -------------------------------------------------------------------------------
+class PatientCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=200)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    timezone = serializers.CharField(max_length=64, required=False)
+
+
+class PatientSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    enrolled = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Patient
+        fields = ["id", "name", "date_of_birth", "external_id", "timezone", "created_at", "enrolled"]
+
+    def get_enrolled(self, obj: Patient) -> bool:
+        return obj.user_id is not None
+
+
+class PatientCreatedSerializer(PatientSerializer):
+    enrollment_code = serializers.CharField()
+    enrollment_code_expires_at = serializers.DateTimeField()
+
+    class Meta(PatientSerializer.Meta):
+        fields = [*PatientSerializer.Meta.fields, "enrollment_code", "enrollment_code_expires_at"]
+
+
+class OutcomeSummarySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    scale = serializers.CharField()
+    state = serializers.CharField()
+    signal = serializers.CharField()
+    latest_total = serializers.IntegerField(allow_null=True)
+    latest_date = serializers.DateField(allow_null=True)
+    improvement = serializers.FloatField(allow_null=True)
+    response = serializers.CharField(allow_null=True)
+
+
+class FlagSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    acknowledged_by = serializers.UUIDField(source="acknowledged_by_id", allow_null=True, read_only=True)
+
+    class Meta:
+        model = SafetyFlag
+        fields = [
+            "id", "patient", "assessment", "scale", "item", "value", "level",
+            "created_at", "acknowledged_at", "acknowledged_by",
+        ]
+
+
+class PatientListItemSerializer(PatientSerializer):
+    outcomes = OutcomeSummarySerializer(many=True, read_only=True)
+    open_flags = FlagSerializer(many=True, read_only=True)
+
+    class Meta(PatientSerializer.Meta):
+        fields = [*PatientSerializer.Meta.fields, "outcomes", "open_flags"]
+
+
+# --- courses and sessions ---------------------------------------------------------------------
+class CourseCreateSerializer(StrictSerializer):
+    modality = serializers.ChoiceField(choices=Modality.values)
+    with_therapy = serializers.BooleanField(default=False)
+    start_date = serializers.DateField()
+    reference_set = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class SessionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = TreatmentSession
+        fields = ["id", "course", "date", "dose_mg", "notes", "created_at"]
+
+
+class CourseSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = TreatmentCourse
+        fields = ["id", "patient", "modality", "with_therapy", "start_date", "reference_set", "created_at"]
+
+
+class SessionCreateSerializer(StrictSerializer):
+    date = serializers.DateField()
+    dose_mg = serializers.DecimalField(max_digits=7, decimal_places=2, required=False, allow_null=True, min_value=0)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+# --- assessments -----------------------------------------------------------------------------
+class ItemsField(serializers.ListField):  # type: ignore[type-arg]
+    """Item scores in item order. Integers; BDI-II items 16 and 18 may also be "1a", "2b", ...
+
+    The values are checked by ``scoring`` (count, range, direction) with messages naming the item.
+    """
+
+    child = serializers.JSONField()
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", max(s.n_items for s in scoring.SCALES.values()))
+        kwargs.setdefault("allow_empty", False)
+        super().__init__(**kwargs)
+
+
+class AssessmentCreateSerializer(StrictSerializer):
+    patient = serializers.UUIDField(required=False, help_text="Staff only: whose entry this is.")
+    scale = serializers.ChoiceField(choices=list(scoring.SCALES))
+    administered_on = serializers.DateField()
+    items = ItemsField()
+    item_directions = serializers.DictField(
+        child=serializers.ChoiceField(choices=["increase", "decrease"]), required=False
+    )
+    client_id = serializers.UUIDField(help_text="The client's idempotency key: the same id again returns the first entry.")
+
+
+class AmendSerializer(StrictSerializer):
+    items = ItemsField()
+    item_directions = serializers.DictField(
+        child=serializers.ChoiceField(choices=["increase", "decrease"]), required=False
+    )
+    reason = serializers.CharField(max_length=2000)
+
+
+class AssessmentFlagSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = SafetyFlag
+        fields = ["id", "item", "value", "level", "acknowledged_at"]
+
+
+class AssessmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    flags = AssessmentFlagSerializer(many=True, read_only=True)
+    items = serializers.ListField(child=serializers.IntegerField())
+    item_directions = serializers.DictField(child=serializers.CharField())
+    supersedes = serializers.UUIDField(source="supersedes_id", allow_null=True, read_only=True)
+    entered_by_role = serializers.CharField()
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id", "patient", "scale", "scale_version", "administered_on", "items", "item_directions",
+            "total", "severity", "flags", "entered_by_role", "client_id", "supersedes", "is_superseded",
+            "amend_reason", "is_baseline", "created_at",
+        ]
+
+
+class CrisisResourcesSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    message = serializers.CharField()
+    phone = serializers.CharField()
+    emergency = serializers.CharField()
+
+
+class SubmittedAssessmentSerializer(AssessmentSerializer):
+    crisis_resources = CrisisResourcesSerializer(required=False, allow_null=True)
+
+    class Meta(AssessmentSerializer.Meta):
+        fields = [*AssessmentSerializer.Meta.fields, "crisis_resources"]
+
+
+# --- outcomes ----------------------------------------------------------------------------------
+class ExpectedImprovementSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    p10 = serializers.FloatField()
+    p25 = serializers.FloatField()
+    p50 = serializers.FloatField()
+    p75 = serializers.FloatField()
+    p90 = serializers.FloatField()
+
+
+class ProjectionSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    reference = serializers.CharField()
+    week = serializers.IntegerField(allow_null=True)
+    percentile = serializers.IntegerField(allow_null=True)
+    signal = serializers.ChoiceField(choices=["ahead", "on_track", "at_risk", "off_track", "insufficient_data"])
+    expected_improvement = ExpectedImprovementSerializer(allow_null=True)
+
+
+class PointSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    date = serializers.DateField()
+    total = serializers.IntegerField()
+
+
+class LatestSerializer(PointSerializer):
+    improvement = serializers.FloatField(allow_null=True)
+    response = serializers.CharField(allow_null=True)
+
+
+class EventSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    type = serializers.ChoiceField(choices=["remission", "relapse", "recovery", "recurrence"])
+    onset = serializers.DateField(required=False)
+    confirmed = serializers.DateField(required=False)
+    date = serializers.DateField(required=False)
+
+
+class OutcomeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    scale = serializers.CharField()
+    baseline = PointSerializer(allow_null=True)
+    latest = LatestSerializer(allow_null=True)
+    first_response_date = serializers.DateField(allow_null=True)
+    state = serializers.ChoiceField(choices=["not_remitted", "remission_pending", "remission", "recovered"])
+    events = EventSerializer(many=True)
+    projection = ProjectionSerializer(allow_null=True)
+
+
+class OutcomesResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    patient = serializers.UUIDField()
+    course = CourseSerializer(allow_null=True)
+    outcomes = OutcomeSerializer(many=True)
+
+
+# --- me ----------------------------------------------------------------------------------------
+class DueSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    scale = serializers.CharField()
+    due = serializers.BooleanField()
+    last_completed = serializers.DateField(allow_null=True)
+    next_due = serializers.DateField()
+    interval_days = serializers.IntegerField()
+
+
+class MeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    patient = PatientSerializer()
+    course = CourseSerializer(allow_null=True)
+    due = DueSerializer(many=True)

@@ -1,0 +1,446 @@
+"""API v1 views: thin. Validate with a serializer, scope with a selector, write with a service,
+audit every read of patient data."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from projections.models import OutcomeSnapshot
+from projections.outcomes import current_outcomes
+from tracker import selectors
+from tracker.api import serializers as s
+from tracker.api.permissions import IsAdmin, IsClinician, IsPatient, IsStaff, IsStaffOrPatient
+from tracker.models import Patient, Role, SafetyFlag, User
+from tracker.selectors.schedule import questionnaires_due
+from tracker.services import assessments as assessment_services
+from tracker.services import auth as auth_services
+from tracker.services import clinics as clinic_services
+from tracker.services import patients as patient_services
+from tracker.services.audit import audit_record, audit_record_many
+from tracker.services.errors import invalid
+
+
+def _actor(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def audit_read(request: Request, action: str, object_type: str, object_id: Any, patient: Patient) -> None:
+    audit_record(
+        actor=_actor(request),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient.pk,
+        clinic_id=patient.clinic_id,
+    )
+
+
+# --- auth -------------------------------------------------------------------------------------------
+class TokenView(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenSerializer}, auth=[])
+    def post(self, request: Request) -> Response:
+        data = s.TokenRequestSerializer(data=request.data)
+        if not data.is_valid():
+            # Missing or malformed fields get the same generic answer as a wrong pair.
+            return Response({"detail": auth_services.GENERIC_LOGIN_ERROR, **data.errors}, status=400)
+        issued = auth_services.login_with_password(
+            username=data.validated_data["username"], password=data.validated_data["password"]
+        )
+        return Response({"token": issued.raw, "expires_at": issued.expires_at, "role": issued.user.role})
+
+
+class LogoutView(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        auth_services.token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EnrollView(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "enroll"
+
+    @extend_schema(request=s.EnrollRequestSerializer, responses={201: s.EnrollResponseSerializer}, auth=[])
+    def post(self, request: Request) -> Response:
+        data = s.EnrollRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        patient, issued = patient_services.patient_enroll(**data.validated_data)
+        return Response(
+            {"token": issued.raw, "expires_at": issued.expires_at, "patient_id": patient.pk}, status=201
+        )
+
+
+# --- staff ------------------------------------------------------------------------------------------
+class StaffView(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=s.StaffCreateSerializer, responses={201: s.StaffSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.StaffCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = clinic_services.staff_create(actor=_actor(request), **data.validated_data)
+        return Response({"id": user.pk, "username": user.username, "role": user.role}, status=201)
+
+
+# --- patients ---------------------------------------------------------------------------------------
+class PatientFilter(filters.FilterSet):
+    signal = filters.ChoiceFilter(
+        choices=[(x, x) for x in ("ahead", "on_track", "at_risk", "off_track", "insufficient_data")],
+        method="filter_signal",
+        help_text="Patients with any current outcome carrying this projection signal.",
+    )
+    state = filters.ChoiceFilter(
+        choices=[(x, x) for x in ("not_remitted", "remission_pending", "remission", "recovered")],
+        method="filter_state",
+    )
+    flagged = filters.BooleanFilter(method="filter_flagged", help_text="Patients with open safety flags.")
+
+    class Meta:
+        model = Patient
+        fields: list[str] = []
+
+    def filter_signal(self, qs: QuerySet[Patient], name: str, value: str) -> QuerySet[Patient]:
+        return qs.filter(pk__in=OutcomeSnapshot.objects.filter(signal=value).values("patient_id"))
+
+    def filter_state(self, qs: QuerySet[Patient], name: str, value: str) -> QuerySet[Patient]:
+        return qs.filter(pk__in=OutcomeSnapshot.objects.filter(state=value).values("patient_id"))
+
+    def filter_flagged(self, qs: QuerySet[Patient], name: str, value: bool) -> QuerySet[Patient]:
+        open_flags = SafetyFlag.objects.filter(acknowledged_at__isnull=True).values("patient_id")
+        return qs.filter(pk__in=open_flags) if value else qs.exclude(pk__in=open_flags)
+
+
+class PatientListCreateView(generics.GenericAPIView):  # type: ignore[type-arg]
+    permission_classes = [IsStaff]
+    filterset_class = PatientFilter
+    serializer_class = s.PatientListItemSerializer
+
+    def get_queryset(self) -> QuerySet[Patient]:
+        return (
+            selectors.patients_visible(actor=_actor(self.request))
+            .order_by("name", "id")
+            .prefetch_related(
+                Prefetch("flags", queryset=SafetyFlag.objects.filter(acknowledged_at__isnull=True), to_attr="open_flags"),
+                Prefetch("snapshots", queryset=OutcomeSnapshot.objects.select_related("course"), to_attr="all_snapshots"),
+            )
+        )
+
+    @extend_schema(responses={200: s.PatientListItemSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        patients = list(page if page is not None else queryset)
+        for patient in patients:
+            patient.outcomes = _current_snapshots(patient)  # type: ignore[attr-defined]
+        audit_record_many(actor=_actor(request), action="patient.list", object_type="patient", patient_ids=[p.pk for p in patients])
+        data = s.PatientListItemSerializer(patients, many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+    @extend_schema(request=s.PatientCreateSerializer, responses={201: s.PatientCreatedSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.PatientCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        created = patient_services.patient_create(
+            actor=_actor(request),
+            name=values["name"],
+            date_of_birth=values.get("date_of_birth"),
+            external_id=values.get("external_id", ""),
+            timezone_name=values.get("timezone") or "UTC",
+        )
+        patient = created.patient
+        patient.enrollment_code = created.enrollment_code  # type: ignore[attr-defined]
+        patient.enrollment_code_expires_at = created.enrollment_expires_at  # type: ignore[attr-defined]
+        return Response(s.PatientCreatedSerializer(patient).data, status=201)
+
+
+def _current_snapshots(patient: Patient) -> list[OutcomeSnapshot]:
+    """The snapshots of the patient's latest course (or of entries without a course)."""
+    snaps: list[OutcomeSnapshot] = getattr(patient, "all_snapshots", [])
+    if not snaps:
+        return []
+    latest_course = max((x.course for x in snaps if x.course), key=lambda c: (c.start_date, c.created_at), default=None)
+    return [x for x in snaps if x.course == latest_course]
+
+
+class PatientDetailView(APIView):
+    permission_classes = [IsStaffOrPatient]
+
+    @extend_schema(responses={200: s.PatientSerializer})
+    def get(self, request: Request, patient_id: str) -> Response:
+        patient = selectors.patient_get(actor=_actor(request), patient_id=patient_id)
+        audit_read(request, "patient.read", "patient", patient.pk, patient)
+        return Response(s.PatientSerializer(patient).data)
+
+
+class MeView(APIView):
+    permission_classes = [IsPatient]
+
+    @extend_schema(responses={200: s.MeSerializer})
+    def get(self, request: Request) -> Response:
+        patient = selectors.patient_of_user(actor=_actor(request))
+        audit_read(request, "patient.me", "patient", patient.pk, patient)
+        course = selectors.current_course(patient=patient)
+        return Response(
+            {
+                "patient": s.PatientSerializer(patient).data,
+                "course": s.CourseSerializer(course).data if course else None,
+                "due": [d.__dict__ for d in questionnaires_due(patient=patient)],
+            }
+        )
+
+
+# --- courses and sessions -----------------------------------------------------------------------------
+class PatientCoursesView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses={200: s.CourseSerializer(many=True)})
+    def get(self, request: Request, patient_id: str) -> Response:
+        patient = selectors.patient_get(actor=_actor(request), patient_id=patient_id)
+        audit_read(request, "course.list", "patient", patient.pk, patient)
+        return Response(s.CourseSerializer(patient.courses.all(), many=True).data)
+
+    @extend_schema(request=s.CourseCreateSerializer, responses={201: s.CourseSerializer})
+    def post(self, request: Request, patient_id: str) -> Response:
+        patient = selectors.patient_get(actor=_actor(request), patient_id=patient_id)
+        data = s.CourseCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        course = patient_services.course_create(actor=_actor(request), patient=patient, **data.validated_data)
+        return Response(s.CourseSerializer(course).data, status=201)
+
+
+class CourseSessionsView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses={200: s.SessionSerializer(many=True)})
+    def get(self, request: Request, course_id: str) -> Response:
+        course = selectors.course_get(actor=_actor(request), course_id=course_id)
+        audit_read(request, "session.list", "course", course.pk, course.patient)
+        return Response(s.SessionSerializer(course.sessions.all(), many=True).data)
+
+    @extend_schema(request=s.SessionCreateSerializer, responses={201: s.SessionSerializer})
+    def post(self, request: Request, course_id: str) -> Response:
+        course = selectors.course_get(actor=_actor(request), course_id=course_id)
+        data = s.SessionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = patient_services.session_create(actor=_actor(request), course=course, **data.validated_data)
+        return Response(s.SessionSerializer(session).data, status=201)
+
+
+# --- assessments -------------------------------------------------------------------------------------
+def _assessment_body(assessment: Any, crisis: bool = False) -> dict[str, Any]:
+    body = dict(s.AssessmentSerializer(assessment).data)
+    if crisis:
+        body["crisis_resources"] = assessment_services.CRISIS_RESOURCES if body["flags"] else None
+    return body
+
+
+class AssessmentCreateView(APIView):
+    permission_classes = [IsStaffOrPatient]
+
+    @extend_schema(
+        request=s.AssessmentCreateSerializer,
+        responses={
+            201: s.SubmittedAssessmentSerializer,
+            200: OpenApiResponse(s.SubmittedAssessmentSerializer, description="The same client_id was seen before."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        actor = _actor(request)
+        data = s.AssessmentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        patient_id = values.pop("patient", None)
+        if actor.role == Role.PATIENT:
+            patient = selectors.patient_of_user(actor=actor)
+            if patient_id is not None and patient_id != patient.pk:
+                raise invalid("patient", "Patients submit only their own entries.")
+        else:
+            if patient_id is None:
+                raise invalid("patient", "This field is required for staff.")
+            patient = selectors.patients_visible(actor=actor).filter(pk=patient_id).first()
+            if patient is None:
+                raise invalid("patient", "Unknown patient.")
+        result = assessment_services.assessment_submit(actor=actor, patient=patient, **values)
+        body = _assessment_body(result.assessment, crisis=True)
+        return Response(body, status=201 if result.created else 200)
+
+
+class AssessmentDetailView(APIView):
+    permission_classes = [IsStaffOrPatient]
+
+    @extend_schema(responses={200: s.AssessmentSerializer})
+    def get(self, request: Request, assessment_id: str) -> Response:
+        assessment = selectors.assessment_get(actor=_actor(request), assessment_id=assessment_id)
+        audit_read(request, "assessment.read", "assessment", assessment.pk, assessment.patient)
+        return Response(_assessment_body(assessment))
+
+
+class PatientAssessmentsView(APIView):
+    permission_classes = [IsStaffOrPatient]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("scale", OpenApiTypes.STR, enum=list(s.scoring.SCALES), required=False),
+            OpenApiParameter("include_superseded", OpenApiTypes.BOOL, required=False),
+        ],
+        responses={200: s.AssessmentSerializer(many=True)},
+    )
+    def get(self, request: Request, patient_id: str) -> Response:
+        patient = selectors.patient_get(actor=_actor(request), patient_id=patient_id)
+        scale = request.query_params.get("scale")
+        if scale and scale not in s.scoring.SCALES:
+            raise invalid("scale", f"Unknown scale; one of {', '.join(s.scoring.SCALES)}.")
+        include = request.query_params.get("include_superseded", "true").lower() not in ("false", "0", "no")
+        entries = selectors.patient_assessments(patient=patient, scale=scale, include_superseded=include)
+        audit_read(request, "assessment.list", "patient", patient.pk, patient)
+        return Response(s.AssessmentSerializer(entries, many=True).data)
+
+
+class AssessmentAmendView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(request=s.AmendSerializer, responses={201: s.AssessmentSerializer})
+    def post(self, request: Request, assessment_id: str) -> Response:
+        assessment = selectors.assessment_get(actor=_actor(request), assessment_id=assessment_id)
+        data = s.AmendSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        amended = assessment_services.assessment_amend(actor=_actor(request), assessment=assessment, **data.validated_data)
+        return Response(_assessment_body(amended), status=201)
+
+
+# --- outcomes and flags ---------------------------------------------------------------------------------
+class PatientOutcomesView(APIView):
+    permission_classes = [IsStaffOrPatient]
+
+    @extend_schema(responses={200: serializers.DictField(child=s.OutcomeSerializer())})
+    def get(self, request: Request, patient_id: str) -> Response:
+        patient = selectors.patient_get(actor=_actor(request), patient_id=patient_id)
+        audit_read(request, "outcome.read", "patient", patient.pk, patient)
+        return Response({o["scale"]: o for o in current_outcomes(patient)})
+
+
+class FlagListView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("open", OpenApiTypes.BOOL, required=False)],
+        responses={200: s.FlagSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        flags = selectors.flags_visible(actor=_actor(request)).order_by("-created_at")
+        if request.query_params.get("open", "").lower() in ("true", "1", "yes"):
+            flags = flags.filter(acknowledged_at__isnull=True)
+        flags = flags[:500]
+        audit_record_many(
+            actor=_actor(request), action="flag.list", object_type="patient", patient_ids=sorted({f.patient_id for f in flags})
+        )
+        return Response(s.FlagSerializer(flags, many=True).data)
+
+
+class FlagAcknowledgeView(APIView):
+    permission_classes = [IsClinician]
+
+    @extend_schema(request=None, responses={200: s.FlagSerializer})
+    def post(self, request: Request, flag_id: str) -> Response:
+        flag = selectors.flag_get(actor=_actor(request), flag_id=flag_id)
+        flag = assessment_services.flag_acknowledge(actor=_actor(request), flag=flag)
+        return Response(s.FlagSerializer(flag).data)
+
+
+# --- charts, reports, exports -----------------------------------------------------------------------
+class PatientChartView(APIView):
+    permission_classes = [IsStaffOrPatient]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("scale", OpenApiTypes.STR, enum=list(s.scoring.SCALES), required=False)],
+        responses={(200, "image/png"): OpenApiTypes.BINARY, (200, "image/svg+xml"): OpenApiTypes.BINARY},
+    )
+    def get(self, request: Request, patient_id: str, fmt: str) -> HttpResponse:
+        from tracker.reports.charts import render_patient_chart
+
+        patient = selectors.patient_get(actor=_actor(request), patient_id=patient_id)
+        scale = request.query_params.get("scale") or None
+        if scale and scale not in s.scoring.SCALES:
+            raise invalid("scale", f"Unknown scale; one of {', '.join(s.scoring.SCALES)}.")
+        audit_read(request, f"chart.{fmt}", "patient", patient.pk, patient)
+        content = render_patient_chart(patient, fmt=fmt, scale=scale)
+        return HttpResponse(content, content_type="image/png" if fmt == "png" else "image/svg+xml")
+
+
+class PatientReportView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request: Request, patient_id: str) -> HttpResponse:
+        from tracker.reports.pdf import render_response_report
+
+        patient = selectors.patient_get(actor=_actor(request), patient_id=patient_id)
+        audit_read(request, "report.pdf", "patient", patient.pk, patient)
+        response = HttpResponse(render_response_report(patient, actor=_actor(request)), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="response-report-{patient.pk}.pdf"'
+        return response
+
+
+class ResponseCsvView(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, required=False),
+            OpenApiParameter("to", OpenApiTypes.DATE, required=False),
+        ],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        from tracker.reports.csv_export import response_rows_csv
+
+        bounds: dict[str, date | None] = {}
+        for name in ("from", "to"):
+            raw = request.query_params.get(name)
+            try:
+                bounds[name] = date.fromisoformat(raw) if raw else None
+            except ValueError:
+                raise invalid(name, "Use a date as YYYY-MM-DD.") from None
+        if bounds["from"] and bounds["to"] and bounds["from"] > bounds["to"]:
+            raise invalid("from", "'from' is after 'to'.")
+        actor = _actor(request)
+        content, patient_ids = response_rows_csv(actor=actor, date_from=bounds["from"], date_to=bounds["to"])
+        audit_record_many(actor=actor, action="report.csv", object_type="patient", patient_ids=patient_ids)
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="response-report.csv"'
+        return response
+
+
+class PatientFhirView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses={(200, "application/fhir+json"): OpenApiTypes.OBJECT})
+    def get(self, request: Request, patient_id: str) -> HttpResponse:
+        from tracker.reports.fhir import patient_bundle_json
+
+        patient = selectors.patient_get(actor=_actor(request), patient_id=patient_id)
+        audit_read(request, "fhir.export", "patient", patient.pk, patient)
+        return HttpResponse(patient_bundle_json(patient), content_type="application/fhir+json")

@@ -1,0 +1,216 @@
+"""Questionnaire entries: submit, amend, acknowledge safety flags.
+
+Totals, severity and flags come from ``scoring``, never from the client.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+import scoring
+from tracker.models import Assessment, Patient, Role, SafetyFlag, TreatmentCourse, User
+from tracker.services.audit import audit_record
+from tracker.services.errors import Conflict, invalid
+from tracker.services.patients import patient_local_today
+
+logger = logging.getLogger(__name__)
+
+CRISIS_RESOURCES = {
+    "message": (
+        "Thank you for answering honestly. If you are thinking about ending your life or harming yourself, "
+        "please reach out now: call or text 988 (Suicide & Crisis Lifeline, US) or your local emergency number, "
+        "or go to the nearest emergency department. Your care team has been notified and will review your answers."
+    ),
+    "phone": "988",
+    "emergency": "911 / 112",
+}
+
+
+@dataclass(frozen=True)
+class Submission:
+    assessment: Assessment
+    created: bool  # False when the same client_id was seen before
+
+
+def _scoring_error(exc: scoring.ScoringError) -> Exception:
+    field = exc.field or "items"
+    return invalid(field, exc.message)
+
+
+def _earliest_allowed_date(patient: Patient) -> date | None:
+    """Entries may reach back to the baseline window before the first course, not further."""
+    first = TreatmentCourse.objects.filter(patient=patient).order_by("start_date").values_list("start_date", flat=True).first()
+    if first is None:
+        return None
+    return first - timedelta(days=scoring.Options().baseline_window_days)
+
+
+def _check_date(patient: Patient, administered_on: date) -> None:
+    if administered_on > patient_local_today(patient):
+        raise invalid("administered_on", "The date cannot be in the future (the patient's local date).")
+    earliest = _earliest_allowed_date(patient)
+    if earliest is not None and administered_on < earliest:
+        raise invalid(
+            "administered_on",
+            f"The date is before the treatment course (earliest allowed {earliest.isoformat()}, "
+            "the start of the baseline window).",
+        )
+    if patient.date_of_birth and administered_on < patient.date_of_birth:
+        raise invalid("administered_on", "The date is before the patient's date of birth.")
+
+
+def _validated(scale_key: str, items: Any, directions: Any) -> tuple[scoring.Scale, list[int], dict[str, str], int]:
+    try:
+        scale = scoring.get_scale(scale_key)
+        values = list(scoring.validate_items(scale_key, items, directions))
+        dirs = {str(k): v for k, v in scoring.item_directions(scale_key, items, directions).items()}
+        total = scoring.score_items(scale_key, values)
+    except scoring.ScoringError as exc:
+        raise _scoring_error(exc) from None
+    return scale, values, dirs, total
+
+
+def _create_flags(assessment: Assessment) -> list[SafetyFlag]:
+    flags = [
+        SafetyFlag(
+            assessment=assessment,
+            patient_id=assessment.patient_id,
+            scale=assessment.scale,
+            item=f.item,
+            value=f.value,
+            level=f.level,
+        )
+        for f in scoring.safety_flags(assessment.scale, assessment.items)
+    ]
+    return SafetyFlag.objects.bulk_create(flags)
+
+
+def _schedule_recompute(patient_id: uuid.UUID) -> None:
+    from tracker.services.scheduling import schedule_patient_recompute
+
+    transaction.on_commit(lambda: schedule_patient_recompute(patient_id))
+
+
+def assessment_submit(
+    *,
+    actor: User,
+    patient: Patient,
+    scale: str,
+    administered_on: date,
+    items: Any,
+    item_directions: Any = None,
+    client_id: uuid.UUID,
+) -> Submission:
+    """Validate and store one entry; the same ``client_id`` again returns the first entry."""
+    existing = Assessment.objects.filter(patient=patient, client_id=client_id).first()
+    if existing is not None:
+        return Submission(existing, created=False)
+    if scale not in scoring.SCALES:
+        raise invalid("scale", f"Unknown scale; one of {', '.join(scoring.SCALES)}.")
+    scale_def, values, dirs, total = _validated(scale, items, item_directions)
+    if actor.role == Role.PATIENT and scale_def.rated_by != "patient":
+        raise invalid(
+            "scale",
+            "Patients submit only self-report scales ("
+            + ", ".join(k for k, s in scoring.SCALES.items() if s.rated_by == "patient")
+            + ").",
+        )
+    _check_date(patient, administered_on)
+    try:
+        with transaction.atomic():
+            assessment = Assessment.objects.create(
+                patient=patient,
+                scale=scale,
+                scale_version=scale_def.version,
+                administered_on=administered_on,
+                items=values,
+                item_count=len(values),
+                item_directions=dirs,
+                total=total,
+                severity=scale_def.severity(total),
+                entered_by=actor,
+                entered_by_role=actor.role,
+                client_id=client_id,
+                seq=time.time_ns(),
+            )
+            _create_flags(assessment)
+            audit_record(
+                actor=actor,
+                action="assessment.create",
+                object_type="assessment",
+                object_id=assessment.pk,
+                patient_id=patient.pk,
+                clinic_id=patient.clinic_id,
+            )
+            _schedule_recompute(patient.pk)
+    except IntegrityError:
+        # Two requests raced with the same client_id: the other one won; answer with it.
+        existing = Assessment.objects.filter(patient=patient, client_id=client_id).first()
+        if existing is None:
+            raise
+        return Submission(existing, created=False)
+    return Submission(assessment, created=True)
+
+
+@transaction.atomic
+def assessment_amend(
+    *, actor: User, assessment: Assessment, items: Any, reason: str, item_directions: Any = None
+) -> Assessment:
+    """Correct an entry: a new version supersedes the original, which is kept."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise invalid("reason", "A reason for the correction is required.")
+    original = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if original.is_superseded:
+        raise Conflict("assessment", "This entry was already amended; amend its latest version.")
+    scale_def, values, dirs, total = _validated(original.scale, items, item_directions)
+    original.is_superseded = True
+    original.save(update_fields=["is_superseded"])
+    amended = Assessment.objects.create(
+        patient_id=original.patient_id,
+        scale=original.scale,
+        scale_version=scale_def.version,
+        administered_on=original.administered_on,
+        items=values,
+        item_count=len(values),
+        item_directions=dirs,
+        total=total,
+        severity=scale_def.severity(total),
+        entered_by=actor,
+        entered_by_role=actor.role,
+        client_id=None,
+        supersedes=original,
+        amend_reason=reason,
+        is_baseline=original.is_baseline,
+        seq=original.seq,
+    )
+    _create_flags(amended)
+    audit_record(
+        actor=actor,
+        action="assessment.amend",
+        object_type="assessment",
+        object_id=amended.pk,
+        patient_id=original.patient_id,
+    )
+    _schedule_recompute(original.patient_id)
+    return amended
+
+
+@transaction.atomic
+def flag_acknowledge(*, actor: User, flag: SafetyFlag, note: str = "") -> SafetyFlag:
+    locked = SafetyFlag.objects.select_for_update().get(pk=flag.pk)
+    if locked.acknowledged_at is None:
+        locked.acknowledged_by = actor
+        locked.acknowledged_at = timezone.now()
+        locked.acknowledgement_note = note or ""
+        locked.save(update_fields=["acknowledged_by", "acknowledged_at", "acknowledgement_note"])
+        audit_record(actor=actor, action="flag.acknowledge", object_type="flag", object_id=locked.pk, patient_id=locked.patient_id)
+    return locked

@@ -1,0 +1,50 @@
+"""The audit trail: who read or wrote which patient data. Ids and actions only, never values."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from tracker.middleware import current_request_id
+from tracker.models import AuditEvent, User
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    object_type: str,
+    object_id: object = "",
+    patient_id: uuid.UUID | None = None,
+    clinic_id: uuid.UUID | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_role=getattr(actor, "role", "") or "",
+        clinic_id=clinic_id if clinic_id is not None else getattr(actor, "clinic_id", None),
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id or ""),
+        patient_id=patient_id,
+        request_id=current_request_id(),
+    )
+
+
+def audit_record_many(
+    *, actor: User, action: str, object_type: str, patient_ids: Iterable[uuid.UUID]
+) -> None:
+    """One event per patient whose data a list read returned."""
+    rid = current_request_id()
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            actor=actor,
+            actor_role=actor.role,
+            clinic_id=actor.clinic_id,
+            action=action,
+            object_type=object_type,
+            object_id=str(pid),
+            patient_id=pid,
+            request_id=rid,
+        )
+        for pid in patient_ids
+    )

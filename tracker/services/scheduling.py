@@ -1,0 +1,34 @@
+"""Hand follow-up work to Celery. Messages carry ids only; a broker outage never fails a save."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import uuid
+from collections.abc import Iterator
+
+logger = logging.getLogger(__name__)
+
+_suppressed: contextvars.ContextVar[bool] = contextvars.ContextVar("recompute_suppressed", default=False)
+
+
+@contextlib.contextmanager
+def recompute_deferred() -> Iterator[None]:
+    """For bulk loads (demo data, imports) that recompute everything once at the end."""
+    token = _suppressed.set(True)
+    try:
+        yield
+    finally:
+        _suppressed.reset(token)
+
+
+def schedule_patient_recompute(patient_id: uuid.UUID) -> None:
+    if _suppressed.get():
+        return
+    from projections.tasks import recompute_patient
+
+    try:
+        recompute_patient.delay(str(patient_id))
+    except Exception as exc:  # broker down: the nightly run (or the next read) catches up
+        logger.warning("could not schedule an outcome recomputation (%s); the nightly run will catch up", type(exc).__name__)
