@@ -198,7 +198,7 @@ SPECTACULAR_SETTINGS = {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
     },
     "SECURITY": [{"bearerAuth": []}],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {"ScaleEnum": "tracker.models.SCALE_CHOICES"},
 }
 
 # Largest request body accepted (bytes); a larger one is answered 413 before parsing.

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 import scoring
-from tracker.models import Assessment, Modality, Patient, SafetyFlag, TreatmentCourse, TreatmentSession
+from tracker.models import SCALE_CHOICES, Assessment, Modality, Patient, SafetyFlag, TreatmentCourse, TreatmentSession
 
 
 class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -161,7 +161,7 @@ class ItemsField(serializers.ListField):  # type: ignore[type-arg]
 
 class AssessmentCreateSerializer(StrictSerializer):
     patient = serializers.UUIDField(required=False, help_text="Staff only: whose entry this is.")
-    scale = serializers.ChoiceField(choices=list(scoring.SCALES))
+    scale = serializers.ChoiceField(choices=SCALE_CHOICES)
     administered_on = serializers.DateField()
     items = ItemsField()
     item_directions = serializers.DictField(
@@ -257,10 +257,11 @@ class OutcomeSerializer(serializers.Serializer):  # type: ignore[type-arg]
     projection = ProjectionSerializer(allow_null=True)
 
 
-class OutcomesResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    patient = serializers.UUIDField()
-    course = CourseSerializer(allow_null=True)
-    outcomes = OutcomeSerializer(many=True)
+class OutcomesByScaleSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The outcome of the current course per scale the patient has entries for, keyed by scale."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        return {key: OutcomeSerializer(required=False) for key in scoring.SCALES}
 
 
 # --- me ----------------------------------------------------------------------------------------

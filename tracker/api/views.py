@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -138,6 +138,8 @@ class PatientListCreateView(generics.GenericAPIView):  # type: ignore[type-arg]
     serializer_class = s.PatientListItemSerializer
 
     def get_queryset(self) -> QuerySet[Patient]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Patient.objects.none()
         return (
             selectors.patients_visible(actor=_actor(self.request))
             .order_by("name", "id")
@@ -335,7 +337,7 @@ class AssessmentAmendView(APIView):
 class PatientOutcomesView(APIView):
     permission_classes = [IsStaffOrPatient]
 
-    @extend_schema(responses={200: serializers.DictField(child=s.OutcomeSerializer())})
+    @extend_schema(responses={200: s.OutcomesByScaleSerializer})
     def get(self, request: Request, patient_id: str) -> Response:
         patient = selectors.patient_get(actor=_actor(request), patient_id=patient_id)
         audit_read(request, "outcome.read", "patient", patient.pk, patient)

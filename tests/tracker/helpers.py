@@ -1,0 +1,86 @@
+"""Build test data the way users do: through the services and the HTTP API."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from rest_framework.test import APIClient
+
+from tracker.models import Clinic, Patient, Role, User
+from tracker.services.auth import token_issue
+from tracker.services.clinics import clinic_create, staff_create
+from tracker.services.patients import patient_create, patient_enroll
+
+PASSWORD = "correct-Horse-battery-9"
+
+
+def client_for(user: User | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_issue(user=user).raw}")
+    return client
+
+
+@dataclass
+class ClinicWorld:
+    clinic: Clinic
+    admin: User
+    clinician: User
+    patient: Patient
+    patient_user: User
+    other_patient: Patient
+    other_patient_user: User
+
+
+def make_clinic(name: str = "Clinic A", prefix: str = "a") -> ClinicWorld:
+    clinic, admin = clinic_create(name=name, admin_username=f"{prefix}-admin", admin_password=PASSWORD)
+    clinician = staff_create(actor=admin, username=f"{prefix}-clinician", password=PASSWORD, role=Role.CLINICIAN)
+    patients = []
+    for i in (1, 2):
+        new = patient_create(actor=clinician, name=f"{prefix} patient {i}", timezone_name="UTC")
+        patient, _ = patient_enroll(enrollment_code=new.enrollment_code, username=f"{prefix}-patient-{i}", password=PASSWORD)
+        patient.refresh_from_db()
+        patients.append(patient)
+    return ClinicWorld(
+        clinic=clinic,
+        admin=admin,
+        clinician=clinician,
+        patient=patients[0],
+        patient_user=patients[0].user,  # type: ignore[arg-type]
+        other_patient=patients[1],
+        other_patient_user=patients[1].user,  # type: ignore[arg-type]
+    )
+
+
+def items_with_total(scale: str, total: int, suicide: int = 0) -> list[int]:
+    """Items of ``scale`` summing to ``total`` (filled from item 1, the suicide item set to ``suicide``)."""
+    import scoring
+
+    s = scoring.SCALES[scale]
+    items = [0] * s.n_items
+    items[s.suicide_item - 1] = suicide
+    left = total - suicide
+    for i in range(s.n_items):
+        if i == s.suicide_item - 1:
+            continue
+        take = min(s.item_max[i], left)
+        items[i] = take
+        left -= take
+    assert left == 0, "total too large for the scale"
+    return items
+
+
+def submit(client: APIClient, scale: str, on: date, total: int, patient: Patient | None = None, **extra: Any) -> Any:
+    body: dict[str, Any] = {
+        "scale": scale,
+        "administered_on": on.isoformat(),
+        "items": items_with_total(scale, total, extra.pop("suicide", 0)),
+        "client_id": str(uuid.uuid4()),
+        **extra,
+    }
+    if patient is not None:
+        body["patient"] = str(patient.pk)
+    return client.post("/api/v1/assessments/", body, format="json")

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings as django_settings
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from tests.tracker.helpers import PASSWORD, client_for, make_clinic
+from tracker.models import AuthToken
+
+pytestmark = pytest.mark.django_db
+
+
+def login(username: str, password: str) -> object:
+    return APIClient().post("/api/v1/auth/token/", {"username": username, "password": password}, format="json")
+
+
+def test_login_returns_token_expiry_and_role_and_the_token_works() -> None:
+    make_clinic()
+    r = login("a-clinician", PASSWORD)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["role"] == "clinician" and body["token"] and body["expires_at"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['token']}")
+    assert client.get("/api/v1/patients/").status_code == 200
+
+
+def test_tokens_are_stored_hashed() -> None:
+    make_clinic()
+    raw = login("a-patient-1", PASSWORD).json()["token"]
+    assert not AuthToken.objects.filter(digest=raw).exists()
+    from tracker.services.auth import token_digest
+
+    assert AuthToken.objects.get(digest=token_digest(raw)).user.username == "a-patient-1"
+
+
+def test_wrong_password_and_unknown_user_get_one_generic_message() -> None:
+    make_clinic()
+    wrong = login("a-clinician", "not-the-password")
+    unknown = login("nobody-here", PASSWORD)
+    assert wrong.status_code == unknown.status_code == 400
+    assert wrong.json() == unknown.json() == {"detail": "Invalid username or password."}
+
+
+def test_repeated_failures_lock_the_username_even_for_the_right_password() -> None:
+    make_clinic()
+    for _ in range(django_settings.LOGIN_MAX_FAILURES):
+        assert login("a-clinician", "wrong-password").status_code == 400
+    assert login("a-clinician", PASSWORD).status_code == 429
+    # Another user is not locked out.
+    assert login("a-admin", PASSWORD).status_code == 200
+
+
+def test_logout_revokes_the_token() -> None:
+    world = make_clinic()
+    client = client_for(world.clinician)
+    assert client.post("/api/v1/auth/logout/").status_code == 204
+    assert client.get("/api/v1/patients/").status_code == 401
+
+
+def test_expired_and_malformed_tokens_are_refused() -> None:
+    world = make_clinic()
+    client = client_for(world.clinician)
+    AuthToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.get("/api/v1/patients/").status_code == 401
+    bad = APIClient()
+    bad.credentials(HTTP_AUTHORIZATION="Bearer")
+    assert bad.get("/api/v1/patients/").status_code == 401
+    bad.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    r = bad.get("/api/v1/patients/")
+    assert r.status_code == 401 and r["WWW-Authenticate"] == "Bearer"
+
+
+def test_production_hasher_is_argon2() -> None:
+    # The conftest swaps in a fast hasher for tests; the settings module itself names Argon2 first.
+    from importlib import reload
+
+    import tracker.settings as module
+
+    assert reload(module).PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
