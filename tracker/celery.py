@@ -11,7 +11,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["projections", "tracker"])
 
 
-@app.task(name="tracker.ping")
+@app.task(name="tracker.ping", ignore_result=False)
 def ping(value: int) -> int:
     """A health-check task: the CI smoke test sends it through Redis to a real worker."""
     return value + 1

@@ -1,3 +1,5 @@
+import os
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -7,3 +9,8 @@ urlpatterns = [
     path("api/v1/", include("tracker.api.urls")),
     path("", include("tracker.web.urls")),
 ]
+
+if os.environ.get("BENCHMARK_BARE_ENDPOINT") == "1":
+    from tracker.benchmarks.bare import bare_insert
+
+    urlpatterns.insert(0, path("benchmark/bare/", bare_insert))

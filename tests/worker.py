@@ -1,0 +1,67 @@
+"""Real Celery worker processes for the service-bound tests (PostgreSQL + Redis)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _test_database_url() -> str:
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@contextmanager
+def celery_workers(count: int = 1, *, concurrency: int = 1, name: str = "w") -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Start ``count`` real ``celery worker`` processes on the test database; stop them after."""
+    assert connection.vendor == "postgresql", "real workers need the shared PostgreSQL test database"
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_TASK_ALWAYS_EAGER": "0", "LOG_LEVEL": "WARNING"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "tracker", "worker", "--loglevel=WARNING",
+             f"--concurrency={concurrency}", "--pool=prefork", f"--hostname={name}{i}@%h", "--without-gossip",
+             "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env,
+        )
+        for i in range(count)
+    ]
+    try:
+        from tracker.celery import app
+
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            replies = app.control.ping(timeout=1.0) or []
+            if len(replies) >= count:
+                break
+            if any(p.poll() is not None for p in procs):
+                raise RuntimeError("a celery worker exited at start")
+        else:
+            raise RuntimeError("celery workers did not answer a ping within 60 s")
+        yield procs
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def wait_until(predicate: object, timeout: float = 30.0, interval: float = 0.2) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(interval)
+    return False

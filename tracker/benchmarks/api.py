@@ -1,0 +1,208 @@
+"""Load benchmark of assessment submission under gunicorn against PostgreSQL.
+
+In one run: the real endpoint (auth, validation, scoring, flags, audit, on_commit scheduling) and a
+bare endpoint that inserts one row with no auth, validation or audit, under the same concurrent load.
+The bare endpoint is mounted only in the benchmark's own server (``BENCHMARK_BARE_ENDPOINT=1``).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+import psycopg
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+BARE_TABLE = "benchmark_bare_row"
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    seconds: float
+    latencies: list[float]
+    statuses: dict[int, int]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _admin_dsn(url: str, dbname: str) -> str:
+    cfg = dj_database_url.parse(url)
+    return f"host={cfg['HOST'] or '127.0.0.1'} port={cfg['PORT'] or 5432} user={cfg['USER']} dbname={dbname}" + (
+        f" password={cfg['PASSWORD']}" if cfg.get("PASSWORD") else ""
+    )
+
+
+def _database_url_for(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+def _load(port: int, clients: int, per_client: int, make: Callable[[int, int], tuple[str, bytes, dict[str, str]]]) -> LoadResult:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def worker(cid: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        local: list[float] = []
+        local_status: dict[int, int] = {}
+        for i in range(per_client):
+            path, body, headers = make(cid, i)
+            t0 = time.perf_counter()
+            conn.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+            resp = conn.getresponse()
+            resp.read()
+            local.append(time.perf_counter() - t0)
+            local_status[resp.status] = local_status.get(resp.status, 0) + 1
+        conn.close()
+        with lock:
+            latencies.extend(local)
+            for k, v in local_status.items():
+                statuses[k] = statuses.get(k, 0) + v
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return LoadResult(clients * per_client, time.perf_counter() - start, latencies, statuses)
+
+
+def _wait_for(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("gunicorn exited early")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start")
+
+
+def run(*, requests: int = 4000, clients: int = 8, workers: int = 4, retry_every: int = 20, out: Callable[[str], None] = print) -> dict[str, Any]:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("benchmark api needs PostgreSQL: set DATABASE_URL=postgres://user@127.0.0.1:5432/db")
+    name = f"bench_api_{os.getpid()}"
+    admin_dsn = _admin_dsn(url, "postgres")
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    bench_url = _database_url_for(url, name)
+    env = {**os.environ, "DATABASE_URL": bench_url, "BENCHMARK_BARE_ENDPOINT": "1", "DJANGO_DEBUG": "0", "LOG_LEVEL": "WARNING"}
+    if os.environ.get("REDIS_URL"):
+        env["REDIS_URL"] = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/13"
+    py = sys.executable
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        subprocess.run([py, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+        setup = subprocess.run(
+            [py, "-c", SETUP_SCRIPT, str(clients)], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        )
+        tokens: list[str] = json.loads(setup.stdout.strip().splitlines()[-1])
+        with psycopg.connect(_admin_dsn(bench_url, name), autocommit=True) as conn:
+            conn.execute(f"CREATE TABLE {BARE_TABLE} (id uuid PRIMARY KEY, body jsonb NOT NULL)")
+        port = _free_port()
+        proc = subprocess.Popen(
+            [py, "-m", "gunicorn", "tracker.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+             "--keep-alive", "30", "--log-level", "warning"],
+            cwd=ROOT, env=env,
+        )
+        _wait_for(port, proc)
+        per_client = requests // clients
+        sent_ids: list[list[str]] = [[] for _ in range(clients)]
+
+        def submission(cid: int, i: int) -> tuple[str, bytes, dict[str, str]]:
+            # Every ``retry_every``-th request resends the previous client_id, as a phone retrying would.
+            if i and i % retry_every == 0:
+                client_id = sent_ids[cid][-1]
+            else:
+                client_id = str(uuid.uuid4())
+                sent_ids[cid].append(client_id)
+            items = [(i + k + cid) % 3 for k in range(21)]
+            body = {"scale": "bdi2", "administered_on": time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400)), "items": items, "client_id": client_id}
+            return "/api/v1/assessments/", json.dumps(body).encode(), {"Authorization": f"Bearer {tokens[cid]}"}
+
+        def bare(cid: int, i: int) -> tuple[str, bytes, dict[str, str]]:
+            items = [(i + k + cid) % 3 for k in range(21)]
+            return "/benchmark/bare/", json.dumps({"items": items}).encode(), {}
+
+        # Warm both paths (connections, imports) before measuring.
+        _load(port, clients, 5, bare)
+        bare_result = _load(port, clients, per_client, bare)
+        real = _load(port, clients, per_client, submission)
+        with psycopg.connect(_admin_dsn(bench_url, name)) as conn:
+            stored = conn.execute("SELECT count(*), count(DISTINCT client_id) FROM tracker_assessment").fetchone()
+            bare_rows = conn.execute(f"SELECT count(*) FROM {BARE_TABLE}").fetchone()
+        expected = sum(len(ids) for ids in sent_ids)
+        assert stored is not None and bare_rows is not None
+        lost = expected - stored[1]
+        duplicated = stored[0] - stored[1]
+        for label, r in (("bare", bare_result), ("submission", real)):
+            out(f"{label:>10}: {r.requests} requests, {r.rps:8.1f} req/s, p50 {r.pct(50):6.1f} ms, p99 {r.pct(99):6.1f} ms, statuses {dict(sorted(r.statuses.items()))}")
+        out(f"entries: expected {expected}, stored {stored[0]}, lost {lost}, duplicated {duplicated}; bare rows {bare_rows[0]}")
+        out(f"clients={clients} gunicorn_workers={workers} celery={'redis' if 'REDIS_URL' in env else 'eager'}")
+        ratio = real.rps / bare_result.rps
+        out(f"ratio={ratio:.2f}")
+        return {"ratio": ratio, "lost": lost, "duplicated": duplicated, "p99_ms": real.pct(99)}
+    finally:
+        if proc is not None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if os.environ.get("REDIS_URL"):
+            import redis
+
+            redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+
+
+SETUP_SCRIPT = """
+import json, sys, django
+django.setup()
+from tracker.models import Role
+from tracker.services.auth import token_issue
+from tracker.services.clinics import clinic_create, staff_create
+from tracker.services.patients import patient_create, patient_enroll
+clinic, admin = clinic_create(name="Bench", admin_username="bench-admin", admin_password="bench-Password-2026")
+tokens = []
+for i in range(int(sys.argv[1])):
+    new = patient_create(actor=admin, name=f"bench {i}")
+    patient, issued = patient_enroll(enrollment_code=new.enrollment_code, username=f"bench-{i}", password="bench-Password-2026")
+    tokens.append(issued.raw)
+print(json.dumps(tokens))
+"""
