@@ -45,13 +45,6 @@ class EntryRow:
 ENTRY_COLUMNS = ("id", "scale", "administered_on", "total", "seq", "is_baseline")
 
 
-def course_window(course: TreatmentCourse | None, next_start: date | None, options: scoring.Options) -> tuple[date | None, date | None]:
-    """Entries that belong to a course: from its baseline window up to the next course's start."""
-    if course is None:
-        return None, None
-    return course.start_date - timedelta(days=options.baseline_window_days), next_start
-
-
 def split_by_course(
     courses: Sequence[TreatmentCourse], rows: Iterable[EntryRow], window_days: int
 ) -> dict[TreatmentCourse | None, list[EntryRow]]:
@@ -93,12 +86,18 @@ def classify_rows(course: TreatmentCourse | None, clinic: Clinic, scale: str, ro
     )
 
 
-def outcome_data(course: TreatmentCourse | None, clinic: Clinic, scale: str, rows: Sequence[EntryRow]) -> dict[str, Any]:
-    classification = classify_rows(course, clinic, scale, rows)
+def outcome_from_classification(
+    course: TreatmentCourse | None, clinic: Clinic, scale: str, classification: scoring.Classification
+) -> dict[str, Any]:
+    """The stored outcome: scoring's classification, the projection block and the course id."""
     data = classification.as_dict()
     data["projection"] = projection_block(course, clinic, scale, classification)
     data["course_id"] = str(course.pk) if course else None
     return data
+
+
+def outcome_data(course: TreatmentCourse | None, clinic: Clinic, scale: str, rows: Sequence[EntryRow]) -> dict[str, Any]:
+    return outcome_from_classification(course, clinic, scale, classify_rows(course, clinic, scale, rows))
 
 
 def snapshot_fields(data: dict[str, Any]) -> dict[str, Any]:
