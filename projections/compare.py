@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import scoring
-from projections.curves import ReferenceSet, compare_to_reference, load_reference_sets, week_of_treatment
+from projections.curves import ReferenceSet, compare_to_reference, load_reference_sets, weeks_since_start
 from tracker.models import Clinic, TreatmentCourse
 
 DEFAULT_REFERENCE_SET = "trials"
@@ -35,9 +35,19 @@ def projection_block(
     reference = reference_set_for(course, clinic)
     baseline = classification.baseline
     severity = scoring.get_scale(scale).severity(baseline.total) if baseline is not None else None
-    curve = reference.curve(course.modality, scale, with_therapy=course.with_therapy, severity=severity)
+    rules = classification.rules
+    curve = reference.curve(
+        course.modality,
+        scale,
+        with_therapy=course.with_therapy,
+        severity=severity,
+        remission_max=rules.remission_max,
+        sustain_weeks=rules.sustain_days / 7,
+        baseline=baseline.total if baseline is not None and baseline.total > rules.remission_max else None,
+    )
     latest = classification.latest
-    has_followup = baseline is not None and latest is not None and latest is not baseline
-    week = week_of_treatment(course.start_date, latest.date) if latest is not None else None
+    has_followup = baseline is not None and latest is not None and latest.key != baseline.key
+    # The comparison is made at the exact week (days / 7); the block reports the whole week.
+    week = weeks_since_start(course.start_date, latest.date) if latest is not None else None
     improvement = float(classification.improvement) if has_followup and classification.improvement is not None else None
     return compare_to_reference(curve, week=week, improvement=improvement).as_dict()
