@@ -3,6 +3,7 @@ expected curve of its reference set."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import scoring
@@ -12,18 +13,22 @@ from tracker.models import Clinic, TreatmentCourse
 DEFAULT_REFERENCE_SET = "trials"
 
 
-def reference_set_for(course: TreatmentCourse | None, clinic: Clinic) -> ReferenceSet:
-    """The course's own choice, else the clinic's default, else the trial-based set."""
+@lru_cache(maxsize=128)
+def fitted_reference_set(key: str, clinic_id: Any) -> ReferenceSet | None:
+    """A clinic's own fitted set. Keys are never reused (each fit gets a new one), so caching is safe."""
     from projections.models import FittedReferenceSet
 
+    fitted = FittedReferenceSet.objects.filter(key=key, clinic_id=clinic_id).first()
+    return ReferenceSet.from_dict(fitted.data) if fitted is not None else None
+
+
+def reference_set_for(course: TreatmentCourse | None, clinic: Clinic) -> ReferenceSet:
+    """The course's own choice, else the clinic's default, else the trial-based set."""
     key = (course.reference_set if course else "") or clinic.reference_set or DEFAULT_REFERENCE_SET
     published = load_reference_sets()
     if key in published:
         return published[key]
-    fitted = FittedReferenceSet.objects.filter(key=key, clinic=clinic).first()
-    if fitted is not None:
-        return ReferenceSet.from_dict(fitted.data)
-    return published[DEFAULT_REFERENCE_SET]
+    return fitted_reference_set(key, clinic.pk) or published[DEFAULT_REFERENCE_SET]
 
 
 def projection_block(

@@ -25,7 +25,7 @@ class OutcomeSnapshot(models.Model):
     latest_total = models.SmallIntegerField(null=True)
     latest_date = models.DateField(null=True)
     improvement = models.FloatField(null=True)
-    response = models.CharField(max_length=20, null=True)
+    response = models.CharField(max_length=20, null=True)  # noqa: DJ001  (None: undefined, baseline 0)
     data = models.JSONField()
     fingerprint = models.CharField(max_length=64)
     computed_at = models.DateTimeField(auto_now=True)

@@ -3,26 +3,54 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from celery import shared_task
+from celery import group, shared_task
 
+from projections.cohort_results import recompute_cohorts
+from projections.nightly import patient_chunks, recompute_chunk
 from projections.outcomes import recompute_patient_outcomes
 from tracker.models import Patient
 
 logger = logging.getLogger(__name__)
 
+NIGHTLY_CHUNK_SIZE = 2000
 
-@shared_task(
-    name="projections.tasks.recompute_patient",
-    bind=True,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-    acks_late=True,
-)
-def recompute_patient(self: object, patient_id: str) -> int:
+
+@shared_task(name="projections.tasks.recompute_patient", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def recompute_patient(patient_id: str) -> int:
     """Recompute every snapshot of one patient; returns how many are stored."""
     patient = Patient.objects.select_related("clinic").filter(pk=patient_id).first()
     if patient is None:
         return 0
     return len(recompute_patient_outcomes(patient))
+
+
+@shared_task(name="projections.tasks.recompute_chunk", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def recompute_chunk_task(patient_ids: list[str]) -> dict[str, int]:
+    """One chunk of the nightly job: one transaction; redone whole if the worker dies (acks_late)."""
+    return recompute_chunk(patient_ids)
+
+
+@shared_task(name="projections.tasks.recompute_cohorts")
+def recompute_cohorts_task() -> int:
+    return recompute_cohorts()
+
+
+@shared_task(name="projections.tasks.nightly_recompute")
+def nightly_recompute(chunk_size: int = NIGHTLY_CHUNK_SIZE) -> dict[str, Any]:
+    """Split every patient into chunks and hand them to the workers as a group (the cohort curves
+    follow on their own beat entry, an hour later)."""
+    chunks = list(patient_chunks(chunk_size=chunk_size))
+    if chunks:
+        group(recompute_chunk_task.s(chunk) for chunk in chunks).apply_async()
+    logger.info("nightly recomputation: %d chunks scheduled", len(chunks))
+    return {"chunks": len(chunks)}
+
+
+@shared_task(name="projections.tasks.recompute_clinic")
+def recompute_clinic(clinic_id: str, chunk_size: int = NIGHTLY_CHUNK_SIZE) -> dict[str, int]:
+    """One clinic's snapshots (after a change of its settings), chunk by chunk."""
+    from projections.nightly import recompute_all
+
+    return recompute_all(clinic_id=clinic_id, chunk_size=chunk_size)

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -152,7 +153,12 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "nightly-recompute-outcomes": {
         "task": "projections.tasks.nightly_recompute",
-        "schedule": 24 * 60 * 60,
+        "schedule": crontab(hour=2, minute=0),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    "nightly-cohort-curves": {
+        "task": "projections.tasks.recompute_cohorts",
+        "schedule": crontab(hour=3, minute=0),
         "options": {"expires": 6 * 60 * 60},
     },
 }

@@ -140,6 +140,10 @@ GRID: dict[tuple[str, str], Row] = {
     ("flags", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
     ("flag-acknowledge", "post"): Row(roles(401, 403, 403, 200, 404, 403), lambda w: {"flag_id": w.flag.pk}),
     ("response-csv", "get"): Row(roles(401, 403, 403, 403, 403, 200)),
+    ("cohort", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
+    ("reference-sets", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
+    ("clinic", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
+    ("clinic", "patch"): Row(roles(401, 403, 403, 403, 403, 200), body=lambda w, r: {"reference_set": "real_world"}),
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -166,7 +170,7 @@ def test_status(world: World, name: str, method: str, role: str) -> None:
     url = reverse(f"api:{name}", kwargs=row.kwargs(world))
     client = client_for(world.user(role))
     body = row.body(world, role)
-    response = getattr(client, method)(url, body, format="json") if method == "post" else client.get(url)
+    response = getattr(client, method)(url, body, format="json") if method in ("post", "patch") else client.get(url)
     assert response.status_code == row.expect[role], response.content[:300]
 
 

@@ -277,3 +277,30 @@ class MeSerializer(serializers.Serializer):  # type: ignore[type-arg]
     patient = PatientSerializer()
     course = CourseSerializer(allow_null=True)
     due = DueSerializer(many=True)
+
+
+# --- clinic settings, reference sets, cohort --------------------------------------------------------
+class ClinicSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    reference_set = serializers.CharField(max_length=100, required=False)
+    scoring_options = serializers.DictField(
+        child=serializers.DictField(), required=False,
+        help_text='Per-scale overrides of the clinical defaults, e.g. {"madrs": {"remission_max": 12}}.',
+    )
+
+
+class ReferenceSetSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    key = serializers.CharField()
+    title = serializers.CharField()
+    version = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class CohortSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    modality = serializers.CharField()
+    scale = serializers.CharField()
+    courses = serializers.IntegerField()
+    kaplan_meier = serializers.DictField(allow_null=True)
+    references = serializers.ListField(child=serializers.DictField())
+    computed_at = serializers.DateTimeField()

@@ -24,5 +24,8 @@ urlpatterns = [
     path("assessments/<str:assessment_id>/amend/", views.AssessmentAmendView.as_view(), name="assessment-amend"),
     path("flags/", views.FlagListView.as_view(), name="flags"),
     path("flags/<str:flag_id>/acknowledge/", views.FlagAcknowledgeView.as_view(), name="flag-acknowledge"),
+    path("clinic/", views.ClinicView.as_view(), name="clinic"),
+    path("reference-sets/", views.ReferenceSetListView.as_view(), name="reference-sets"),
+    path("reports/cohort/", views.CohortView.as_view(), name="cohort"),
     path("reports/response.csv", views.ResponseCsvView.as_view(), name="response-csv"),
 ]

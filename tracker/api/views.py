@@ -446,3 +446,56 @@ class PatientFhirView(APIView):
         patient = selectors.patient_get(actor=_actor(request), patient_id=patient_id)
         audit_read(request, "fhir.export", "patient", patient.pk, patient)
         return HttpResponse(patient_bundle_json(patient), content_type="application/fhir+json")
+
+
+# --- clinic settings, reference sets, cohort ------------------------------------------------------
+class ClinicView(APIView):
+    permission_classes = [IsStaff]
+
+    def _body(self, clinic: Any) -> dict[str, Any]:
+        return {"id": clinic.pk, "name": clinic.name, "reference_set": clinic.reference_set, "scoring_options": clinic.scoring_options}
+
+    @extend_schema(responses={200: s.ClinicSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(self._body(_actor(request).clinic))
+
+    @extend_schema(request=s.ClinicSerializer, responses={200: s.ClinicSerializer})
+    def patch(self, request: Request) -> Response:
+        actor = _actor(request)
+        if actor.role != Role.ADMIN:
+            return Response({"detail": "Only a clinic admin changes the clinic's settings."}, status=403)
+        data = s.ClinicSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        clinic = clinic_services.clinic_update_settings(actor=actor, **data.validated_data)
+        return Response(self._body(clinic))
+
+
+class ReferenceSetListView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses={200: s.ReferenceSetSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        from projections.selectors import reference_sets_for
+
+        return Response(reference_sets_for(clinic=_actor(request).clinic))
+
+
+class CohortView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("modality", OpenApiTypes.STR, required=False),
+            OpenApiParameter("scale", OpenApiTypes.STR, required=False),
+        ],
+        responses={200: s.CohortSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        from projections.selectors import cohort_results
+
+        actor = _actor(request)
+        results = cohort_results(
+            clinic=actor.clinic, modality=request.query_params.get("modality"), scale=request.query_params.get("scale")
+        )
+        audit_record(actor=actor, action="cohort.read", object_type="clinic", object_id=actor.clinic_id)
+        return Response(results)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -44,3 +46,33 @@ def staff_create(*, actor: User, username: str, password: str, role: str) -> Use
     user = User.objects.create_user(username=username, password=password, clinic_id=actor.clinic_id, role=role)
     audit_record(actor=actor, action="staff.create", object_type="user", object_id=user.pk)
     return user
+
+
+@transaction.atomic
+def clinic_update_settings(
+    *, actor: User, reference_set: str | None = None, scoring_options: dict[str, Any] | None = None
+) -> Clinic:
+    """Choose the clinic's default reference set and override scoring's defaults per scale."""
+    import scoring
+    from projections.selectors import reference_set_exists
+
+    clinic = Clinic.objects.select_for_update().get(pk=actor.clinic_id)
+    if reference_set is not None:
+        if not reference_set_exists(clinic=clinic, key=reference_set):
+            raise invalid("reference_set", "Unknown reference set; see /api/v1/reference-sets/.")
+        clinic.reference_set = reference_set
+    if scoring_options is not None:
+        for scale, options in scoring_options.items():
+            if scale not in scoring.SCALES:
+                raise invalid("scoring_options", f"Unknown scale {scale!r}.")
+            try:
+                scoring.Options.from_dict(options).resolve(scoring.get_scale(scale))
+            except scoring.ScoringError as exc:
+                raise invalid("scoring_options", f"{scale}: {exc}") from None
+        clinic.scoring_options = scoring_options
+    clinic.save(update_fields=["reference_set", "scoring_options"])
+    audit_record(actor=actor, action="clinic.settings", object_type="clinic", object_id=clinic.pk)
+    from tracker.services.scheduling import schedule_clinic_recompute
+
+    schedule_clinic_recompute(clinic.pk)
+    return clinic

@@ -32,3 +32,18 @@ def schedule_patient_recompute(patient_id: uuid.UUID) -> None:
         recompute_patient.delay(str(patient_id))
     except Exception as exc:  # broker down: the nightly run (or the next read) catches up
         logger.warning("could not schedule an outcome recomputation (%s); the nightly run will catch up", type(exc).__name__)
+
+
+def schedule_clinic_recompute(clinic_id: uuid.UUID) -> None:
+    """After a clinic changes its thresholds or reference set: recompute its patients' snapshots."""
+    from django.db import transaction
+
+    from projections.tasks import recompute_clinic
+
+    def send() -> None:
+        try:
+            recompute_clinic.delay(str(clinic_id))
+        except Exception as exc:
+            logger.warning("could not schedule a clinic recomputation (%s); the nightly run will catch up", type(exc).__name__)
+
+    transaction.on_commit(send)

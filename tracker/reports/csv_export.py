@@ -1,0 +1,167 @@
+"""The clinic admin's response export: one CSV row per patient course and scale.
+
+Outcomes are the stored snapshots (recomputed and stored where stale), exactly what the API and
+dashboard show; nothing here re-applies an outcome rule. A course without any assessment still
+gets one row (scale empty), so missing measurement is visible rather than silently dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from django.db.models import Count
+
+import scoring
+from tracker import selectors
+from tracker.models import TreatmentCourse, TreatmentSession, User
+from tracker.reports.data import BULK_CHUNK, ScaleData, outcomes_of_courses
+
+COLUMNS = (
+    "patient_id",
+    "external_id",
+    "course_id",
+    "modality",
+    "with_therapy",
+    "course_start",
+    "scale",
+    "rated_by",
+    "baseline_date",
+    "baseline_total",
+    "latest_date",
+    "latest_total",
+    "points_change",
+    "percent_change",
+    "response",
+    "state",
+    "remission_onset",
+    "remission_confirmed",
+    "first_response_date",
+    "sessions",
+    "signal",
+    "reference",
+    "rules",
+    # Beyond the columns above: every event of the course in order, e.g. a relapse after the
+    # remission of remission_onset/remission_confirmed (onset/confirmed, or a recovery's date).
+    "events",
+)
+
+# Spreadsheet formula injection (OWASP "CSV Injection"): a cell starting with one of these is
+# prefixed with a quote, unless it is a plain number (a negative change such as -12 stays numeric).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def safe_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:g}%"
+
+
+def rules_text(rules: Mapping[str, Any]) -> str:
+    """The rules an outcome was classified with, compactly: "remission<=13; relapse>=20; ..."."""
+    return (
+        f"remission<={rules['remission_max']} sustained {rules['sustain_days']}d; "
+        f"relapse>={rules['relapse_min']}; "
+        f"response>={_pct(rules['response_min_improvement'])}; "
+        f"partial>{_pct(rules['partial_above_improvement'])}"
+    )
+
+
+def events_text(events: list[dict[str, Any]]) -> str:
+    """ "remission 2026-02-09/2026-03-02; relapse 2026-04-06/2026-04-13; recovery 2026-07-01"."""
+    parts = []
+    for event in events:
+        when = event["date"] if event["type"] == "recovery" else f"{event['onset']}/{event['confirmed']}"
+        parts.append(f"{event['type']} {when}")
+    return "; ".join(parts)
+
+
+def _scale_columns(scale_data: ScaleData) -> dict[str, object]:
+    outcome = scale_data.outcome
+    baseline = outcome.get("baseline") or {}
+    latest = outcome.get("latest") or {}
+    projection = outcome.get("projection") or {}
+    remissions = [e for e in outcome.get("events", []) if e["type"] == "remission"]
+    last_remission = remissions[-1] if remissions else {}
+    improvement = latest.get("improvement")
+    has_change = bool(baseline) and bool(latest)
+    return {
+        "scale": scale_data.scale,
+        "rated_by": scoring.SCALES[scale_data.scale].rated_by,
+        "baseline_date": baseline.get("date"),
+        "baseline_total": baseline.get("total"),
+        "latest_date": latest.get("date"),
+        "latest_total": latest.get("total"),
+        "points_change": latest["total"] - baseline["total"] if has_change else None,
+        # Signed change of the score, in percent of the baseline: -improvement x 100.
+        "percent_change": f"{-improvement * 100:.1f}" if improvement is not None else None,
+        "response": latest.get("response"),
+        "state": outcome.get("state"),
+        "remission_onset": last_remission.get("onset"),
+        "remission_confirmed": last_remission.get("confirmed"),
+        "first_response_date": outcome.get("first_response_date"),
+        "signal": projection.get("signal"),
+        "reference": projection.get("reference"),
+        "rules": rules_text(outcome["rules"]),
+        "events": events_text(outcome.get("events", [])),
+    }
+
+
+def response_rows_csv(*, actor: User, date_from: date | None, date_to: date | None) -> tuple[str, list[uuid.UUID]]:
+    """The CSV text and the ids of the patients it includes (for the audit log).
+
+    Courses of the actor's clinic whose start date lies in ``[date_from, date_to]`` (either bound
+    optional), ordered by start date, patient and course; scales in ``scoring.SCALES`` order.
+    """
+    courses = selectors.courses_visible(actor=actor).select_related("patient", "patient__clinic")
+    if date_from is not None:
+        courses = courses.filter(start_date__gte=date_from)
+    if date_to is not None:
+        courses = courses.filter(start_date__lte=date_to)
+    ordered: list[TreatmentCourse] = list(courses.order_by("start_date", "patient_id", "created_at", "id"))
+    outcomes = outcomes_of_courses(ordered)
+    session_counts = _session_counts(ordered)
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    patient_ids: dict[uuid.UUID, None] = {}  # insertion-ordered set
+    for course in ordered:
+        patient_ids[course.patient_id] = None
+        common: dict[str, object] = {
+            "patient_id": course.patient_id,
+            "external_id": course.patient.external_id,
+            "course_id": course.pk,
+            "modality": course.modality,
+            "with_therapy": "true" if course.with_therapy else "false",
+            "course_start": course.start_date.isoformat(),
+            "sessions": session_counts.get(course.pk, 0),
+        }
+        scales = outcomes.get(course.pk, [])
+        for row in [common | _scale_columns(s) for s in scales] or [common]:
+            writer.writerow({name: safe_cell(row.get(name)) for name in COLUMNS})
+    return buffer.getvalue(), list(patient_ids)
+
+
+def _session_counts(courses: list[TreatmentCourse]) -> dict[Any, int]:
+    counts: dict[Any, int] = {}
+    ids = [c.pk for c in courses]
+    for start in range(0, len(ids), BULK_CHUNK):
+        for row in (
+            TreatmentSession.objects.filter(course_id__in=ids[start : start + BULK_CHUNK])
+            .values("course_id")
+            .annotate(n=Count("id"))
+        ):
+            counts[row["course_id"]] = row["n"]
+    return counts
