@@ -1,0 +1,133 @@
+"""The progress chart, as a psychiatrist (and the patient) fetches it: GET /patients/{id}/chart.png|svg."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.image import imread
+
+import scoring
+from tests.tracker.helpers import client_for, make_clinic
+from tests.tracker.test_reports_support import add_entries, worked_example
+
+pytestmark = pytest.mark.django_db
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_texts(content: bytes) -> list[str]:
+    root = ET.fromstring(content)
+    return ["".join(node.itertext()) for node in root.iter(f"{SVG}text")]
+
+
+def test_png_chart_is_an_image():
+    world = make_clinic()
+    worked_example(world)
+    r = client_for(world.clinician).get(f"/api/v1/patients/{world.patient.pk}/chart.png")
+    assert r.status_code == 200, r.content
+    assert r["Content-Type"] == "image/png"
+    assert r.content.startswith(b"\x89PNG\r\n\x1a\n")
+    pixels = imread(io.BytesIO(r.content), format="png")
+    height, width, channels = pixels.shape
+    assert width >= 1000 and height >= 400 and channels in (3, 4)
+    # Not a blank canvas: the bands, lines and points give many distinct colours.
+    assert len({tuple(p) for p in pixels[::7, ::7, :3].reshape(-1, 3).round(2).tolist()}) > 20
+
+
+def test_svg_chart_shows_the_thresholds_applied_and_the_course():
+    world = make_clinic()
+    world.clinic.scoring_options = {"bdi2": {"remission_max": 12}}  # a clinic's own remission level
+    world.clinic.save()
+    worked_example(world)
+    r = client_for(world.clinician).get(f"/api/v1/patients/{world.patient.pk}/chart.svg")
+    assert r.status_code == 200, r.content
+    assert r["Content-Type"] == "image/svg+xml"
+    texts = svg_texts(r.content)
+    bdi2 = scoring.SCALES["bdi2"]
+    assert "remission \u2264 12" in texts  # the clinic's setting, not the scale's default 13
+    assert f"relapse level \u2265 {bdi2.relapse_min}" in texts
+    assert any(t.startswith(bdi2.name) for t in texts)
+    for band in bdi2.bands:  # every band on the visible range is named
+        if band.low <= 48:
+            assert band.label.replace("_", " ") in texts
+    for label in (
+        "course start",
+        "treatment session",
+        "expected p10-p90",
+        "expected p25-p75",
+        "remission onset",
+        "remission confirmed",
+    ):
+        assert label in texts
+    assert b"<dc:date>" not in r.content  # reproducible: no rendering date
+
+
+def test_chart_of_one_scale_and_of_several():
+    world = make_clinic()
+    course = worked_example(world)
+    staff = client_for(world.clinician)
+    add_entries(staff, course, "madrs", [(-1, 34), (14, 20), (28, 9)], patient=world.patient)
+    both = svg_texts(staff.get(f"/api/v1/patients/{world.patient.pk}/chart.svg").content)
+    assert any(t.startswith(scoring.SCALES["bdi2"].name) for t in both)
+    assert any(t.startswith(scoring.SCALES["madrs"].name) for t in both)
+    assert f"relapse level \u2265 {scoring.SCALES['madrs'].relapse_min}" in both
+    only = svg_texts(staff.get(f"/api/v1/patients/{world.patient.pk}/chart.svg?scale=madrs").content)
+    assert any(t.startswith(scoring.SCALES["madrs"].name) for t in only)
+    assert not any(t.startswith(scoring.SCALES["bdi2"].name) for t in only)
+    none = svg_texts(staff.get(f"/api/v1/patients/{world.patient.pk}/chart.svg?scale=phq9").content)
+    assert any("No Patient Health Questionnaire-9 (PHQ-9) assessments" in t for t in none)
+    assert staff.get(f"/api/v1/patients/{world.patient.pk}/chart.svg?scale=nope").status_code == 400
+
+
+def test_chart_is_cached_by_content(monkeypatch):
+    world = make_clinic()
+    course = worked_example(world)
+    renders = []
+    original = Figure.savefig
+
+    def counting(self, *args, **kwargs):
+        renders.append(kwargs.get("format"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", counting)
+    staff = client_for(world.clinician)
+    url = f"/api/v1/patients/{world.patient.pk}/chart.png"
+    first = staff.get(url).content
+    assert staff.get(url).content == first
+    assert renders == ["png"]
+    # A new entry changes the content: the chart is drawn again.
+    add_entries(client_for(world.patient_user), course, "bdi2", [(70, 2)])
+    assert staff.get(url).content != first
+    assert renders == ["png", "png"]
+    # So does a new treatment session.
+    r = staff.post(
+        f"/api/v1/courses/{course.id}/sessions/",
+        {"date": (course.start + timedelta(days=71)).isoformat()},
+        format="json",
+    )
+    assert r.status_code == 201
+    staff.get(url)
+    assert len(renders) == 3
+
+
+def test_chart_scope():
+    world = make_clinic()
+    worked_example(world)
+    other = make_clinic("Clinic B", prefix="b")
+    url = f"/api/v1/patients/{world.patient.pk}/chart.png"
+    assert client_for(world.patient_user).get(url).status_code == 200  # the patient's own chart
+    assert client_for(world.other_patient_user).get(url).status_code == 404
+    assert client_for(other.clinician).get(url).status_code == 404
+    assert client_for(other.admin).get(f"/api/v1/patients/{world.patient.pk}/chart.svg").status_code == 404
+    assert client_for(None).get(url).status_code in (401, 403)
+
+
+def test_chart_without_entries_or_course():
+    world = make_clinic()
+    r = client_for(world.clinician).get(f"/api/v1/patients/{world.patient.pk}/chart.svg")
+    assert r.status_code == 200
+    assert any("No assessments recorded" in t for t in svg_texts(r.content))
