@@ -1,0 +1,124 @@
+"""Item validation and totals (CLINICAL §1).
+
+Items are given in item order, item 1 first; an error names the item by its
+0-based position in the list, ``items[4]`` being item 5.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from scoring.errors import ScoringError
+from scoring.scales import DIRECTION_LETTERS, Scale, as_integer, get_scale
+
+#: A directional option of the BDI-II: "0", or a score 1-3 and its direction letter.
+_DIRECTIONAL_OPTION = re.compile(r"(0|[1-9][0-9]*)([ab]?)")
+DIRECTIONS = tuple(DIRECTION_LETTERS.values())
+
+
+def _item_list(scale: Scale, items: object) -> Sequence[object]:
+    if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
+        raise ScoringError("items", f"expected a list of {scale.n_items} item scores")
+    if len(items) != scale.n_items:
+        raise ScoringError("items", f"expected {scale.n_items} items for {scale.key}, got {len(items)}")
+    return items
+
+
+def _directional_option(scale: Scale, position: int, value: str) -> tuple[int, str | None]:
+    """Score and direction of a BDI-II option string such as ``"2a"``."""
+    field = f"items[{position}]"
+    maximum = scale.item_max[position]
+    options = ", ".join(["0"] + [f"{score}{letter}" for score in range(1, maximum + 1) for letter in "ab"])
+    match = _DIRECTIONAL_OPTION.fullmatch(value)
+    if match is None or (match.group(1) == "0") == bool(match.group(2)):
+        raise ScoringError(field, f"{value!r} is not one of the options {options}")
+    score = int(match.group(1))
+    if score > maximum:
+        raise ScoringError(field, f"{value!r} is not one of the options {options}")
+    letter = match.group(2)
+    return score, DIRECTION_LETTERS[letter] if letter else None
+
+
+def _read_item(scale: Scale, position: int, value: object) -> tuple[int, str | None]:
+    """One item's score and, for a directional option string, its direction."""
+    field = f"items[{position}]"
+    if isinstance(value, str) and position + 1 in scale.directional_items:
+        return _directional_option(scale, position, value)
+    score = as_integer(value, field)
+    maximum = scale.item_max[position]
+    if not 0 <= score <= maximum:
+        raise ScoringError(field, f"{score} is out of range 0-{maximum}")
+    return score, None
+
+
+def _read_items(scale: Scale, items: object) -> list[tuple[int, str | None]]:
+    return [_read_item(scale, i, value) for i, value in enumerate(_item_list(scale, items))]
+
+
+def _explicit_directions(scale: Scale, scores: Sequence[int], directions: object) -> dict[int, str]:
+    """The ``{"16": "increase"}`` mapping, checked against the scale and scores."""
+    if not isinstance(directions, Mapping):
+        raise ScoringError("item_directions", 'expected an object such as {"16": "increase"}')
+    result: dict[int, str] = {}
+    for raw_item, direction in directions.items():
+        field = f"item_directions.{raw_item}"
+        item = _direction_item_number(raw_item, field)
+        if item not in scale.directional_items:
+            allowed = ", ".join(map(str, scale.directional_items)) or "none"
+            raise ScoringError(field, f"item {item} of {scale.key} has no direction (directional items: {allowed})")
+        if direction not in DIRECTIONS:
+            raise ScoringError(field, f"{direction!r} is not 'increase' or 'decrease'")
+        if scores[item - 1] == 0:
+            raise ScoringError(field, "a direction needs an item score above 0")
+        result[item] = str(direction)
+    return result
+
+
+def _direction_item_number(raw_item: object, field: str) -> int:
+    if isinstance(raw_item, str) and raw_item.isdigit():
+        return int(raw_item)
+    if isinstance(raw_item, int) and not isinstance(raw_item, bool):
+        return raw_item
+    raise ScoringError(field, f"{raw_item!r} is not an item number")
+
+
+def item_directions(scale_key: str, items: object, directions: object = None) -> dict[int, str]:
+    """Directions of the directional items, ``{16: "increase", 18: "decrease"}``.
+
+    From the option letters in ``items`` (``"2a"``) and/or an explicit
+    ``directions`` mapping (``{"16": "increase"}``); the two must agree.  Only
+    items with a score above 0 have a direction; an item without one is absent.
+    """
+    scale = get_scale(scale_key)
+    read = _read_items(scale, items)
+    scores = [score for score, _ in read]
+    result = {i + 1: d for i, (_, d) in enumerate(read) if d is not None}
+    if directions is None:
+        return result
+    for item, direction in _explicit_directions(scale, scores, directions).items():
+        if result.setdefault(item, direction) != direction:
+            raise ScoringError(
+                f"item_directions.{item}",
+                f"{direction!r} contradicts the option given in items[{item - 1}]",
+            )
+    return dict(sorted(result.items()))
+
+
+def validate_items(scale_key: str, items: object, directions: object = None) -> tuple[int, ...]:
+    """The item scores as ints, or ScoringError naming the first bad item."""
+    scale = get_scale(scale_key)
+    scores = tuple(score for score, _ in _read_items(scale, items))
+    if directions is not None:
+        item_directions(scale_key, items, directions)
+    return scores
+
+
+def validate_total(scale_key: str, total: object) -> int:
+    """``total`` as an int within the scale's range, or ScoringError (field ``total``)."""
+    return get_scale(scale_key).check_total(total)
+
+
+def score_items(scale_key: str, items: object) -> int:
+    """The total of validated items."""
+    return sum(validate_items(scale_key, items))

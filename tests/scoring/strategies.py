@@ -1,0 +1,90 @@
+"""Hypothesis strategies: random trajectories that hit every rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+
+from scoring import SCALES, Entry, Options, Scale, get_scale
+from tests.scoring.helpers import day
+
+#: Day steps that land on and around every edge: same day, 14/15-day gaps, 20/21 days.
+STEPS = [0, 0, 1, 3, 6, 7, 7, 7, 13, 14, 15, 20, 21, 30, 60]
+
+
+@dataclass(frozen=True)
+class Course:
+    entries: list[Entry]
+    course_start: dt.date | None
+    baseline_key: int | None
+
+
+def levels(options: Options, scale: Scale) -> tuple[int, int]:
+    remission = scale.remission_max if options.remission_max is None else options.remission_max
+    relapse = scale.relapse_min if options.relapse_min is None else options.relapse_min
+    return remission, relapse
+
+
+@st.composite
+def options_for(draw: st.DrawFn, key: str, *, keep_order_of_events: bool = False) -> Options:
+    """Settings, often the defaults; with ``keep_order_of_events`` a remission
+    can neither be confirmed on its first score nor recover on its confirmation."""
+    scale = get_scale(key)
+    remission = relapse = None
+    if draw(st.booleans()):
+        remission = draw(st.integers(0, scale.total_max - 1))
+        relapse = draw(st.integers(remission + 1, scale.total_max))
+    sustain = draw(st.just(21) | st.integers(1 if keep_order_of_events else 0, 30))
+    gap = draw(st.just(14) | st.integers(0, 20))
+    low_recovery = sustain + gap if keep_order_of_events else 0
+    near_sustain = st.sampled_from([max(sustain, low_recovery), sustain + 7 + low_recovery])
+    recovery = draw(st.just(max(120, low_recovery)) | st.integers(low_recovery, 150) | near_sustain)
+    window = draw(st.just(30) | st.integers(0, 40))
+    return Options(remission, relapse, sustain, gap, recovery, window)
+
+
+def scores(scale: Scale, options: Options) -> st.SearchStrategy[int]:
+    remission, relapse = levels(options, scale)
+    return st.one_of(
+        st.integers(0, remission),
+        st.integers(relapse, scale.total_max),
+        st.integers(0, scale.total_max),
+        st.sampled_from([0, remission, remission + 1, relapse - 1, relapse]),
+    )
+
+
+@st.composite
+def courses(
+    draw: st.DrawFn,
+    key: str,
+    options: Options,
+    *,
+    max_size: int = 14,
+    key_offset: int = 0,
+    distinct_dates: bool = False,
+) -> Course:
+    scale = get_scale(key)
+    size = draw(st.integers(0, max_size))
+    steps = draw(st.lists(st.sampled_from(STEPS), min_size=size, max_size=size))
+    days = []
+    now = draw(st.integers(-10, 10))
+    for step in steps:
+        now += max(step, 1) if distinct_dates else step
+        days.append(now)
+    totals = draw(st.lists(scores(scale, options), min_size=size, max_size=size))
+    pairs = draw(st.permutations(list(zip(days, totals, strict=True))))
+    entries = [Entry(day(d), t, key=key_offset + i) for i, (d, t) in enumerate(pairs)]
+    course_start = None
+    if size and draw(st.booleans()):
+        # Often exactly at, or one day past, the edge of the baseline window.
+        edge = draw(st.sampled_from(days)) + options.baseline_window_days + draw(st.integers(0, 1))
+        course_start = day(draw(st.integers(min(days) - 45, max(days) + 5) | st.just(edge)))
+    baseline_key = None
+    if size and draw(st.integers(0, 4)) == 0:
+        baseline_key = key_offset + draw(st.integers(0, size - 1))
+    return Course(entries, course_start, baseline_key)
+
+
+scale_keys = st.sampled_from(sorted(SCALES))
