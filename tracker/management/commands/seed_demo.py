@@ -40,11 +40,12 @@ LAST_NAMES = ["Rivera", "Chen", "Okafor", "Müller", "Silva", "Kowalski", "Hadda
 
 
 def items_for_total(scale: scoring.Scale, total: int, rng: random.Random, suicide_value: int = 0) -> list[int]:
-    """Spread a total over the scale's items within each item's range."""
+    """Spread a total over the scale's items within each item's range (the suicide item set apart)."""
     items = [0] * scale.n_items
     s_idx = scale.suicide_item - 1
     items[s_idx] = min(suicide_value, scale.item_max[s_idx], total)
-    remaining = total - items[s_idx]
+    others_max = scale.total_max - scale.item_max[s_idx]
+    remaining = min(total - items[s_idx], others_max)
     order = [i for i in range(scale.n_items) if i != s_idx]
     while remaining > 0:
         i = rng.choice(order)
