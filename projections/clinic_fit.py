@@ -38,9 +38,10 @@ def completed_courses(clinic: Clinic) -> list[ClinicCourse]:
     result: list[ClinicCourse] = []
     for patient_id, courses in courses_by_patient.items():
         ordered = sorted(courses, key=lambda c: (c.start_date, c.created_at))
-        for course, course_rows in split_by_course(ordered, rows_by_patient.get(patient_id, []), window).items():
-            if course is None:
+        for maybe_course, course_rows in split_by_course(ordered, rows_by_patient.get(patient_id, []), window).items():
+            if maybe_course is None:
                 continue
+            course = maybe_course
             followed = ordered.index(course) < len(ordered) - 1
             by_scale: dict[str, list[EntryRow]] = defaultdict(list)
             for row in course_rows:

@@ -148,7 +148,7 @@ def test_suicide_item_raises_a_flag_and_shows_crisis_resources(world: Any, scale
     flags = r.json()["flags"]
     assert [(f["item"], f["value"], f["level"]) for f in flags] == [(9, value, level)]
     assert "988" in r.json()["crisis_resources"]["message"]
-    listed = client_for(world.clinician).get(f"/api/v1/patients/?flagged=true").json()["results"]
+    listed = client_for(world.clinician).get("/api/v1/patients/?flagged=true").json()["results"]
     assert [p["id"] for p in listed] == [str(world.patient.pk)]
     assert listed[0]["open_flags"][0]["level"] == level
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -77,7 +77,8 @@ def roles(anonymous: int, patient: int, other_patient: int, clinician: int, othe
     return dict(zip(ROLES, (anonymous, patient, other_patient, clinician, other_clinic, admin), strict=True))
 
 
-patient_kw: Callable[[World], dict[str, Any]] = lambda w: {"patient_id": w.a.patient.pk}
+def patient_kw(w: World) -> dict[str, Any]:
+    return {"patient_id": w.a.patient.pk}
 # Reading one patient's data: that patient and the clinic's staff; others 404.
 PATIENT_READ = roles(401, 200, 404, 200, 404, 200)
 STAFF_READ = roles(401, 403, 403, 200, 404, 200)

@@ -9,7 +9,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tracker.services.auth import LoginFailed, LoginLocked, GENERIC_LOGIN_ERROR
+from tracker.services.auth import GENERIC_LOGIN_ERROR, LoginFailed, LoginLocked
 from tracker.services.errors import Conflict
 
 

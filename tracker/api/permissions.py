@@ -7,12 +7,12 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from tracker.models import Role
+from tracker.models import Role, User
 
 
 def _role(request: Request) -> str | None:
     user = request.user
-    if user is None or not getattr(user, "is_authenticated", False):
+    if not isinstance(user, User):
         return None
     if user.role == Role.PATIENT:
         return Role.PATIENT

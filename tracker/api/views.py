@@ -23,7 +23,7 @@ from projections.outcomes import current_outcomes
 from tracker import selectors
 from tracker.api import serializers as s
 from tracker.api.permissions import IsAdmin, IsClinician, IsPatient, IsStaff, IsStaffOrPatient
-from tracker.models import Patient, Role, SafetyFlag, User
+from tracker.models import AuthToken, Clinic, Patient, Role, SafetyFlag, User
 from tracker.selectors.schedule import questionnaires_due
 from tracker.services import assessments as assessment_services
 from tracker.services import auth as auth_services
@@ -37,6 +37,12 @@ def _actor(request: Request) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
+
+
+def _clinic(request: Request) -> Clinic:
+    clinic = _actor(request).clinic
+    assert clinic is not None, "staff endpoints are only reached by clinic staff"
+    return clinic
 
 
 def audit_read(request: Request, action: str, object_type: str, object_id: Any, patient: Patient) -> None:
@@ -72,6 +78,7 @@ class TokenView(APIView):
 class LogoutView(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
+        assert isinstance(request.auth, AuthToken)
         auth_services.token_revoke(token=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -282,9 +289,10 @@ class AssessmentCreateView(APIView):
         else:
             if patient_id is None:
                 raise invalid("patient", "This field is required for staff.")
-            patient = selectors.patients_visible(actor=actor).filter(pk=patient_id).first()
-            if patient is None:
+            found = selectors.patients_visible(actor=actor).filter(pk=patient_id).first()
+            if found is None:
                 raise invalid("patient", "Unknown patient.")
+            patient = found
         result = assessment_services.assessment_submit(actor=actor, patient=patient, **values)
         body = _assessment_body(result.assessment, crisis=True)
         return Response(body, status=201 if result.created else 200)
@@ -457,7 +465,7 @@ class ClinicView(APIView):
 
     @extend_schema(responses={200: s.ClinicSerializer})
     def get(self, request: Request) -> Response:
-        return Response(self._body(_actor(request).clinic))
+        return Response(self._body(_clinic(request)))
 
     @extend_schema(request=s.ClinicSerializer, responses={200: s.ClinicSerializer})
     def patch(self, request: Request) -> Response:
@@ -477,7 +485,7 @@ class ReferenceSetListView(APIView):
     def get(self, request: Request) -> Response:
         from projections.selectors import reference_sets_for
 
-        return Response(reference_sets_for(clinic=_actor(request).clinic))
+        return Response(reference_sets_for(clinic=_clinic(request)))
 
 
 class CohortView(APIView):
@@ -495,7 +503,7 @@ class CohortView(APIView):
 
         actor = _actor(request)
         results = cohort_results(
-            clinic=actor.clinic, modality=request.query_params.get("modality"), scale=request.query_params.get("scale")
+            clinic=_clinic(request), modality=request.query_params.get("modality"), scale=request.query_params.get("scale")
         )
         audit_record(actor=actor, action="cohort.read", object_type="clinic", object_id=actor.clinic_id)
         return Response(results)

@@ -27,7 +27,7 @@ def _get_or_404(queryset: QuerySet[M], object_id: Any) -> M:
 def patients_visible(*, actor: User) -> QuerySet[Patient]:
     if actor.role == Role.PATIENT:
         return Patient.objects.filter(user=actor)
-    if actor.is_clinic_staff:
+    if actor.is_clinic_staff and actor.clinic_id is not None:
         return Patient.objects.filter(clinic_id=actor.clinic_id)
     return Patient.objects.none()
 

@@ -56,6 +56,7 @@ def clinic_update_settings(
     import scoring
     from projections.selectors import reference_set_exists
 
+    assert actor.clinic_id is not None
     clinic = Clinic.objects.select_for_update().get(pk=actor.clinic_id)
     if reference_set is not None:
         if not reference_set_exists(clinic=clinic, key=reference_set):

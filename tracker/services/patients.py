@@ -70,6 +70,7 @@ def patient_create(
     timezone_name: str = "UTC",
 ) -> NewPatient:
     name = (name or "").strip()
+    assert actor.clinic_id is not None, "only clinic staff create patients"
     if not name:
         raise invalid("name", "A name is required.")
     _check_timezone(timezone_name)
