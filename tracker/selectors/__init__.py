@@ -37,9 +37,11 @@ def patient_get(*, actor: User, patient_id: Any) -> Patient:
 
 
 def patient_of_user(*, actor: User) -> Patient:
-    patient = Patient.objects.select_related("clinic").filter(user=actor).first()
-    if patient is None:
-        raise Http404
+    """The patient record of a patient's login (already joined by the token lookup)."""
+    try:
+        patient: Patient = actor.patient
+    except Patient.DoesNotExist:
+        raise Http404 from None
     return patient
 
 

@@ -109,10 +109,11 @@ def assessment_submit(
     item_directions: Any = None,
     client_id: uuid.UUID,
 ) -> Submission:
-    """Validate and store one entry; the same ``client_id`` again returns the first entry."""
-    existing = Assessment.objects.filter(patient=patient, client_id=client_id).first()
-    if existing is not None:
-        return Submission(existing, created=False)
+    """Validate and store one entry; the same ``client_id`` again returns the first entry.
+
+    The unique constraint on (patient, client_id) decides: a retry, or a request racing the first,
+    fails to insert and is answered with the entry that was stored.
+    """
     if scale not in scoring.SCALES:
         raise invalid("scale", f"Unknown scale; one of {', '.join(scoring.SCALES)}.")
     scale_def, values, dirs, total = _validated(scale, items, item_directions)
@@ -141,7 +142,8 @@ def assessment_submit(
                 client_id=client_id,
                 seq=time.time_ns(),
             )
-            _create_flags(assessment)
+            flags = _create_flags(assessment)
+            assessment._prefetched_objects_cache = {"flags": flags}  # type: ignore[attr-defined]
             audit_record(
                 actor=actor,
                 action="assessment.create",

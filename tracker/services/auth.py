@@ -78,7 +78,7 @@ def token_revoke(*, token: AuthToken) -> None:
 def token_authenticate(*, raw: str) -> AuthToken | None:
     """The live token for a raw bearer value, or None."""
     token = (
-        AuthToken.objects.select_related("user", "user__clinic")
+        AuthToken.objects.select_related("user", "user__clinic", "user__patient")
         .filter(digest=token_digest(raw), revoked_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
