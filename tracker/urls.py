@@ -14,3 +14,6 @@ if os.environ.get("BENCHMARK_BARE_ENDPOINT") == "1":
     from tracker.benchmarks.bare import bare_insert
 
     urlpatterns.insert(0, path("benchmark/bare/", bare_insert))
+
+handler404 = "tracker.api.errors.not_found"
+handler500 = "tracker.api.errors.server_error"

@@ -81,3 +81,8 @@ def test_production_hasher_is_argon2() -> None:
     import tracker.settings as module
 
     assert reload(module).PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def test_unknown_api_path_answers_json_404() -> None:
+    r = APIClient().get("/api/v1/no-such-thing/")
+    assert r.status_code == 404 and r.json() == {"detail": "Not found."}
