@@ -46,10 +46,24 @@ def role_tokens(db: Any) -> dict[str, str]:
 WSGI = get_wsgi_application()
 
 
+@pytest.fixture
+def keep_test_connection() -> Any:
+    """Called straight through WSGI, Django would close the test's database connection at the end of
+    each request (as a real server does); the test client prevents that the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.mark.slow
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["patient", "clinician", "admin"])
-def test_no_server_error_for_any_generated_input(role: str, role_tokens: dict[str, str]) -> None:
+def test_no_server_error_for_any_generated_input(role: str, role_tokens: dict[str, str], keep_test_connection: None) -> None:
     """Schemathesis generates requests for every operation; none may answer 5xx."""
     headers = {"Authorization": f"Bearer {role_tokens[role]}"}
     operations = [result.ok() for result in _schema().get_all_operations()]
