@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import scoring
-
 from projections.cohort_results import recompute_cohorts
 from projections.curves import load_reference_sets
 from projections.models import CohortResult, FittedReferenceSet
