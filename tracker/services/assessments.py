@@ -20,6 +20,7 @@ from tracker.models import Assessment, Patient, Role, SafetyFlag, TreatmentCours
 from tracker.services.audit import audit_record
 from tracker.services.errors import Conflict, invalid
 from tracker.services.patients import patient_local_today
+from tracker.services.scheduling import schedule_patient_recompute
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +94,44 @@ def _create_flags(assessment: Assessment) -> list[SafetyFlag]:
     return SafetyFlag.objects.bulk_create(flags)
 
 
-def _schedule_recompute(patient_id: uuid.UUID) -> None:
-    from tracker.services.scheduling import schedule_patient_recompute
-
-    transaction.on_commit(lambda: schedule_patient_recompute(patient_id))
+def _store_version(
+    *,
+    actor: User,
+    patient: Patient,
+    administered_on: date,
+    validated: tuple[scoring.Scale, list[int], dict[str, str], int],
+    action: str,
+    **extra: Any,
+) -> Assessment:
+    """Write one version of an entry with its flags and audit event, and schedule the patient's
+    recomputation once the transaction commits. The caller holds the transaction."""
+    scale_def, values, dirs, total = validated
+    scale = scale_def.key
+    assessment = Assessment.objects.create(
+        patient=patient,
+        scale=scale,
+        scale_version=scale_def.version,
+        administered_on=administered_on,
+        items=values,
+        item_count=len(values),
+        item_directions=dirs,
+        total=total,
+        severity=scale_def.severity(total),
+        entered_by=actor,
+        entered_by_role=actor.role,
+        **extra,
+    )
+    assessment._prefetched_objects_cache = {"flags": _create_flags(assessment)}  # type: ignore[attr-defined]
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="assessment",
+        object_id=assessment.pk,
+        patient_id=patient.pk,
+        clinic_id=patient.clinic_id,
+    )
+    transaction.on_commit(lambda: schedule_patient_recompute(patient.pk))
+    return assessment
 
 
 def assessment_submit(
@@ -116,45 +151,23 @@ def assessment_submit(
     """
     if scale not in scoring.SCALES:
         raise invalid("scale", f"Unknown scale; one of {', '.join(scoring.SCALES)}.")
-    scale_def, values, dirs, total = _validated(scale, items, item_directions)
-    if actor.role == Role.PATIENT and scale_def.rated_by != "patient":
+    if actor.role == Role.PATIENT and scoring.SCALES[scale].rated_by != "patient":
         raise invalid(
             "scale",
             "Patients submit only self-report scales ("
             + ", ".join(k for k, s in scoring.SCALES.items() if s.rated_by == "patient")
             + ").",
         )
+    validated = _validated(scale, items, item_directions)
     _check_date(patient, administered_on)
     try:
         with transaction.atomic():
-            assessment = Assessment.objects.create(
-                patient=patient,
-                scale=scale,
-                scale_version=scale_def.version,
-                administered_on=administered_on,
-                items=values,
-                item_count=len(values),
-                item_directions=dirs,
-                total=total,
-                severity=scale_def.severity(total),
-                entered_by=actor,
-                entered_by_role=actor.role,
-                client_id=client_id,
-                seq=time.time_ns(),
-            )
-            flags = _create_flags(assessment)
-            assessment._prefetched_objects_cache = {"flags": flags}  # type: ignore[attr-defined]
-            audit_record(
-                actor=actor,
-                action="assessment.create",
-                object_type="assessment",
-                object_id=assessment.pk,
-                patient_id=patient.pk,
-                clinic_id=patient.clinic_id,
-            )
-            _schedule_recompute(patient.pk)
+            assessment = _store_version(
+                actor=actor, patient=patient, administered_on=administered_on, validated=validated,
+                action="assessment.create", client_id=client_id, seq=time.time_ns(),
+            )  # fmt: skip
     except IntegrityError:
-        # Two requests raced with the same client_id: the other one won; answer with it.
+        # A retry, or two requests racing with the same client_id: answer with the stored entry.
         existing = Assessment.objects.filter(patient=patient, client_id=client_id).first()
         if existing is None:
             raise
@@ -170,40 +183,17 @@ def assessment_amend(
     reason = (reason or "").strip()
     if not reason:
         raise invalid("reason", "A reason for the correction is required.")
-    original = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    original = Assessment.objects.select_for_update(of=("self",)).select_related("patient").get(pk=assessment.pk)
     if original.is_superseded:
         raise Conflict("assessment", "This entry was already amended; amend its latest version.")
-    scale_def, values, dirs, total = _validated(original.scale, items, item_directions)
+    validated = _validated(original.scale, items, item_directions)
     original.is_superseded = True
     original.save(update_fields=["is_superseded"])
-    amended = Assessment.objects.create(
-        patient_id=original.patient_id,
-        scale=original.scale,
-        scale_version=scale_def.version,
-        administered_on=original.administered_on,
-        items=values,
-        item_count=len(values),
-        item_directions=dirs,
-        total=total,
-        severity=scale_def.severity(total),
-        entered_by=actor,
-        entered_by_role=actor.role,
-        client_id=None,
-        supersedes=original,
-        amend_reason=reason,
-        is_baseline=original.is_baseline,
-        seq=original.seq,
-    )
-    _create_flags(amended)
-    audit_record(
-        actor=actor,
-        action="assessment.amend",
-        object_type="assessment",
-        object_id=amended.pk,
-        patient_id=original.patient_id,
-    )
-    _schedule_recompute(original.patient_id)
-    return amended
+    return _store_version(
+        actor=actor, patient=original.patient, administered_on=original.administered_on,
+        validated=validated, action="assessment.amend",
+        supersedes=original, amend_reason=reason, is_baseline=original.is_baseline, seq=original.seq,
+    )  # fmt: skip
 
 
 @transaction.atomic
