@@ -8,7 +8,6 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
-from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -24,6 +23,7 @@ from tracker import selectors
 from tracker.api import serializers as s
 from tracker.api.permissions import IsAdmin, IsClinician, IsPatient, IsStaff, IsStaffOrPatient
 from tracker.models import AuthToken, Clinic, Patient, Role, SafetyFlag, User
+from tracker.selectors.filters import PatientFilter
 from tracker.selectors.schedule import questionnaires_due
 from tracker.services import assessments as assessment_services
 from tracker.services import auth as auth_services
@@ -112,33 +112,6 @@ class StaffView(APIView):
 
 
 # --- patients ---------------------------------------------------------------------------------------
-class PatientFilter(filters.FilterSet):
-    signal = filters.ChoiceFilter(
-        choices=[(x, x) for x in ("ahead", "on_track", "at_risk", "off_track", "insufficient_data")],
-        method="filter_signal",
-        help_text="Patients with any current outcome carrying this projection signal.",
-    )
-    state = filters.ChoiceFilter(
-        choices=[(x, x) for x in ("not_remitted", "remission_pending", "remission", "recovered")],
-        method="filter_state",
-    )
-    flagged = filters.BooleanFilter(method="filter_flagged", help_text="Patients with open safety flags.")
-
-    class Meta:
-        model = Patient
-        fields: list[str] = []
-
-    def filter_signal(self, qs: QuerySet[Patient], name: str, value: str) -> QuerySet[Patient]:
-        return qs.filter(pk__in=OutcomeSnapshot.objects.filter(signal=value).values("patient_id"))
-
-    def filter_state(self, qs: QuerySet[Patient], name: str, value: str) -> QuerySet[Patient]:
-        return qs.filter(pk__in=OutcomeSnapshot.objects.filter(state=value).values("patient_id"))
-
-    def filter_flagged(self, qs: QuerySet[Patient], name: str, value: bool) -> QuerySet[Patient]:
-        open_flags = SafetyFlag.objects.filter(acknowledged_at__isnull=True).values("patient_id")
-        return qs.filter(pk__in=open_flags) if value else qs.exclude(pk__in=open_flags)
-
-
 class PatientListCreateView(generics.GenericAPIView):  # type: ignore[type-arg]
     permission_classes = [IsStaff]
     filterset_class = PatientFilter

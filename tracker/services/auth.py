@@ -42,6 +42,23 @@ def _failures_key(username: str) -> str:
     return "login-failures:" + hashlib.sha256(username.lower().encode()).hexdigest()
 
 
+def login_locked(username: str) -> bool:
+    """Too many recent failures for this username (the app's and the dashboard's logins count alike)."""
+    return bool(username) and (cache.get(_failures_key(username)) or 0) >= settings.LOGIN_MAX_FAILURES
+
+
+def login_failure_record(username: str) -> None:
+    key = _failures_key(username)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+
+
+def login_failures_clear(username: str) -> None:
+    cache.delete(_failures_key(username))
+
+
 def token_issue(*, user: User) -> IssuedToken:
     ttl = settings.TOKEN_TTL_HOURS["patient" if user.role == Role.PATIENT else "staff"]
     raw = secrets.token_urlsafe(32)
@@ -52,17 +69,13 @@ def token_issue(*, user: User) -> IssuedToken:
 
 def login_with_password(*, username: str, password: str) -> IssuedToken:
     """Check a username and password; raise LoginLocked (429) or LoginFailed (400)."""
-    key = _failures_key(username)
-    if (cache.get(key) or 0) >= settings.LOGIN_MAX_FAILURES:
+    if login_locked(username):
         raise LoginLocked()
     user = authenticate(username=username, password=password)
     if not isinstance(user, User) or not user.role or (user.role != Role.PATIENT and not user.clinic_id):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+        login_failure_record(username)
         raise LoginFailed()
-    cache.delete(key)
+    login_failures_clear(username)
     with transaction.atomic():
         issued = token_issue(user=user)
         audit_record(actor=user, action="auth.login", object_type="user", object_id=user.pk)

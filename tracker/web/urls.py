@@ -6,4 +6,12 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("patients/", views.patient_list, name="patient_list"),
+    path("patients/<str:patient_id>/", views.patient_detail, name="patient_detail"),
+    path("patients/<str:patient_id>/chart.svg", views.patient_chart_svg, name="patient_chart_svg"),
+    path("patients/<str:patient_id>/report.pdf", views.patient_report_pdf, name="patient_report_pdf"),
+    path("patients/<str:patient_id>/fhir.json", views.patient_fhir, name="patient_fhir"),
+    path("flags/<str:flag_id>/acknowledge/", views.flag_acknowledge, name="flag_acknowledge"),
 ]

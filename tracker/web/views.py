@@ -1,8 +1,233 @@
+"""The clinician dashboard: server-rendered pages over the same selectors and services as the API.
+
+Reads are scoped by ``tracker.selectors`` (another clinic's patient is a 404) and audited; the one
+write, acknowledging a safety flag, goes through ``tracker.services.assessments.flag_acknowledge``.
+"""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST, require_safe
+
+from projections.models import OutcomeSnapshot
+from projections.outcomes import current_outcomes
+from tracker import selectors
+from tracker.models import Patient, Role, SafetyFlag
+from tracker.selectors.filters import PatientFilter
+from tracker.selectors.schedule import questionnaires_due
+from tracker.services import assessments as assessment_services
+from tracker.services.audit import audit_record, audit_record_many
+from tracker.services.patients import patient_local_today
+from tracker.web import display
+from tracker.web.access import acting_user, clinician_required, staff_required
+from tracker.web.forms import FlagAcknowledgeForm, PatientListFilterForm, StaffLoginForm
+
+PAGE_SIZE = 50
 
 
+def _audit_patient(request: HttpRequest, action: str, patient: Patient, object_type: str = "patient") -> None:
+    audit_record(
+        actor=acting_user(request),
+        action=action,
+        object_type=object_type,
+        object_id=patient.pk,
+        patient_id=patient.pk,
+        clinic_id=patient.clinic_id,
+    )
+
+
+# --- login, logout, home ------------------------------------------------------------------------------
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    authentication_form = StaffLoginForm
+    redirect_authenticated_user = True
+    next_page = "web:patient_list"
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.get_user()
+        audit_record(actor=user, action="web.login", object_type="user", object_id=user.pk)
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = "web:login"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated:
+            audit_record(actor=acting_user(request), action="web.logout", object_type="user", object_id=user.pk)
+        return super().post(request, *args, **kwargs)
+
+
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.is_authenticated and getattr(user, "is_clinic_staff", False):
+        return redirect("web:patient_list")
     return render(request, "home.html")
+
+
+# --- patient list ------------------------------------------------------------------------------------
+def _filtered_patients(request: HttpRequest, form: PatientListFilterForm) -> QuerySet[Patient]:
+    actor = acting_user(request)
+    qs = selectors.patients_visible(actor=actor).order_by("name", "id")
+    if not form.is_valid():
+        return qs
+    data = form.cleaned_data
+    # The API's own filters (signal, state, flagged), so the list and GET /patients/ agree.
+    api_filters = {k: v for k, v in (("signal", data["signal"]), ("state", data["state"])) if v}
+    if data["flagged"]:
+        api_filters["flagged"] = "true"
+    if api_filters:
+        qs = PatientFilter(api_filters, queryset=qs).qs
+    if data["q"]:
+        qs = qs.filter(Q(name__icontains=data["q"]) | Q(external_id__icontains=data["q"]))
+    if data["overdue"]:
+        # Due-ness is computed per patient in the patient's timezone (one rule: questionnaires_due).
+        overdue = [p.pk for p in qs.only("id", "timezone") if any(d.due for d in questionnaires_due(patient=p))]
+        qs = qs.filter(pk__in=overdue)
+    return qs
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@staff_required
+@require_safe
+def patient_list(request: HttpRequest) -> HttpResponse:
+    actor = acting_user(request)
+    form = PatientListFilterForm(request.GET)
+    qs = _filtered_patients(request, form).prefetch_related(
+        "courses",
+        Prefetch("flags", queryset=SafetyFlag.objects.filter(acknowledged_at__isnull=True), to_attr="open_flag_list"),
+        Prefetch("snapshots", queryset=OutcomeSnapshot.objects.all(), to_attr="snapshot_list"),
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    patients = list(page.object_list)
+    rows = []
+    for patient in patients:
+        today = patient_local_today(patient)
+        rows.append(
+            display.patient_row(
+                patient,
+                courses=list(patient.courses.all()),
+                snapshots=patient.snapshot_list,  # type: ignore[attr-defined]
+                open_flags=patient.open_flag_list,  # type: ignore[attr-defined]
+                due=questionnaires_due(patient=patient, today=today),
+                today=today,
+            )
+        )
+    audit_record_many(
+        actor=actor, action="web.patient.list", object_type="patient", patient_ids=[p.pk for p in patients]
+    )
+    filtered = form.is_valid() and any(form.cleaned_data.values())
+    return render(
+        request,
+        "web/patient_list.html",
+        {"form": form, "page": page, "rows": rows, "filtered": filtered, "query": _query_without_page(request)},
+    )
+
+
+# --- patient detail ----------------------------------------------------------------------------------
+@staff_required
+@require_safe
+def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
+    actor = acting_user(request)
+    patient = selectors.patient_get(actor=actor, patient_id=patient_id)
+    _audit_patient(request, "web.patient.read", patient)
+    course = selectors.current_course(patient=patient)
+    today = patient_local_today(patient)
+    open_flags = (
+        selectors.flags_visible(actor=actor)
+        .filter(patient=patient, acknowledged_at__isnull=True)
+        .select_related("assessment")
+    )
+    entries = selectors.patient_assessments(patient=patient).reverse()
+    outcomes = [display.outcome_view(o) for o in current_outcomes(patient)]
+    context = {
+        "patient": patient,
+        "course": display.CourseInfo.of(course, today),
+        "sessions": [(s, display.dose_text(s.dose_mg)) for s in course.sessions.all()] if course is not None else [],
+        "flags": display.flag_views(open_flags),
+        "can_acknowledge": actor.role == Role.CLINICIAN,
+        "ack_form": FlagAcknowledgeForm(),
+        "outcomes": outcomes,
+        "entries": display.entry_views(entries),
+        "due": [(display.short_name(d.scale), d) for d in questionnaires_due(patient=patient, today=today)],
+        "today": today,
+    }
+    return render(request, "web/patient_detail.html", context)
+
+
+@staff_required
+@require_safe
+def patient_chart_svg(request: HttpRequest, patient_id: str) -> HttpResponse:
+    from tracker.reports.charts import render_patient_chart
+
+    patient = selectors.patient_get(actor=acting_user(request), patient_id=patient_id)
+    _audit_patient(request, "web.chart.svg", patient)
+    response = HttpResponse(render_patient_chart(patient, fmt="svg", scale=None), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@staff_required
+@require_safe
+def patient_report_pdf(request: HttpRequest, patient_id: str) -> HttpResponse:
+    from tracker.reports.pdf import render_response_report
+
+    actor = acting_user(request)
+    patient = selectors.patient_get(actor=actor, patient_id=patient_id)
+    _audit_patient(request, "web.report.pdf", patient)
+    response = HttpResponse(render_response_report(patient, actor=actor), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="response-report-{patient.pk}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@staff_required
+@require_safe
+def patient_fhir(request: HttpRequest, patient_id: str) -> HttpResponse:
+    from tracker.reports.fhir import patient_bundle_json
+
+    patient = selectors.patient_get(actor=acting_user(request), patient_id=patient_id)
+    _audit_patient(request, "web.fhir.export", patient)
+    response = HttpResponse(patient_bundle_json(patient), content_type="application/fhir+json")
+    response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}.fhir.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- safety flags --------------------------------------------------------------------------------------
+@clinician_required
+@require_POST
+def flag_acknowledge(request: HttpRequest, flag_id: str) -> HttpResponse:
+    actor = acting_user(request)
+    flag = selectors.flag_get(actor=actor, flag_id=flag_id)
+    form = FlagAcknowledgeForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    already = flag.acknowledged_at is not None
+    flag = assessment_services.flag_acknowledge(actor=actor, flag=flag, note=note)
+    if already:
+        messages.info(request, "This safety flag had already been acknowledged.")
+    else:
+        messages.success(request, "Safety flag acknowledged.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("web:patient_detail", args=[flag.patient_id])
+    return HttpResponseRedirect(target)

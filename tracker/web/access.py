@@ -1,0 +1,45 @@
+"""Who may use the dashboard: clinic staff (admin or clinician with a clinic). Object scope is the
+selectors' job (404); these checks answer 403 for a wrong role, as the API's permissions do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Concatenate, ParamSpec
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from tracker.models import Role, User
+
+P = ParamSpec("P")
+View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+
+STAFF_ONLY = "The dashboard is for clinic staff. Patients use the mobile app."
+CLINICIANS_ONLY = "Only a clinician acknowledges a safety flag."
+
+
+def acting_user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied(STAFF_ONLY)
+    return user
+
+
+def _role_required(roles: tuple[str, ...], message: str) -> Callable[[View[P]], View[P]]:
+    def decorator(view: View[P]) -> View[P]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+            user = acting_user(request)
+            if not user.is_clinic_staff or user.role not in roles:
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator
+
+
+staff_required = _role_required((Role.ADMIN, Role.CLINICIAN), STAFF_ONLY)
+clinician_required = _role_required((Role.CLINICIAN,), CLINICIANS_ONLY)
