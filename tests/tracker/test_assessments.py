@@ -221,3 +221,14 @@ def test_every_read_and_write_is_audited_without_values(world: Any) -> None:
     assert create[1] == entry and create[2] == "6f1e7f0c-54a5-4c1c-9a34-8d3c1d1f0a11" and create[3] == world.patient_user.pk
     with pytest.raises(PermissionError):
         AuditEvent.objects.first().delete()  # type: ignore[union-attr]
+
+
+def test_database_refuses_a_course_in_another_clinic_than_its_patient(world: Any) -> None:
+    from django.db import IntegrityError, transaction
+
+    from tracker.models import TreatmentCourse
+
+    other = make_clinic("Clinic B", "b")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TreatmentCourse.objects.create(patient=world.patient, clinic=other.clinic, modality="other", start_date=TODAY)
+    assert not TreatmentCourse.objects.filter(patient=world.patient).exists()
