@@ -156,3 +156,18 @@ def test_the_task_run_twice_changes_nothing() -> None:
     recompute_patient(str(world.patient.pk))
     assert {s.pk: (s.data, s.fingerprint, s.computed_at) for s in OutcomeSnapshot.objects.all()} == first
     assert recompute_patient(str(uuid.uuid4())) == 0
+
+
+def test_clinicians_read_and_clear_the_notice() -> None:
+    world = make_clinic()
+    _course(world, 42)
+    phone = client_for(world.patient_user)
+    for k, total in enumerate([40, 40, 39, 41, 40, 40, 39]):
+        submit(phone, "bdi2", TODAY - timedelta(days=42 - 7 * k), total)
+    phone.get(f"/api/v1/patients/{world.patient.pk}/outcomes/")
+    staff = client_for(world.clinician)
+    [notice] = staff.get("/api/v1/notices/?unread=true").json()
+    assert notice["patient"] == str(world.patient.pk) and notice["kind"] == "signal_off_track"
+    assert staff.post(f"/api/v1/notices/{notice['id']}/read/").json()["read_at"]
+    assert staff.get("/api/v1/notices/?unread=true").json() == []
+    assert client_for(make_clinic("Clinic B", "b").clinician).get("/api/v1/notices/").json() == []

@@ -17,7 +17,7 @@ from django.urls import URLPattern, reverse
 
 from tests.tracker.helpers import PASSWORD, client_for, items_with_total, make_clinic
 from tracker.api import urls as api_urls
-from tracker.models import SafetyFlag
+from tracker.models import Notice, SafetyFlag
 from tracker.services.assessments import assessment_submit
 from tracker.services.patients import course_create, patient_create
 
@@ -32,6 +32,7 @@ class World:
     course: Any
     assessment: Any
     flag: Any
+    notice: Any = None
 
     def user(self, role: str) -> Any:
         return {
@@ -63,6 +64,7 @@ def world(db: Any) -> World:
     w = World(a=a, b=b, course=course, assessment=None, flag=None)
     w.assessment = _new_assessment(w, suicide=2)
     w.flag = SafetyFlag.objects.get(assessment=w.assessment)
+    w.notice = Notice.objects.create(clinic=a.clinic, patient=a.patient, kind="signal_off_track", message="off track")
     return w
 
 
@@ -141,6 +143,8 @@ GRID: dict[tuple[str, str], Row] = {
     ("flags", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
     ("flag-acknowledge", "post"): Row(roles(401, 403, 403, 200, 404, 403), lambda w: {"flag_id": w.flag.pk}),
     ("response-csv", "get"): Row(roles(401, 403, 403, 403, 403, 200)),
+    ("notices", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
+    ("notice-read", "post"): Row(roles(401, 403, 403, 200, 404, 200), lambda w: {"notice_id": w.notice.pk}),
     ("cohort", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
     ("reference-sets", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
     ("clinic", "get"): Row(roles(401, 403, 403, 200, 200, 200)),

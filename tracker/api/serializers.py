@@ -304,3 +304,12 @@ class CohortSerializer(serializers.Serializer):  # type: ignore[type-arg]
     kaplan_meier = serializers.DictField(allow_null=True)
     references = serializers.ListField(child=serializers.DictField())
     computed_at = serializers.DateTimeField()
+
+
+class NoticeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField()
+    patient = serializers.UUIDField(source="patient_id")
+    kind = serializers.CharField()
+    message = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)

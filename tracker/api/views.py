@@ -480,3 +480,32 @@ class CohortView(APIView):
         )
         audit_record(actor=actor, action="cohort.read", object_type="clinic", object_id=actor.clinic_id)
         return Response(results)
+
+
+# --- notices -------------------------------------------------------------------------------------------
+class NoticeListView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("unread", OpenApiTypes.BOOL, required=False)],
+        responses={200: s.NoticeSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        actor = _actor(request)
+        notices = selectors.notices_visible(actor=actor)
+        if request.query_params.get("unread", "").lower() in ("true", "1", "yes"):
+            notices = notices.filter(read_at__isnull=True)
+        page = list(notices[:500])
+        audit_record_many(actor=actor, action="notice.list", object_type="patient", patient_ids=sorted({n.patient_id for n in page}))
+        return Response(s.NoticeSerializer(page, many=True).data)
+
+
+class NoticeReadView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(request=None, responses={200: s.NoticeSerializer})
+    def post(self, request: Request, notice_id: str) -> Response:
+        from tracker.services.notices import notice_mark_read
+
+        notice = selectors.notice_get(actor=_actor(request), notice_id=notice_id)
+        return Response(s.NoticeSerializer(notice_mark_read(actor=_actor(request), notice=notice)).data)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from tracker.models import Assessment, Patient, Role, SafetyFlag, TreatmentCourse, User
+from tracker.models import Assessment, Notice, Patient, Role, SafetyFlag, TreatmentCourse, User
 
 M = TypeVar("M", bound=Model)
 
@@ -80,3 +80,14 @@ def flag_get(*, actor: User, flag_id: Any) -> SafetyFlag:
 
 def current_course(*, patient: Patient) -> TreatmentCourse | None:
     return TreatmentCourse.objects.filter(patient=patient).order_by("-start_date", "-created_at").first()
+
+
+def notices_visible(*, actor: User) -> QuerySet[Notice]:
+    """Notices for the clinic's clinicians (patients never see them)."""
+    if not actor.is_clinic_staff:
+        return Notice.objects.none()
+    return Notice.objects.filter(clinic_id=actor.clinic_id).order_by("-created_at")
+
+
+def notice_get(*, actor: User, notice_id: Any) -> Notice:
+    return _get_or_404(notices_visible(actor=actor), notice_id)
