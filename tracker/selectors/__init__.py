@@ -84,7 +84,7 @@ def current_course(*, patient: Patient) -> TreatmentCourse | None:
 
 def notices_visible(*, actor: User) -> QuerySet[Notice]:
     """Notices for the clinic's clinicians (patients never see them)."""
-    if not actor.is_clinic_staff:
+    if not actor.is_clinic_staff or actor.clinic_id is None:
         return Notice.objects.none()
     return Notice.objects.filter(clinic_id=actor.clinic_id).order_by("-created_at")
 
