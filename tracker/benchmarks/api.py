@@ -108,7 +108,7 @@ def _wait_for(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
     raise RuntimeError("gunicorn did not start")
 
 
-def run(*, requests: int = 4000, clients: int = 8, workers: int = 4, retry_every: int = 20, out: Callable[[str], None] = print) -> dict[str, Any]:
+def run(*, requests: int = 4000, clients: int = 8, workers: int = 8, retry_every: int = 20, out: Callable[[str], None] = print) -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("benchmark api needs PostgreSQL: set DATABASE_URL=postgres://user@127.0.0.1:5432/db")
