@@ -9,12 +9,13 @@ import time
 import uuid
 from datetime import date, timedelta
 
+import psycopg
 import pytest
 
 from projections.models import OutcomeSnapshot
 from projections.tasks import recompute_chunk_task
 from tests.tracker.helpers import items_with_total, make_clinic
-from tests.worker import celery_workers, wait_until
+from tests.worker import _test_database_url, celery_workers, wait_until
 from tracker.models import Patient
 from tracker.services.assessments import assessment_submit
 from tracker.services.patients import course_create, patient_create
@@ -42,16 +43,20 @@ def test_a_chunk_whose_worker_process_dies_is_redone() -> None:
                 assessment_submit(actor=world.clinician, patient=patient, scale="bdi2", administered_on=TODAY - timedelta(days=60 - 7 * k),
                                   items=items_with_total("bdi2", max(0, 40 - 4 * k)), client_id=uuid.uuid4())
     ids = [str(pk) for pk in Patient.objects.values_list("id", flat=True)]
+    # Another session holds the snapshot table, so the chunk is caught in the middle of its work.
+    blocker = psycopg.connect(_test_database_url(), autocommit=False)
+    blocker.execute(f"LOCK TABLE {OutcomeSnapshot._meta.db_table} IN ACCESS EXCLUSIVE MODE")
     with celery_workers(1, name="victim") as (worker,):
         recompute_chunk_task.delay(ids)
         assert wait_until(lambda: any((app.control.inspect(timeout=0.5).active() or {}).values()), timeout=30, interval=0.05)
+        time.sleep(1.0)
         killed = _pool_children(worker.pid)
         assert killed, "the worker's pool process was not found"
         for pid in killed:
             os.kill(pid, signal.SIGKILL)  # as the kernel's OOM killer would
-        # The chunk is one transaction: nothing of it was stored when its process died...
-        assert OutcomeSnapshot.objects.count() == 0
-        # ...and the worker hands the message back (acks_late, reject_on_worker_lost): it is redone.
+        blocker.rollback()
+        blocker.close()
+        # The worker hands the message back (acks_late, reject_on_worker_lost): the chunk is redone.
         assert wait_until(lambda: OutcomeSnapshot.objects.count() == len(ids) - 2, timeout=120)  # make_clinic's 2 patients have no entries
         time.sleep(1)
     assert OutcomeSnapshot.objects.filter(state="remission_pending").count() == 120
