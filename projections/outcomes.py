@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, Protocol
 
+import numpy as np
 from django.db import transaction
 
 import scoring
@@ -63,16 +66,55 @@ def split_by_course(
     return result
 
 
+# The fingerprint of a snapshot: SHA-256 of a head (the version, the course's fields, the clinic's
+# reference set and scoring options for the scale, each as JSON on its own line) followed by the
+# entries as fixed-width records, in order. Any change of an entry's id, date, total, entry order or
+# baseline mark, of the course, or of the clinic's settings changes it. The nightly job hashes the
+# same bytes straight from its arrays (``projections.nightly``).
+ENTRY_RECORD = np.dtype([("id", "V16"), ("day", ">i4"), ("total", ">i2"), ("seq", ">i8"), ("baseline", "u1")])
+
+
+class CourseFields(Protocol):
+    pk: Any
+    start_date: date
+    modality: str
+    with_therapy: bool
+    reference_set: str
+
+
+@lru_cache(maxsize=1024)
+def _json_string(value: str) -> str:
+    return json.dumps(value)
+
+
+def course_fingerprint_key(course: CourseFields | None) -> str:
+    if course is None:
+        return "null"
+    return (
+        f"{course.pk}|{course.start_date.isoformat()}|{int(course.with_therapy)}|"
+        f"{_json_string(course.modality)}|{_json_string(course.reference_set)}"
+    )
+
+
+def clinic_fingerprint_key(clinic: Clinic, scale: str) -> str:
+    options = (clinic.scoring_options or {}).get(scale, {})
+    return json.dumps([clinic.reference_set, options, scale], sort_keys=True, default=str)
+
+
+def fingerprint_head(course_key: str, clinic_key: str) -> bytes:
+    return f"{SNAPSHOT_VERSION}\n{course_key}\n{clinic_key}\n".encode()
+
+
+def _id_bytes(value: Any) -> bytes:
+    return value.bytes if isinstance(value, uuid.UUID) else uuid.UUID(str(value)).bytes
+
+
 def fingerprint(course: TreatmentCourse | None, clinic: Clinic, scale: str, rows: Sequence[EntryRow]) -> str:
-    payload = {
-        "v": SNAPSHOT_VERSION,
-        "course": [str(course.pk), course.start_date.isoformat(), course.modality, course.with_therapy, course.reference_set]
-        if course
-        else None,
-        "clinic": [clinic.reference_set, clinic.scoring_options.get(scale, {}) if clinic.scoring_options else {}],
-        "rows": [[str(r.id), r.administered_on.isoformat(), r.total, r.seq, r.is_baseline] for r in rows],
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    records = np.array(
+        [(_id_bytes(r.id), r.administered_on.toordinal(), r.total, r.seq, r.is_baseline) for r in rows], dtype=ENTRY_RECORD
+    )
+    head = fingerprint_head(course_fingerprint_key(course), clinic_fingerprint_key(clinic, scale))
+    return hashlib.sha256(head + records.tobytes()).hexdigest()
 
 
 def classify_rows(course: TreatmentCourse | None, clinic: Clinic, scale: str, rows: Sequence[EntryRow]) -> scoring.Classification:

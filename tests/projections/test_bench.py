@@ -1,0 +1,65 @@
+"""``python manage.py benchmark projections`` on a small population: it reports every figure, ends
+with the ratio, and leaves no database behind. Speed is never asserted."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import psycopg
+import pytest
+
+from projections.bench import _admin_dsn, run
+
+
+@pytest.fixture
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        pytest.skip("the projections benchmark needs DATABASE_URL set to PostgreSQL")
+    return url
+
+
+def _bench_databases(url: str) -> list[str]:
+    with psycopg.connect(_admin_dsn(url, "postgres")) as conn:
+        rows = conn.execute("SELECT datname FROM pg_database WHERE datname = %s", [f"bench_proj_{os.getpid()}"]).fetchall()
+    return [name for (name,) in rows]
+
+
+@pytest.mark.services
+def test_small_run_prints_every_figure_and_drops_its_database(database_url: str, django_db_blocker: Any) -> None:
+    lines: list[str] = []
+    with django_db_blocker.unblock():
+        result = run(patients=300, chunk_size=40, out=lines.append)
+
+    text = "\n".join(lines)
+    assert re.search(r"^database bench_proj_\d+ ", text, re.MULTILINE)
+    assert re.search(r"^fill \(untimed\): 300 patients, \d+ courses, 6,000 assessments in ", text, re.MULTILINE)
+    assert re.search(r"^\(a\) plain SELECT .*: 6,000 rows in [\d.]+ s, [\d,]+ rows/s$", text, re.MULTILINE)
+    assert re.search(r"^\(b\) nightly recompute_all\(chunk_size=40\): 300 patients, 8 chunks, 600 snapshots written"
+                     r" \(600 stored\) in [\d.]+ s", text, re.MULTILINE)
+    assert re.search(r"^memory of \(b\), resident set: [\d.]+ MiB before; high-water mark \+[\d.]+ MiB after half", text, re.MULTILINE)
+    assert re.search(r"^traced Python memory \(tracemalloc.*: 40 patients [\d.]+ MiB peak, 20 patients [\d.]+ MiB peak", text, re.MULTILINE)
+    assert re.fullmatch(r"ratio=\d+\.\d\d", lines[-1])
+    assert float(lines[-1].removeprefix("ratio=")) == pytest.approx(result["ratio"], abs=0.005)
+    assert result["rows"] == 6000 and result["snapshots"] == 600 and result["chunks"] == 8
+    assert _bench_databases(database_url) == []
+
+
+@pytest.mark.services
+def test_the_database_is_dropped_after_a_failure(database_url: str, django_db_blocker: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing_read() -> tuple[int, float]:
+        assert _bench_databases(database_url) == [f"bench_proj_{os.getpid()}"]  # it exists while the run lasts
+        raise RuntimeError("read failed")
+
+    monkeypatch.setattr("projections.bench._plain_read", failing_read)
+    with django_db_blocker.unblock(), pytest.raises(RuntimeError, match="read failed"):
+        run(patients=20, chunk_size=10, out=lambda line: None)
+    assert _bench_databases(database_url) == []
+
+
+def test_needs_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///db.sqlite3")
+    with pytest.raises(SystemExit, match="needs PostgreSQL"):
+        run(patients=10, chunk_size=5, out=lambda line: None)
