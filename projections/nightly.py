@@ -574,9 +574,10 @@ def _outcomes(chunk: _Chunk) -> Iterator[_Outcome]:
         base, latest = result.baseline, result.latest  # every trajectory has entries
         latest_day = result.days[latest]
         improvement = result.latest_improvement
-        compared = (latest != base) & ~np.isnan(improvement) & (np.maximum(latest_day - starts, 0) / 7 >= MIN_COMPARISON_WEEK)
+        treated = np.where(starts == NO_DAY, 0, latest_day - starts)  # days from the course start
+        compared = (latest != base) & ~np.isnan(improvement) & (np.maximum(treated, 0) / 7 >= MIN_COMPARISON_WEEK)
         blocks, signals, weeks, percentiles = projector.blocks(
-            scale, result.rules, patients, result.totals[base], latest_day - starts, compared, improvement
+            scale, result.rules, patients, result.totals[base], treated, compared, improvement
         )
         response_codes, state_codes = (codes.tolist() for codes in latest_codes(result))
         latest_totals = result.totals[latest].tolist()
