@@ -58,7 +58,7 @@ import scoring
 from projections.compare import reference_set_for
 from projections.curves import _PERCENTILE_EPS, INSUFFICIENT_DATA, MIN_COMPARISON_WEEK, ModelParams, _cdf, signal_for
 from projections.models import OutcomeSnapshot
-from projections.notices import WORRYING_SIGNALS
+from projections.notices import WORRYING_SIGNALS, signal_notice
 from projections.outcomes import (
     ENTRY_RECORD,
     clinic_fingerprint_key,
@@ -752,20 +752,22 @@ def _store_chunk(chunk: _Chunk, outcomes: Iterable[_Outcome], n_patients: int) -
         previous = {(pid, cid, scale): signal for pid, cid, scale, signal in _delete_stale(chunk)}
         write = _copy_snapshots if connection.vendor == "postgresql" else _create_snapshots
         written = write(chunk, iter(outcomes))
-        # A notice when the signal turns at_risk or off_track (as projections.notices does), in bulk.
+        # A notice when the signal turns at_risk or off_track (the rule of projections.notices), in bulk.
         notices = []
         for o in written:
+            if o.signal not in WORRYING_SIGNALS:
+                continue
             course = chunk.courses[o.patient]
             key = (chunk.patients[o.patient], None if course is None else course.pk, o.scale)
-            if o.signal in WORRYING_SIGNALS and previous.get(key) != o.signal:
-                notices.append(
-                    Notice(
-                        clinic_id=chunk.clinics[o.patient].pk,
-                        patient_id=chunk.patients[o.patient],
-                        kind=f"signal_{o.signal}",
-                        message=f"A patient's {o.scale} trajectory is now {o.signal.replace('_', ' ')} against the expected curve.",
-                    )
-                )
+            notice = signal_notice(
+                clinic_id=chunk.clinics[o.patient].pk,
+                patient_id=chunk.patients[o.patient],
+                scale=o.scale,
+                signal=o.signal,
+                previous_signal=previous.get(key),
+            )
+            if notice is not None:
+                notices.append(notice)
         _store_notices(notices)
     return {"patients": n_patients, "snapshots": len(written)}
 

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from projections.models import OutcomeSnapshot
 from tracker.models import Notice
 
 WORRYING_SIGNALS = ("at_risk", "off_track")
 
 
-def notice_if_signal_worsened(snapshot: OutcomeSnapshot, *, previous_signal: str | None) -> Notice | None:
-    """A new notice when the signal changes to ``at_risk`` or ``off_track`` (never repeated while it stays)."""
-    if snapshot.signal not in WORRYING_SIGNALS or snapshot.signal == previous_signal:
+def signal_notice(*, clinic_id: Any, patient_id: Any, scale: str, signal: str, previous_signal: str | None) -> Notice | None:
+    """The (unsaved) notice a change of signal raises: only on a change to ``at_risk`` or
+    ``off_track``, never repeated while the signal stays. No health values in the message."""
+    if signal not in WORRYING_SIGNALS or signal == previous_signal:
         return None
-    label = snapshot.signal.replace("_", " ")
-    return Notice.objects.create(
+    return Notice(
+        clinic_id=clinic_id,
+        patient_id=patient_id,
+        kind=f"signal_{signal}",
+        message=f"A patient's {scale} trajectory is now {signal.replace('_', ' ')} against the expected curve.",
+    )
+
+
+def notice_if_signal_worsened(snapshot: OutcomeSnapshot, *, previous_signal: str | None) -> Notice | None:
+    notice = signal_notice(
         clinic_id=snapshot.clinic_id,
         patient_id=snapshot.patient_id,
-        kind=f"signal_{snapshot.signal}",
-        message=f"A patient's {snapshot.scale} trajectory is now {label} against the expected curve.",
+        scale=snapshot.scale,
+        signal=snapshot.signal,
+        previous_signal=previous_signal,
     )
+    if notice is not None:
+        notice.save()
+    return notice
