@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from scoring import SCALES, Entry, Options, Scale, get_scale
+from scoring import SCALES, Classification, Entry, Options, Scale, classify_trajectory, get_scale
 from tests.scoring.helpers import day
 
 #: Day steps that land on and around every edge: same day, 14/15-day gaps, 20/21 days.
@@ -88,3 +88,14 @@ def courses(
 
 
 scale_keys = st.sampled_from(sorted(SCALES))
+
+
+def classify_course(key: str, course: Course, options: Options) -> Classification:
+    """The scalar path on a generated course (the reference the batch path and properties test against)."""
+    return classify_trajectory(
+        key,
+        course.entries,
+        course_start=course.course_start,
+        baseline_key=course.baseline_key,
+        options=options,
+    )

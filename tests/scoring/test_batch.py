@@ -13,7 +13,6 @@ from scoring import (
     EVENT_TYPES,
     RESPONSES,
     STATES,
-    Classification,
     Entry,
     Options,
     ScoringError,
@@ -26,7 +25,7 @@ from scoring import (
 from scoring.batch import NO_DAY
 from scoring.bench import benchmark, synthetic_trajectories
 from tests.scoring.helpers import WORKED_EXAMPLE, day, entries
-from tests.scoring.strategies import Course, courses, options_for, scale_keys
+from tests.scoring.strategies import Course, classify_course, courses, options_for, scale_keys
 
 
 def batch_inputs(course_list: list[Course]) -> dict[str, object]:
@@ -43,19 +42,9 @@ def batch_inputs(course_list: list[Course]) -> dict[str, object]:
     }
 
 
-def scalar(key: str, course: Course, options: Options) -> Classification:
-    return classify_trajectory(
-        key,
-        course.entries,
-        course_start=course.course_start,
-        baseline_key=course.baseline_key,
-        options=options,
-    )
-
-
 def assert_same(key: str, course_list: list[Course], options_list: list[Options], result) -> None:  # type: ignore[no-untyped-def]
     for k, (course, options) in enumerate(zip(course_list, options_list, strict=True)):
-        expected = scalar(key, course, options)
+        expected = classify_course(key, course, options)
         got = result.classification(k)
         assert got == expected
         assert got.as_dict() == expected.as_dict()

@@ -9,8 +9,8 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring import Classification, Entry, Options, classify_trajectory, get_scale
-from tests.scoring.strategies import Course, courses, options_for, scale_keys
+from scoring import Classification, Entry, Options, get_scale
+from tests.scoring.strategies import Course, classify_course, courses, options_for, scale_keys
 
 # The state machine of §2: the state after each assessment may only move along these.
 ALLOWED = {
@@ -26,16 +26,6 @@ EVENT_OF = {
     ("remission", "recovered"): "recovery",
     ("recovered", "not_remitted"): "recurrence",
 }
-
-
-def classify(key: str, course: Course, options: Options) -> Classification:
-    return classify_trajectory(
-        key,
-        course.entries,
-        course_start=course.course_start,
-        baseline_key=course.baseline_key,
-        options=options,
-    )
 
 
 @st.composite
@@ -60,21 +50,21 @@ def test_input_order_does_not_matter(case: tuple[str, Options, Course], rng: ran
     shuffled = list(course.entries)
     rng.shuffle(shuffled)
     again = Course(shuffled, course.course_start, course.baseline_key)
-    assert comparable(classify(key, again, options)) == comparable(classify(key, course, options))
+    assert comparable(classify_course(key, again, options)) == comparable(classify_course(key, course, options))
 
 
 @settings(max_examples=100, deadline=None)
 @given(cases(), st.data())
 def test_raising_a_later_score_never_creates_a_response(case: tuple[str, Options, Course], data: st.DataObject) -> None:
     key, options, course = case
-    before = classify(key, course, options)
+    before = classify_course(key, course, options)
     later = [row for row in before.rows if row.state is not None][1:]
     if not later:
         return
     row = data.draw(st.sampled_from(later))
     raised_total = data.draw(st.integers(row.total, get_scale(key).total_max))
     entries = [Entry(e.date, raised_total, e.key) if e.key == row.key else e for e in course.entries]
-    after = classify(key, Course(entries, course.course_start, course.baseline_key), options)
+    after = classify_course(key, Course(entries, course.course_start, course.baseline_key), options)
     response_after = {r.key: r.response for r in after.rows}[row.key]
     if row.response != "response":
         assert response_after != "response"
@@ -88,7 +78,7 @@ def test_raising_a_later_score_never_creates_a_response(case: tuple[str, Options
 @given(cases(keep_order_of_events=True))
 def test_states_follow_the_state_machine(case: tuple[str, Options, Course]) -> None:
     key, options, course = case
-    result = classify(key, course, options)
+    result = classify_course(key, course, options)
     sequence = ["not_remitted"] + [row.state for row in result.rows if row.state is not None]
     changes = list(pairwise(sequence))
     for old, new in changes:
