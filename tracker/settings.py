@@ -113,6 +113,8 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
 else:
     if PRODUCTION:
         raise ImproperlyConfigured("DATABASE_URL must be set when DJANGO_ENV=production.")
@@ -151,6 +153,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # A safety net: entries schedule their own drain; this one picks up after a lost message.
+    "drain-pending-recomputations": {
+        "task": "projections.tasks.drain_pending",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "nightly-recompute-outcomes": {
         "task": "projections.tasks.nightly_recompute",
         "schedule": crontab(hour=2, minute=0),

@@ -24,12 +24,22 @@ def recompute_deferred() -> Iterator[None]:
 
 
 def schedule_patient_recompute(patient_id: uuid.UUID) -> None:
+    """Called at commit. With Redis, the patient joins the pending queue and at most one drain
+    message is published per burst (projections/pending.py); run eagerly, it recomputes now."""
     if _suppressed.get():
         return
-    from projections.tasks import recompute_patient
+    from projections import pending
+    from projections.tasks import drain_pending, recompute_patient
 
     try:
-        recompute_patient.delay(str(patient_id))
+        if not pending.enabled():
+            recompute_patient.delay(str(patient_id))
+        elif pending.add(patient_id):
+            try:
+                drain_pending.apply_async(countdown=pending.DRAIN_DELAY_SECONDS)
+            except Exception:
+                pending.release_claim()  # the next entry tries again
+                raise
     except Exception as exc:  # broker down: the nightly run (or the next read) catches up
         logger.warning("could not schedule an outcome recomputation (%s); the nightly run will catch up", type(exc).__name__)
 
