@@ -78,6 +78,10 @@ class Patient(models.Model):
     date_of_birth = models.DateField(null=True, blank=True)
     external_id = models.CharField(max_length=100, blank=True, default="")
     timezone = models.CharField(max_length=64, default="UTC")
+    # The earliest start date of the patient's courses, kept by ``course_create`` (courses are never
+    # edited or deleted): every entry is checked against it, and reading it with the patient saves
+    # that query on each submission.
+    first_course_start = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
 

@@ -10,7 +10,7 @@ import pytest
 
 from scoring import SCALES
 from tests.tracker.helpers import client_for, items_with_total, make_clinic, submit
-from tracker.models import Assessment, AuditEvent, SafetyFlag
+from tracker.models import Assessment, AuditEvent, Patient, SafetyFlag
 
 pytestmark = pytest.mark.django_db
 TODAY = date.today()
@@ -95,6 +95,46 @@ def test_date_before_the_course_window_is_refused(world: Any) -> None:
     assert ok.status_code == 201
     r = client_for(world.patient_user).post("/api/v1/assessments/", body(administered_on=(start - timedelta(days=31)).isoformat()), format="json")
     assert r.status_code == 400 and "administered_on" in r.json()
+
+
+def test_the_window_follows_the_earliest_course_whatever_order_they_were_recorded(world: Any) -> None:
+    staff = client_for(world.clinician)
+    url = f"/api/v1/patients/{world.patient.pk}/courses/"
+    for days_ago in (10, 100, 50):  # a course recorded later may have started earlier
+        staff.post(
+            url,
+            {"modality": "iv_ketamine", "start_date": (TODAY - timedelta(days=days_ago)).isoformat()},
+            format="json",
+        )
+    world.patient.refresh_from_db()
+    assert world.patient.first_course_start == TODAY - timedelta(days=100)
+    phone = client_for(world.patient_user)
+    assert submit(phone, "bdi2", TODAY - timedelta(days=130), 30).status_code == 201
+    r = phone.post(
+        "/api/v1/assessments/", body(administered_on=(TODAY - timedelta(days=131)).isoformat()), format="json"
+    )
+    assert r.status_code == 400 and "administered_on" in r.json()
+
+
+def test_migration_fills_the_first_course_start_of_existing_patients(world: Any) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    staff = client_for(world.clinician)
+    for days_ago in (20, 40):
+        staff.post(
+            f"/api/v1/patients/{world.patient.pk}/courses/",
+            {"modality": "esketamine", "start_date": (TODAY - timedelta(days=days_ago)).isoformat()},
+            format="json",
+        )
+    Patient.objects.update(first_course_start=None)
+    migration = importlib.import_module("tracker.migrations.0003_patient_first_course_start")
+    migration.fill_first_course_start(apps, None)
+    assert dict(Patient.objects.filter(clinic=world.clinic).values_list("pk", "first_course_start")) == {
+        world.patient.pk: TODAY - timedelta(days=40),
+        world.other_patient.pk: None,
+    }
 
 
 def test_malformed_json_and_oversized_bodies(world: Any) -> None:

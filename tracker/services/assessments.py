@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import scoring
-from tracker.models import Assessment, Patient, Role, SafetyFlag, TreatmentCourse, User
+from tracker.models import Assessment, Patient, Role, SafetyFlag, User
 from tracker.services.audit import audit_record
 from tracker.services.errors import Conflict, invalid
 from tracker.services.patients import patient_local_today
@@ -48,10 +48,9 @@ def _scoring_error(exc: scoring.ScoringError) -> Exception:
 
 def _earliest_allowed_date(patient: Patient) -> date | None:
     """Entries may reach back to the baseline window before the first course, not further."""
-    first = TreatmentCourse.objects.filter(patient=patient).order_by("start_date").values_list("start_date", flat=True).first()
-    if first is None:
+    if patient.first_course_start is None:
         return None
-    return first - timedelta(days=scoring.Options().baseline_window_days)
+    return patient.first_course_start - timedelta(days=scoring.Options().baseline_window_days)
 
 
 def _check_date(patient: Patient, administered_on: date) -> None:

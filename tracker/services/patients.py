@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tracker.models import (
@@ -154,6 +155,11 @@ def course_create(
         reference_set=reference_set,
         created_by=actor,
     )
+    if patient.first_course_start is None or start_date < patient.first_course_start:
+        Patient.objects.filter(pk=patient.pk).filter(
+            Q(first_course_start__isnull=True) | Q(first_course_start__gt=start_date)
+        ).update(first_course_start=start_date)
+        patient.first_course_start = start_date
     audit_record(actor=actor, action="course.create", object_type="course", object_id=course.pk, patient_id=patient.pk)
     return course
 
