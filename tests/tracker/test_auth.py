@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -86,3 +87,46 @@ def test_production_hasher_is_argon2() -> None:
 def test_unknown_api_path_answers_json_404() -> None:
     r = APIClient().get("/api/v1/no-such-thing/")
     assert r.status_code == 404 and r.json() == {"detail": "Not found."}
+
+
+def _field_values(obj: object) -> dict[str, object]:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("who", ["patient_user", "clinician", "admin"])
+def test_the_hand_written_token_lookup_loads_what_the_orm_loads(who: str, django_assert_num_queries: object) -> None:
+    from tracker.models import Patient, User
+    from tracker.services.auth import token_authenticate, token_issue
+
+    world = make_clinic()
+    user = getattr(world, who)
+    issued = token_issue(user=user)
+    with django_assert_num_queries(1):  # type: ignore[operator]
+        token = token_authenticate(raw=issued.raw)
+        assert token is not None
+        loaded = token.user
+        patient = None
+        with contextlib.suppress(Patient.DoesNotExist):
+            patient = loaded.patient
+    expected = AuthToken.objects.select_related("user").get(digest=token.digest)
+    assert _field_values(token) == _field_values(expected)
+    assert _field_values(loaded) == _field_values(User.objects.get(pk=user.pk))
+    if who == "patient_user":
+        assert patient is not None and _field_values(patient) == _field_values(Patient.objects.get(user=user))
+        assert patient.user is loaded
+    else:
+        assert patient is None
+
+
+def test_revoked_tokens_and_inactive_users_are_refused() -> None:
+    from tracker.models import User
+    from tracker.services.auth import token_authenticate, token_issue
+
+    world = make_clinic()
+    issued = token_issue(user=world.patient_user)
+    assert token_authenticate(raw=issued.raw) is not None
+    User.objects.filter(pk=world.patient_user.pk).update(is_active=False)
+    assert token_authenticate(raw=issued.raw) is None
+    User.objects.filter(pk=world.patient_user.pk).update(is_active=True)
+    AuthToken.objects.update(revoked_at=timezone.now())
+    assert token_authenticate(raw=issued.raw) is None
