@@ -233,7 +233,7 @@ class CourseSessionsView(APIView):
 
 # --- assessments -------------------------------------------------------------------------------------
 def _assessment_body(assessment: Any, crisis: bool = False) -> dict[str, Any]:
-    body = dict(s.AssessmentSerializer(assessment).data)
+    body = s.shared(s.AssessmentSerializer).to_representation(assessment)
     if crisis:
         body["crisis_resources"] = assessment_services.CRISIS_RESOURCES if body["flags"] else None
     return body
@@ -251,9 +251,7 @@ class AssessmentCreateView(APIView):
     )
     def post(self, request: Request) -> Response:
         actor = _actor(request)
-        data = s.AssessmentCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = s.validated(s.AssessmentCreateSerializer, request.data)
         patient_id = values.pop("patient", None)
         if actor.role == Role.PATIENT:
             patient = selectors.patient_of_user(actor=actor)

@@ -95,6 +95,39 @@ def _load(port: int, clients: int, per_client: int, make: Callable[[int, int], t
     return LoadResult(clients * per_client, time.perf_counter() - start, latencies, statuses)
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the given processes (Linux /proc); vanished processes count 0."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def _server_pids(master: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        children = []
+    return [master, *map(int, children)]
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
 def _wait_for(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -156,10 +189,19 @@ def run(*, requests: int = 4000, clients: int = 8, workers: int = 8, retry_every
             items = [(i + k + cid) % 3 for k in range(21)]
             return "/benchmark/bare/", json.dumps({"items": items}).encode(), {}
 
-        # Warm both paths (connections, imports) before measuring.
-        _load(port, clients, 5, bare)
-        bare_result = _load(port, clients, per_client, bare)
-        real = _load(port, clients, per_client, submission)
+        def measured(make: Callable[[int, int], tuple[str, bytes, dict[str, str]]]) -> tuple[LoadResult, float, float]:
+            """The load, with the CPU time the app server and PostgreSQL spent on it (ms per request)."""
+            app, pg = _server_pids(proc.pid), _postgres_pids()
+            app0, pg0 = _cpu_seconds(app), _cpu_seconds(pg)
+            result = _load(port, clients, per_client, make)
+            app1, pg1 = _cpu_seconds(app), _cpu_seconds(pg)
+            return result, (app1 - app0) * 1000 / result.requests, (pg1 - pg0) * 1000 / result.requests
+
+        # Warm both paths in every worker (imports, URL conf, connections) before measuring.
+        _load(port, clients, 3 * workers, bare)
+        _load(port, clients, 3 * workers, submission)  # real entries: counted below like the rest
+        bare_result, bare_app_ms, bare_pg_ms = measured(bare)
+        real, real_app_ms, real_pg_ms = measured(submission)
         with psycopg.connect(_admin_dsn(bench_url, name)) as conn:
             stored = conn.execute("SELECT count(*), count(DISTINCT client_id) FROM tracker_assessment").fetchone()
             bare_rows = conn.execute(f"SELECT count(*) FROM {BARE_TABLE}").fetchone()  # noqa: S608 (a constant)
@@ -169,6 +211,8 @@ def run(*, requests: int = 4000, clients: int = 8, workers: int = 8, retry_every
         duplicated = stored[0] - stored[1]
         for label, r in (("bare", bare_result), ("submission", real)):
             out(f"{label:>10}: {r.requests} requests, {r.rps:8.1f} req/s, p50 {r.pct(50):6.1f} ms, p99 {r.pct(99):6.1f} ms, statuses {dict(sorted(r.statuses.items()))}")
+        out(f"CPU per request: bare app {bare_app_ms:.2f} ms + postgres {bare_pg_ms:.2f} ms; "
+            f"submission app {real_app_ms:.2f} ms + postgres {real_pg_ms:.2f} ms")
         out(f"entries: expected {expected}, stored {stored[0]}, lost {lost}, duplicated {duplicated}; bare rows {bare_rows[0]}")
         out(f"clients={clients} gunicorn_workers={workers} celery={'redis' if 'REDIS_URL' in env else 'eager'}")
         ratio = real.rps / bare_result.rps
