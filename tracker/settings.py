@@ -113,8 +113,10 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_PREPARED_STATEMENTS", True):
+        # Server-side binding, and psycopg prepares a statement once it has run it 5 times on a
+        # connection: PostgreSQL then skips parsing and planning the app's repeated queries.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 else:
     if PRODUCTION:
         raise ImproperlyConfigured("DATABASE_URL must be set when DJANGO_ENV=production.")

@@ -272,3 +272,29 @@ def test_database_refuses_a_course_in_another_clinic_than_its_patient(world: Any
     with pytest.raises(IntegrityError), transaction.atomic():
         TreatmentCourse.objects.create(patient=world.patient, clinic=other.clinic, modality="other", start_date=TODAY)
     assert not TreatmentCourse.objects.filter(patient=world.patient).exists()
+
+
+def test_implausible_dates_are_refused_with_the_field_named(world: Any) -> None:
+    """Found by schemathesis: a course dated 0001-01-02 made every later entry overflow (500)."""
+    from tracker.models import TreatmentCourse
+
+    staff = client_for(world.clinician)
+    courses = f"/api/v1/patients/{world.patient.pk}/courses/"
+    for start in ("0001-01-02", "1899-12-31", (TODAY + timedelta(days=367)).isoformat()):
+        r = staff.post(courses, {"modality": "iv_ketamine", "start_date": start}, format="json")
+        assert r.status_code == 400 and "start_date" in r.json(), start
+    assert not TreatmentCourse.objects.exists()
+    assert staff.post(courses, {"modality": "iv_ketamine", "start_date": (TODAY + timedelta(days=30)).isoformat()}, format="json").status_code == 201
+    for on in ("0001-01-01", "1899-12-31"):
+        r = client_for(world.patient_user).post("/api/v1/assessments/", body(administered_on=on), format="json")
+        assert r.status_code == 400 and "administered_on" in r.json(), on
+    nothing_stored()
+    r = staff.post("/api/v1/patients/", {"name": "Old", "date_of_birth": "1899-12-31"}, format="json")
+    assert r.status_code == 400 and "date_of_birth" in r.json()
+
+
+def test_a_course_cannot_start_before_the_patient_was_born(world: Any) -> None:
+    staff = client_for(world.clinician)
+    created = staff.post("/api/v1/patients/", {"name": "Young", "date_of_birth": "2000-05-01"}, format="json").json()
+    r = staff.post(f"/api/v1/patients/{created['id']}/courses/", {"modality": "esketamine", "start_date": "2000-04-30"}, format="json")
+    assert r.status_code == 400 and "start_date" in r.json()

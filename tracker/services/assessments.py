@@ -16,10 +16,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import scoring
+from tracker.db import insert_together
 from tracker.models import Assessment, Patient, Role, SafetyFlag, User
-from tracker.services.audit import audit_record
+from tracker.services.audit import audit_event, audit_record
 from tracker.services.errors import Conflict, invalid
-from tracker.services.patients import patient_local_today
+from tracker.services.patients import check_not_too_early, patient_local_today
 from tracker.services.scheduling import schedule_patient_recompute
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ def _earliest_allowed_date(patient: Patient) -> date | None:
 def _check_date(patient: Patient, administered_on: date) -> None:
     if administered_on > patient_local_today(patient):
         raise invalid("administered_on", "The date cannot be in the future (the patient's local date).")
+    check_not_too_early("administered_on", administered_on)
     earliest = _earliest_allowed_date(patient)
     if earliest is not None and administered_on < earliest:
         raise invalid(
@@ -78,8 +80,8 @@ def _validated(scale_key: str, items: Any, directions: Any) -> tuple[scoring.Sca
     return scale, values, dirs, total
 
 
-def _create_flags(assessment: Assessment) -> list[SafetyFlag]:
-    flags = [
+def _flags(assessment: Assessment) -> list[SafetyFlag]:
+    return [
         SafetyFlag(
             assessment=assessment,
             patient_id=assessment.patient_id,
@@ -90,7 +92,6 @@ def _create_flags(assessment: Assessment) -> list[SafetyFlag]:
         )
         for f in scoring.safety_flags(assessment.scale, assessment.items)
     ]
-    return SafetyFlag.objects.bulk_create(flags)
 
 
 def _store_version(
@@ -102,13 +103,12 @@ def _store_version(
     action: str,
     **extra: Any,
 ) -> Assessment:
-    """Write one version of an entry with its flags and audit event, and schedule the patient's
-    recomputation once the transaction commits. The caller holds the transaction."""
+    """Write one version of an entry with its flags and audit event (one statement on PostgreSQL,
+    see tracker/db.py), and schedule the patient's recomputation once the transaction commits."""
     scale_def, values, dirs, total = validated
-    scale = scale_def.key
-    assessment = Assessment.objects.create(
+    assessment = Assessment(
         patient=patient,
-        scale=scale,
+        scale=scale_def.key,
         scale_version=scale_def.version,
         administered_on=administered_on,
         items=values,
@@ -120,8 +120,8 @@ def _store_version(
         entered_by_role=actor.role,
         **extra,
     )
-    assessment._prefetched_objects_cache = {"flags": _create_flags(assessment)}  # type: ignore[attr-defined]
-    audit_record(
+    flags = _flags(assessment)
+    event = audit_event(
         actor=actor,
         action=action,
         object_type="assessment",
@@ -129,6 +129,8 @@ def _store_version(
         patient_id=patient.pk,
         clinic_id=patient.clinic_id,
     )
+    insert_together([assessment, *flags, event])
+    assessment._prefetched_objects_cache = {"flags": flags}  # type: ignore[attr-defined]
     transaction.on_commit(lambda: schedule_patient_recompute(patient.pk))
     return assessment
 
@@ -160,11 +162,11 @@ def assessment_submit(
     validated = _validated(scale, items, item_directions)
     _check_date(patient, administered_on)
     try:
-        with transaction.atomic():
-            assessment = _store_version(
-                actor=actor, patient=patient, administered_on=administered_on, validated=validated,
-                action="assessment.create", client_id=client_id, seq=time.time_ns(),
-            )  # fmt: skip
+        # Atomic as one statement (PostgreSQL) or in insert_together's transaction (elsewhere).
+        assessment = _store_version(
+            actor=actor, patient=patient, administered_on=administered_on, validated=validated,
+            action="assessment.create", client_id=client_id, seq=time.time_ns(),
+        )  # fmt: skip
     except IntegrityError:
         # A retry, or two requests racing with the same client_id: answer with the stored entry.
         existing = Assessment.objects.filter(patient=patient, client_id=client_id).first()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from tracker.middleware import current_request_id
 from tracker.models import AuditEvent, User
 
 
-def audit_record(
+def audit_event(
     *,
     actor: User | None,
     action: str,
@@ -18,7 +19,8 @@ def audit_record(
     patient_id: uuid.UUID | None = None,
     clinic_id: uuid.UUID | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    """The event, not yet saved (for a service that writes it with its other rows)."""
+    return AuditEvent(
         actor=actor if actor is not None and actor.pk else None,
         actor_role=getattr(actor, "role", "") or "",
         clinic_id=clinic_id if clinic_id is not None else getattr(actor, "clinic_id", None),
@@ -28,6 +30,13 @@ def audit_record(
         patient_id=patient_id,
         request_id=current_request_id(),
     )
+
+
+def audit_record(**fields: Any) -> AuditEvent:
+    """An event as ``audit_event`` builds it, saved now."""
+    event = audit_event(**fields)
+    event.save(force_insert=True)
+    return event
 
 
 def audit_record_many(

@@ -32,8 +32,20 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
 
 
+# No clinical date (birth, course, session, questionnaire) is earlier: an older one is a typo, and
+# date arithmetic near year 1 (baseline windows, chart axes) would overflow.
+EARLIEST_DATE = date(1900, 1, 1)
+# A course may be recorded ahead of its start, by up to a year.
+COURSE_PLANNED_AHEAD_DAYS = 366
+
+
 def patient_local_today(patient: Patient) -> date:
     return timezone.now().astimezone(zoneinfo.ZoneInfo(patient.timezone)).date()
+
+
+def check_not_too_early(field: str, value: date) -> None:
+    if value < EARLIEST_DATE:
+        raise invalid(field, f"The date cannot be before {EARLIEST_DATE.isoformat()}.")
 
 
 def _check_timezone(name: str) -> str:
@@ -77,6 +89,8 @@ def patient_create(
     _check_timezone(timezone_name)
     if date_of_birth is not None and date_of_birth > timezone.now().date():
         raise invalid("date_of_birth", "The date of birth cannot be in the future.")
+    if date_of_birth is not None:
+        check_not_too_early("date_of_birth", date_of_birth)
     external_id = (external_id or "").strip()
     if external_id and Patient.objects.filter(clinic_id=actor.clinic_id, external_id=external_id).exists():
         raise invalid("external_id", "Another patient of this clinic has this external id.")
@@ -146,6 +160,11 @@ def course_create(
         raise invalid("modality", f"Unknown modality; one of {', '.join(Modality.values)}.")
     if patient.clinic_id != actor.clinic_id:  # selectors already scope; this is the invariant itself
         raise invalid("patient", "Unknown patient.")
+    check_not_too_early("start_date", start_date)
+    if start_date > patient_local_today(patient) + timedelta(days=COURSE_PLANNED_AHEAD_DAYS):
+        raise invalid("start_date", f"A course can be recorded at most {COURSE_PLANNED_AHEAD_DAYS} days ahead of its start.")
+    if patient.date_of_birth and start_date < patient.date_of_birth:
+        raise invalid("start_date", "The course cannot start before the patient's date of birth.")
     course = TreatmentCourse.objects.create(
         patient=patient,
         clinic_id=patient.clinic_id,

@@ -1,0 +1,88 @@
+"""tracker.db.insert_together stores what the ORM's save() stores, atomically."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from tests.tracker.helpers import make_clinic
+from tracker.db import insert_together
+from tracker.models import Assessment, AuditEvent, SafetyFlag
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(model: Any, **filters: Any) -> list[dict[str, Any]]:
+    return list(model.objects.filter(**filters).order_by("pk").values())
+
+
+def _entry(world: Any, client_id: uuid.UUID) -> tuple[Assessment, list[SafetyFlag], AuditEvent]:
+    a = Assessment(
+        patient=world.patient, scale="bdi2", scale_version="1996", administered_on=date(2026, 11, 1),
+        items=[1] * 21, item_count=21, item_directions={"16": "increase"}, total=21, severity="moderate",
+        entered_by=world.patient_user, entered_by_role="patient", client_id=client_id, seq=1,
+    )  # fmt: skip
+    flags = [
+        SafetyFlag(assessment=a, patient_id=world.patient.pk, scale="bdi2", item=9, value=v, level="review")
+        for v in (1, 2)
+    ]
+    event = AuditEvent(actor=world.patient_user, actor_role="patient", clinic_id=world.clinic.pk,
+                       action="assessment.create", object_type="assessment", object_id=str(a.pk),
+                       patient_id=world.patient.pk, request_id="r")  # fmt: skip
+    return a, flags, event
+
+
+def test_same_rows_as_the_orm_and_instances_left_as_save_leaves_them() -> None:
+    world = make_clinic()
+    a, flags, event = _entry(world, uuid.uuid4())
+    insert_together([a, *flags, event])
+    assert event.pk is not None and not a._state.adding and not event._state.adding
+    assert a.created_at is not None and event.at is not None
+    ours = (_rows(Assessment, pk=a.pk), _rows(SafetyFlag, assessment=a), _rows(AuditEvent, pk=event.pk))
+
+    b, b_flags, b_event = _entry(world, uuid.uuid4())
+    b.save()
+    for f in b_flags:
+        f.save()
+    b_event.save()
+    theirs = (_rows(Assessment, pk=b.pk), _rows(SafetyFlag, assessment=b), _rows(AuditEvent, pk=b_event.pk))
+
+    def same_shape(rows: list[dict[str, Any]], other: list[dict[str, Any]]) -> None:
+        ignore = {"id", "client_id", "assessment_id", "created_at", "at", "object_id"}
+
+        def key(rs: list[dict[str, Any]]) -> list[str]:
+            return sorted(repr({k: v for k, v in r.items() if k not in ignore}) for r in rs)
+
+        assert key(rows) == key(other)
+
+    for mine, orm in zip(ours, theirs, strict=True):
+        assert mine and orm
+        same_shape(mine, orm)
+    assert ours[0][0]["items"] == [1] * 21 and ours[0][0]["item_directions"] == {"16": "increase"}
+
+
+def test_a_failure_stores_nothing_and_leaves_the_callers_transaction_usable() -> None:
+    world = make_clinic()
+    client_id = uuid.uuid4()
+    first = _entry(world, client_id)
+    insert_together([first[0], *first[1], first[2]])
+    counts = (Assessment.objects.count(), SafetyFlag.objects.count(), AuditEvent.objects.count())
+    with transaction.atomic():
+        again = _entry(world, client_id)  # the same client_id: the unique constraint refuses it
+        with pytest.raises(IntegrityError):
+            insert_together([again[0], *again[1], again[2]])
+        assert Assessment.objects.filter(client_id=client_id).count() == 1  # the transaction still works
+    assert (Assessment.objects.count(), SafetyFlag.objects.count(), AuditEvent.objects.count()) == counts
+
+
+def test_only_the_last_model_may_have_a_generated_key() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("other databases save the instances one by one")
+    world = make_clinic()
+    a, flags, event = _entry(world, uuid.uuid4())
+    with pytest.raises(ValueError, match="last model"):
+        insert_together([event, a])
