@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -51,13 +51,22 @@ def _client() -> redis.Redis:
     return redis.Redis.from_url(str(settings.REDIS_URL), socket_connect_timeout=2, socket_timeout=2)
 
 
+# Both steps in one command (a pipeline of two costs the request three times as much CPU).
+_ADD = """
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then return 1 end
+return 0
+"""
+
+
+@functools.cache
+def _add_script() -> Any:
+    return _client().register_script(_ADD)
+
+
 def add(patient_id: uuid.UUID | str) -> bool:
     """Mark the patient pending; True when the caller won the claim and must schedule a drain."""
-    pipe = _client().pipeline(transaction=False)
-    pipe.sadd(PENDING_KEY, str(patient_id))
-    pipe.set(CLAIM_KEY, "1", nx=True, ex=CLAIM_SECONDS)
-    _, claimed = pipe.execute()
-    return bool(claimed)
+    return bool(_add_script()(keys=[PENDING_KEY, CLAIM_KEY], args=[str(patient_id), CLAIM_SECONDS]))
 
 
 def release_claim() -> None:

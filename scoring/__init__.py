@@ -38,7 +38,7 @@ from scoring.scales import (
     Scale,
     get_scale,
 )
-from scoring.validation import item_directions, score_items, validate_items, validate_total
+from scoring.validation import item_directions, read_entry, score_items, validate_items, validate_total
 
 if TYPE_CHECKING:
     from scoring.batch import BatchResult, classify_batch, date_of_day, day_number
@@ -90,6 +90,7 @@ __all__ = [
     "get_scale",
     "improvement",
     "item_directions",
+    "read_entry",
     "reliable_change",
     "response_category",
     "safety_flags",

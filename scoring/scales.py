@@ -126,6 +126,8 @@ class Scale:
 
 def as_integer(value: object, field: str) -> int:
     """``value`` as an int; ScoringError for booleans, floats, strings and the rest."""
+    if type(value) is int:  # the usual case first (a bool's type is bool)
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ScoringError(field, f"{value!r} is not an integer")
     return int(value)

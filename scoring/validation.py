@@ -42,13 +42,12 @@ def _directional_option(scale: Scale, position: int, value: str) -> tuple[int, s
 
 def _read_item(scale: Scale, position: int, value: object) -> tuple[int, str | None]:
     """One item's score and, for a directional option string, its direction."""
-    field = f"items[{position}]"
     if isinstance(value, str) and position + 1 in scale.directional_items:
         return _directional_option(scale, position, value)
-    score = as_integer(value, field)
+    score = as_integer(value, f"items[{position}]")
     maximum = scale.item_max[position]
     if not 0 <= score <= maximum:
-        raise ScoringError(field, f"{score} is out of range 0-{maximum}")
+        raise ScoringError(f"items[{position}]", f"{score} is out of range 0-{maximum}")
     return score, None
 
 
@@ -83,35 +82,37 @@ def _direction_item_number(raw_item: object, field: str) -> int:
     raise ScoringError(field, f"{raw_item!r} is not an item number")
 
 
-def item_directions(scale_key: str, items: object, directions: object = None) -> dict[int, str]:
-    """Directions of the directional items, ``{16: "increase", 18: "decrease"}``.
+def read_entry(scale_key: str, items: object, directions: object = None) -> tuple[tuple[int, ...], dict[int, str]]:
+    """The item scores as ints and the directions of the directional items, read in one pass.
 
-    From the option letters in ``items`` (``"2a"``) and/or an explicit
-    ``directions`` mapping (``{"16": "increase"}``); the two must agree.  Only
-    items with a score above 0 have a direction; an item without one is absent.
+    Directions come from the option letters in ``items`` (``"2a"``) and/or an explicit
+    ``directions`` mapping (``{"16": "increase"}``); the two must agree. Only items with a score
+    above 0 have a direction; an item without one is absent. ScoringError names the first bad
+    item or direction.
     """
     scale = get_scale(scale_key)
     read = _read_items(scale, items)
-    scores = [score for score, _ in read]
+    scores = tuple(score for score, _ in read)
     result = {i + 1: d for i, (_, d) in enumerate(read) if d is not None}
     if directions is None:
-        return result
+        return scores, result
     for item, direction in _explicit_directions(scale, scores, directions).items():
         if result.setdefault(item, direction) != direction:
             raise ScoringError(
                 f"item_directions.{item}",
                 f"{direction!r} contradicts the option given in items[{item - 1}]",
             )
-    return dict(sorted(result.items()))
+    return scores, dict(sorted(result.items()))
+
+
+def item_directions(scale_key: str, items: object, directions: object = None) -> dict[int, str]:
+    """Directions of the directional items, ``{16: "increase", 18: "decrease"}`` (see ``read_entry``)."""
+    return read_entry(scale_key, items, directions)[1]
 
 
 def validate_items(scale_key: str, items: object, directions: object = None) -> tuple[int, ...]:
     """The item scores as ints, or ScoringError naming the first bad item."""
-    scale = get_scale(scale_key)
-    scores = tuple(score for score, _ in _read_items(scale, items))
-    if directions is not None:
-        item_directions(scale_key, items, directions)
-    return scores
+    return read_entry(scale_key, items, directions)[0]
 
 
 def validate_total(scale_key: str, total: object) -> int:

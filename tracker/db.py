@@ -15,6 +15,7 @@ Other databases (SQLite) save the instances one by one inside a transaction.
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any
 
 from django.db import connections, router, transaction
@@ -26,8 +27,14 @@ def _generated(field: Field[Any, Any]) -> bool:
     return bool(getattr(field, "db_returning", False))
 
 
+@functools.cache
 def _insert_fields(model: type[Model]) -> list[Field[Any, Any]]:
     return [f for f in model._meta.concrete_fields if not _generated(f)]
+
+
+@functools.cache
+def _returned_fields(model: type[Model]) -> list[Field[Any, Any]]:
+    return [f for f in model._meta.concrete_fields if _generated(f)]
 
 
 _statements: dict[tuple[tuple[type[Model], int], ...], str] = {}
@@ -45,7 +52,7 @@ def _sql(shape: tuple[tuple[type[Model], int], ...], q: Any) -> str:
             f"VALUES {', '.join([row] * rows)}"
         )
     *ctes, last = parts
-    returning = [f for f in shape[-1][0]._meta.concrete_fields if _generated(f)]
+    returning = _returned_fields(shape[-1][0])
     if returning:
         last += " RETURNING " + ", ".join(q(f.column) for f in returning)
     sql = last if not ctes else "WITH " + ", ".join(f"w{i} AS ({c})" for i, c in enumerate(ctes)) + " " + last
@@ -70,9 +77,9 @@ def insert_together(objs: list[Model]) -> None:
             groups[-1][1].append(obj)
         else:
             groups.append((type(obj), [obj]))
-    if any(_generated(f) for model, _ in groups[:-1] for f in model._meta.concrete_fields):
+    if any(_returned_fields(model) for model, _ in groups[:-1]):
         raise ValueError("only the last model may have database-generated values")
-    if len(groups[-1][1]) > 1 and any(_generated(f) for f in groups[-1][0]._meta.concrete_fields):
+    if len(groups[-1][1]) > 1 and _returned_fields(groups[-1][0]):
         raise ValueError("database-generated values are read back for one row only")
     params: list[Any] = []
     for model, rows in groups:
@@ -89,8 +96,7 @@ def insert_together(objs: list[Model]) -> None:
         returned = cursor.fetchone() if cursor.description else None
     last_model, last_rows = groups[-1]
     if returned is not None:
-        returning = [f for f in last_model._meta.concrete_fields if _generated(f)]
-        for f, value in zip(returning, returned, strict=True):
+        for f, value in zip(_returned_fields(last_model), returned, strict=True):
             setattr(last_rows[0], f.attname, value)
     for obj in objs:
         obj._state.adding = False

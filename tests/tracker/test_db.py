@@ -83,6 +83,6 @@ def test_only_the_last_model_may_have_a_generated_key() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("other databases save the instances one by one")
     world = make_clinic()
-    a, flags, event = _entry(world, uuid.uuid4())
+    a, _, event = _entry(world, uuid.uuid4())
     with pytest.raises(ValueError, match="last model"):
         insert_together([event, a])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 import scoring
@@ -163,13 +164,27 @@ class SessionCreateSerializer(StrictSerializer):
 
 
 # --- assessments -----------------------------------------------------------------------------
+@extend_schema_field(
+    {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^(0|[1-9][0-9]*[ab])$"}]}
+)
+class ItemValueField(serializers.Field):  # type: ignore[type-arg]
+    """One item as sent, passed through: ``scoring`` checks it and names the item in its message.
+    (DRF's JSONField would re-encode every item to check it is JSON, which it already is.)"""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class ItemsField(serializers.ListField):  # type: ignore[type-arg]
     """Item scores in item order. Integers; BDI-II items 16 and 18 may also be "1a", "2b", ...
 
     The values are checked by ``scoring`` (count, range, direction) with messages naming the item.
     """
 
-    child = serializers.JSONField()
+    child = ItemValueField()
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", max(s.n_items for s in scoring.SCALES.values()))

@@ -72,9 +72,10 @@ def _check_date(patient: Patient, administered_on: date) -> None:
 def _validated(scale_key: str, items: Any, directions: Any) -> tuple[scoring.Scale, list[int], dict[str, str], int]:
     try:
         scale = scoring.get_scale(scale_key)
-        values = list(scoring.validate_items(scale_key, items, directions))
-        dirs = {str(k): v for k, v in scoring.item_directions(scale_key, items, directions).items()}
-        total = scoring.score_items(scale_key, values)
+        scores, directions_read = scoring.read_entry(scale_key, items, directions)
+        values = list(scores)
+        dirs = {str(k): v for k, v in directions_read.items()}
+        total = sum(values)
     except scoring.ScoringError as exc:
         raise _scoring_error(exc) from None
     return scale, values, dirs, total
