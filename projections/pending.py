@@ -1,87 +1,80 @@
-"""Patients whose outcomes wait to be recomputed after a new or amended entry (Redis).
+"""Patients whose outcomes wait to be recomputed after a new or amended entry: a transactional outbox.
 
-An entry costs its request one Redis round trip instead of one Celery message: the patient's id
-goes into a set, and the request claims a single "a drain is scheduled" key. Only the request that
-wins the claim publishes a message (``drain_pending``, a second later). The drain releases the claim
-*first*, then pops the set in batches and hands each batch to ``recompute_patients``. So:
+With a broker, an entry publishes no Celery message. It writes a ``PendingRecompute`` row for its
+patient in the same statement that stores it (tracker/db.py: ``INSERT ... ON CONFLICT DO UPDATE``),
+so the row commits if and only if the entry does, and the request does no other work for it.
+``drain_pending`` (on the beat every few seconds; any number of workers at once) takes a batch of
+rows with ``FOR UPDATE SKIP LOCKED``, deletes them and commits, then recomputes those patients:
 
-- an entry is committed before its patient's id is added (``transaction.on_commit``); the id is
-  popped either by a drain already scheduled (it pops after it released the claim, hence after the
-  add) or, when no drain is pending, by the one this request schedules — no entry is missed;
-- a patient with several entries in the window is recomputed once, and a burst of entries from
-  many patients costs one message per batch, not one per entry;
-- the claim expires (``CLAIM_SECONDS``): a lost drain message is replaced by the next entry, and
-  the beat runs a drain every minute as well. What Redis itself loses (it keeps nothing on disk
-  here) the nightly run and the read-time fingerprint check catch up.
+- an entry's upsert locks its patient's row. If the entry holds the lock, the drain skips the row
+  and a later drain takes it, after the entry committed. If the drain holds it, the entry waits
+  the few milliseconds until the deletion commits and then inserts a new row. Either way a
+  recomputation starts after the entry committed: none is missed;
+- a patient with several entries between two drains is recomputed once;
+- the rows survive a restart of Redis or of the workers, which a queued message would not. A
+  worker that dies between deleting its batch and recomputing it leaves those patients to the
+  nightly run; reads never serve a stale snapshot anyway (the fingerprint check recomputes).
 
-Without Redis (the embedded defaults, Celery eager) this queue is not used: the recomputation runs
-in-process at commit, as before. Messages and the set hold patient ids only, never health data.
+Run eagerly (the embedded defaults), the recomputation happens in-process at commit instead.
+Rows hold patient ids and times only, never health data.
 """
 
 from __future__ import annotations
 
-import functools
+import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
-from django.conf import settings
+from django.db import transaction
 
-if TYPE_CHECKING:
-    import redis
+from projections.models import PendingRecompute
 
-PENDING_KEY = "tracker:recompute:pending"
-CLAIM_KEY = "tracker:recompute:drain-scheduled"
-CLAIM_SECONDS = 60
-DRAIN_DELAY_SECONDS = 1.0  # gathers the entries of a burst into one drain
-BATCH_SIZE = 50  # patients per ``recompute_patients`` message
+logger = logging.getLogger(__name__)
+
+DRAIN_EVERY_SECONDS = 3.0
+BATCH_SIZE = 50
 
 
 def enabled() -> bool:
-    """True when tasks go through a Redis broker (not run eagerly in-process)."""
+    """True when tasks go through a broker (not run eagerly in-process)."""
     from tracker.celery import app
 
-    return bool(settings.REDIS_URL) and not app.conf.task_always_eager
+    return not app.conf.task_always_eager
 
 
-@functools.cache
-def _client() -> redis.Redis:
-    import redis
-
-    # One pool per process; redis-py resets it after a fork (gunicorn and Celery prefork workers).
-    return redis.Redis.from_url(str(settings.REDIS_URL), socket_connect_timeout=2, socket_timeout=2)
+def row(patient_id: uuid.UUID) -> PendingRecompute:
+    """The outbox row to write with an entry (``insert_together`` upserts it)."""
+    return PendingRecompute(patient_id=patient_id)
 
 
-# Both steps in one command (a pipeline of two costs the request three times as much CPU).
-_ADD = """
-redis.call('SADD', KEYS[1], ARGV[1])
-if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then return 1 end
-return 0
-"""
+def _take(batch_size: int) -> list[str]:
+    with transaction.atomic():
+        ids = list(
+            PendingRecompute.objects.select_for_update(skip_locked=True)
+            .order_by("queued_at")
+            .values_list("patient_id", flat=True)[:batch_size]
+        )
+        PendingRecompute.objects.filter(patient_id__in=ids).delete()
+    return [str(pid) for pid in ids]
 
 
-@functools.cache
-def _add_script() -> Any:
-    return _client().register_script(_ADD)
+def drain(recompute: Callable[[str], object], batch_size: int = BATCH_SIZE) -> int:
+    """Recompute the waiting patients batch by batch; returns how many were taken.
 
-
-def add(patient_id: uuid.UUID | str) -> bool:
-    """Mark the patient pending; True when the caller won the claim and must schedule a drain."""
-    return bool(_add_script()(keys=[PENDING_KEY, CLAIM_KEY], args=[str(patient_id), CLAIM_SECONDS]))
-
-
-def release_claim() -> None:
-    _client().delete(CLAIM_KEY)
-
-
-def pop(count: int = BATCH_SIZE) -> list[str]:
-    return sorted(v.decode() for v in _client().spop(PENDING_KEY, count) or [])  # type: ignore[union-attr]
-
-
-def put_back(patient_ids: list[str]) -> None:
-    if patient_ids:
-        _client().sadd(PENDING_KEY, *patient_ids)
+    A patient whose recomputation fails is logged (by id) and left to the nightly run, so one bad
+    record cannot hold up the others.
+    """
+    taken = 0
+    while ids := _take(batch_size):
+        for patient_id in ids:
+            try:
+                recompute(patient_id)
+            except Exception:
+                logger.exception("recomputation of patient %s failed; the nightly run will retry", patient_id)
+        taken += len(ids)
+    return taken
 
 
 def waiting() -> set[str]:
-    """The ids waiting now (for tests and operators)."""
-    return {v.decode() for v in _client().smembers(PENDING_KEY)}  # type: ignore[union-attr]
+    """The patient ids waiting now (for tests and operators)."""
+    return {str(pid) for pid in PendingRecompute.objects.values_list("patient_id", flat=True)}

@@ -27,28 +27,10 @@ def recompute_patient(patient_id: str) -> int:
     return len(recompute_patient_outcomes(patient))
 
 
-@shared_task(name="projections.tasks.recompute_patients", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def recompute_patients(patient_ids: list[str]) -> int:
-    """A batch from the pending queue: each patient recomputed (and committed) on its own."""
-    return sum(recompute_patient(pid) for pid in patient_ids)
-
-
 @shared_task(name="projections.tasks.drain_pending")
-def drain_pending(batch_size: int = pending.BATCH_SIZE) -> int:
-    """Hand the patients waiting in the pending queue to the workers, a batch per message.
-
-    The claim is released before the first pop: an entry whose id is added after that schedules
-    the next drain itself (see projections/pending.py)."""
-    pending.release_claim()
-    sent = 0
-    while batch := pending.pop(batch_size):
-        try:
-            recompute_patients.delay(batch)
-        except Exception:
-            pending.put_back(batch)
-            raise
-        sent += len(batch)
-    return sent
+def drain_pending() -> int:
+    """Recompute the patients waiting in the outbox (projections/pending.py); on the beat."""
+    return pending.drain(recompute_patient)
 
 
 @shared_task(name="projections.tasks.recompute_chunk", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,15 +23,20 @@ def _test_database_url() -> str:
 
 
 @contextmanager
-def celery_workers(count: int = 1, *, concurrency: int = 1, name: str = "w") -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Start ``count`` real ``celery worker`` processes on the test database; stop them after."""
+def celery_workers(
+    count: int = 1, *, concurrency: int = 1, name: str = "w", beat: bool = False
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Start ``count`` real ``celery worker`` processes on the test database; stop them after.
+    ``beat``: the first also runs the beat (its schedule file in a temporary directory)."""
     assert connection.vendor == "postgresql", "real workers need the shared PostgreSQL test database"
     env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_TASK_ALWAYS_EAGER": "0", "LOG_LEVEL": "WARNING"}
+    schedule_dir = tempfile.TemporaryDirectory()
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "tracker", "worker", "--loglevel=WARNING",
              f"--concurrency={concurrency}", "--pool=prefork", f"--hostname={name}{i}@%h", "--without-gossip",
-             "--without-mingle", "--without-heartbeat"],
+             "--without-mingle", "--without-heartbeat",
+             *(["-B", f"--schedule={schedule_dir.name}/beat-schedule"] if beat and i == 0 else [])],
             cwd=ROOT, env=env,
         )
         for i in range(count)
@@ -56,6 +62,7 @@ def celery_workers(count: int = 1, *, concurrency: int = 1, name: str = "w") -> 
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 p.kill()
+        schedule_dir.cleanup()
 
 
 def wait_until(predicate: object, timeout: float = 30.0, interval: float = 0.2) -> bool:

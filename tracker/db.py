@@ -40,6 +40,11 @@ def _returned_fields(model: type[Model]) -> list[Field[Any, Any]]:
 _statements: dict[tuple[tuple[type[Model], int], ...], str] = {}
 
 
+def _on_conflict_update(model: type[Model]) -> list[str]:
+    """A model declares ``ON_CONFLICT_UPDATE = [field names]`` to be upserted on its primary key."""
+    return list(getattr(model, "ON_CONFLICT_UPDATE", []))
+
+
 def _sql(shape: tuple[tuple[type[Model], int], ...], q: Any) -> str:
     if shape in _statements:
         return _statements[shape]
@@ -47,10 +52,16 @@ def _sql(shape: tuple[tuple[type[Model], int], ...], q: Any) -> str:
     for model, rows in shape:
         fields = _insert_fields(model)
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        parts.append(
+        sql = (
             f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 (names from _meta)
             f"VALUES {', '.join([row] * rows)}"
         )
+        if update := _on_conflict_update(model):
+            columns = [model._meta.get_field(name).column for name in update]  # type: ignore[union-attr]
+            sql += f" ON CONFLICT ({q(model._meta.pk.column)}) DO UPDATE SET " + ", ".join(  # type: ignore[union-attr]
+                f"{q(c)} = EXCLUDED.{q(c)}" for c in columns
+            )
+        parts.append(sql)
     *ctes, last = parts
     returning = _returned_fields(shape[-1][0])
     if returning:
@@ -62,14 +73,22 @@ def _sql(shape: tuple[tuple[type[Model], int], ...], q: Any) -> str:
 
 def insert_together(objs: list[Model]) -> None:
     """INSERT new instances, grouped by model in the order given; only the last model may have a
-    database-generated primary key (it is read back with RETURNING)."""
+    database-generated primary key (it is read back with RETURNING). A model that declares
+    ``ON_CONFLICT_UPDATE`` is upserted: an existing row with its primary key gets those fields."""
     if not objs:
         return
     conn = connections[router.db_for_write(type(objs[0]))]
     if conn.vendor != "postgresql":
         with transaction.atomic(using=conn.alias):
             for obj in objs:
-                obj.save(force_insert=True, using=conn.alias)
+                model = type(obj)
+                if update := _on_conflict_update(model):
+                    model._default_manager.using(conn.alias).bulk_create(
+                        [obj], update_conflicts=True, unique_fields=[model._meta.pk.name],  # type: ignore[union-attr]
+                        update_fields=update,
+                    )  # fmt: skip
+                else:
+                    obj.save(force_insert=True, using=conn.alias)
         return
     groups: list[tuple[type[Model], list[Model]]] = []
     for obj in objs:

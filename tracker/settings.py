@@ -155,11 +155,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
-    # A safety net: entries schedule their own drain; this one picks up after a lost message.
+    # Entries leave their patient in an outbox (projections/pending.py); this drains it.
     "drain-pending-recomputations": {
         "task": "projections.tasks.drain_pending",
-        "schedule": 60.0,
-        "options": {"expires": 55},
+        "schedule": 3.0,
+        "options": {"expires": 3},
     },
     "nightly-recompute-outcomes": {
         "task": "projections.tasks.nightly_recompute",

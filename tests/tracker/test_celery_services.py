@@ -21,20 +21,20 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 def _purge_queue() -> Any:
     from tracker.celery import app
 
-    def purge() -> None:
-        app.control.purge()
-        pending._client().delete(pending.PENDING_KEY, pending.CLAIM_KEY)
-
-    purge()
+    app.control.purge()
     yield
-    purge()
+    app.control.purge()
 
 
 def _messages() -> list[str]:
     """The task names of the messages waiting in the default queue."""
     import json
 
-    return [json.loads(raw)["headers"]["task"] for raw in pending._client().lrange("celery", 0, -1)]
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(str(settings.REDIS_URL))
+    return [json.loads(raw)["headers"]["task"] for raw in client.lrange("celery", 0, -1)]
 
 
 def test_worker_receives_and_runs_a_task_through_redis() -> None:
@@ -51,7 +51,7 @@ def test_posted_entry_changes_the_snapshot_in_the_worker() -> None:
     staff = client_for(world.clinician)
     staff.post(f"/api/v1/patients/{world.patient.pk}/courses/", {"modality": "iv_ketamine", "start_date": (today - timedelta(days=14)).isoformat()}, format="json")
     phone = client_for(world.patient_user)
-    with celery_workers(1):
+    with celery_workers(1, beat=True):  # the beat drains the outbox every few seconds
         assert submit(phone, "bdi2", today - timedelta(days=14), 40).status_code == 201
         assert wait_until(lambda: OutcomeSnapshot.objects.filter(patient=world.patient, scale="bdi2", latest_total=40).exists())
         assert submit(phone, "bdi2", today, 18).status_code == 201
@@ -60,27 +60,42 @@ def test_posted_entry_changes_the_snapshot_in_the_worker() -> None:
     assert snap.data["baseline"]["total"] == 40 and snap.data["latest"]["response"] == "response"
 
 
-def test_a_burst_of_entries_costs_one_drain_message_and_every_patient_is_recomputed() -> None:
+def test_entries_publish_nothing_and_the_drain_recomputes_each_waiting_patient_once() -> None:
     world = make_clinic()
     today = date.today()
     phones = [client_for(world.patient_user), client_for(world.other_patient_user)]
     for k in range(4):
         for phone in phones:
             assert submit(phone, "bdi2", today - timedelta(days=k), 30 - k).status_code == 201
-    # Eight entries, two patients: one drain message, both patients waiting once.
-    assert _messages() == ["projections.tasks.drain_pending"]
+    # Eight entries, two patients: no message at all, each patient waiting once in the outbox.
+    assert _messages() == []
     assert pending.waiting() == {str(world.patient.pk), str(world.other_patient.pk)}
 
-    # The drain releases the claim before it pops: the next entry schedules the next drain.
-    assert drain_pending(batch_size=1) == 2
+    recomputed: list[str] = []
+    assert pending.drain(recomputed.append, batch_size=1) == 2
+    assert sorted(recomputed) == sorted([str(world.patient.pk), str(world.other_patient.pk)])
     assert pending.waiting() == set()
-    assert _messages().count("projections.tasks.recompute_patients") == 2
-    assert submit(phones[0], "bdi2", today, 20).status_code == 201
-    assert _messages().count("projections.tasks.drain_pending") == 2
 
+    # A worker drains what the next entry leaves (the beat sends drain_pending every few seconds).
+    assert submit(phones[0], "bdi2", today, 20).status_code == 201
+    assert pending.waiting() == {str(world.patient.pk)}
     with celery_workers(1):
-        assert wait_until(
-            lambda: OutcomeSnapshot.objects.filter(patient=world.patient, scale="bdi2", latest_total=20).exists()
-        )
-        assert wait_until(lambda: OutcomeSnapshot.objects.filter(patient=world.other_patient, scale="bdi2").exists())
-        assert wait_until(lambda: not pending.waiting() and not _messages())
+        drain_pending.delay()
+        assert wait_until(lambda: OutcomeSnapshot.objects.filter(patient=world.patient, scale="bdi2", latest_total=20).exists())
+        assert wait_until(lambda: not pending.waiting())
+
+
+def test_a_drain_failing_for_one_patient_goes_on_with_the_others(caplog: Any) -> None:
+    world = make_clinic()
+    for phone in (client_for(world.patient_user), client_for(world.other_patient_user)):
+        assert submit(phone, "bdi2", date.today(), 30).status_code == 201
+    done: list[str] = []
+
+    def recompute(patient_id: str) -> None:
+        if patient_id == str(world.patient.pk):
+            raise RuntimeError("boom")
+        done.append(patient_id)
+
+    assert pending.drain(recompute) == 2
+    assert done == [str(world.other_patient.pk)] and not pending.waiting()
+    assert f"recomputation of patient {world.patient.pk} failed" in caplog.text

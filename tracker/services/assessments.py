@@ -21,7 +21,7 @@ from tracker.models import Assessment, Patient, Role, SafetyFlag, User
 from tracker.services.audit import audit_event, audit_record
 from tracker.services.errors import Conflict, invalid
 from tracker.services.patients import check_not_too_early, patient_local_today
-from tracker.services.scheduling import schedule_patient_recompute
+from tracker.services.scheduling import recompute_outbox_rows, schedule_patient_recompute
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +104,9 @@ def _store_version(
     action: str,
     **extra: Any,
 ) -> Assessment:
-    """Write one version of an entry with its flags and audit event (one statement on PostgreSQL,
-    see tracker/db.py), and schedule the patient's recomputation once the transaction commits."""
+    """Write one version of an entry with its flags, its audit event and (with a broker) its
+    patient's outbox row, as one statement on PostgreSQL (tracker/db.py); run eagerly, recompute
+    the patient's outcomes once it commits."""
     scale_def, values, dirs, total = validated
     assessment = Assessment(
         patient=patient,
@@ -130,9 +131,9 @@ def _store_version(
         patient_id=patient.pk,
         clinic_id=patient.clinic_id,
     )
-    insert_together([assessment, *flags, event])
+    insert_together([assessment, *flags, *recompute_outbox_rows(patient.pk), event])
     assessment._prefetched_objects_cache = {"flags": flags}  # type: ignore[attr-defined]
-    transaction.on_commit(lambda: schedule_patient_recompute(patient.pk))
+    schedule_patient_recompute(patient.pk)
     return assessment
 
 

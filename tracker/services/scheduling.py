@@ -8,6 +8,8 @@ import logging
 import uuid
 from collections.abc import Iterator
 
+from django.db.models import Model
+
 logger = logging.getLogger(__name__)
 
 _suppressed: contextvars.ContextVar[bool] = contextvars.ContextVar("recompute_suppressed", default=False)
@@ -23,25 +25,33 @@ def recompute_deferred() -> Iterator[None]:
         _suppressed.reset(token)
 
 
-def schedule_patient_recompute(patient_id: uuid.UUID) -> None:
-    """Called at commit. With Redis, the patient joins the pending queue and at most one drain
-    message is published per burst (projections/pending.py); run eagerly, it recomputes now."""
-    if _suppressed.get():
-        return
+def recompute_outbox_rows(patient_id: uuid.UUID) -> list[Model]:
+    """The row an entry's service writes with the entry so that, with a broker, the workers
+    recompute its patient's outcomes (projections/pending.py); none when run eagerly."""
     from projections import pending
-    from projections.tasks import drain_pending, recompute_patient
 
-    try:
-        if not pending.enabled():
+    return [pending.row(patient_id)] if pending.enabled() and not _suppressed.get() else []
+
+
+def schedule_patient_recompute(patient_id: uuid.UUID) -> None:
+    """Run eagerly (no broker): recompute the patient's outcomes once the entry commits. With a
+    broker the outbox row does it (``recompute_outbox_rows``) and this does nothing."""
+    from projections import pending
+
+    if _suppressed.get() or pending.enabled():
+        return
+
+    def recompute() -> None:
+        from projections.tasks import recompute_patient
+
+        try:
             recompute_patient.delay(str(patient_id))
-        elif pending.add(patient_id):
-            try:
-                drain_pending.apply_async(countdown=pending.DRAIN_DELAY_SECONDS)
-            except Exception:
-                pending.release_claim()  # the next entry tries again
-                raise
-    except Exception as exc:  # broker down: the nightly run (or the next read) catches up
-        logger.warning("could not schedule an outcome recomputation (%s); the nightly run will catch up", type(exc).__name__)
+        except Exception as exc:  # the nightly run (or the next read) catches up
+            logger.warning("could not recompute outcomes (%s); the nightly run will catch up", type(exc).__name__)
+
+    from django.db import transaction
+
+    transaction.on_commit(recompute)
 
 
 def schedule_clinic_recompute(clinic_id: uuid.UUID) -> None:
