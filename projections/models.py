@@ -76,9 +76,7 @@ class PendingRecompute(models.Model):
     patient = models.OneToOneField(Patient, primary_key=True, on_delete=models.CASCADE, related_name="+")
     queued_at = models.DateTimeField(auto_now_add=True)
 
-    # tracker.db.insert_together upserts it: a patient already waiting gets the later time (and
-    # the upsert takes the row lock the drain relies on).
+    # tracker.db.insert_together upserts it: a patient already waiting gets the later time, and
+    # the upsert takes the row lock the drain relies on. No index on queued_at: the table holds
+    # only the patients waiting now, and an unindexed column keeps the upsert a HOT update.
     ON_CONFLICT_UPDATE: ClassVar[list[str]] = ["queued_at"]
-
-    class Meta:
-        indexes = [models.Index(fields=["queued_at"])]

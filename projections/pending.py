@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 DRAIN_EVERY_SECONDS = 3.0
 BATCH_SIZE = 50
+MAX_BATCHES = 20
 
 
 def enabled() -> bool:
@@ -58,14 +59,17 @@ def _take(batch_size: int) -> list[str]:
     return [str(pid) for pid in ids]
 
 
-def drain(recompute: Callable[[str], object], batch_size: int = BATCH_SIZE) -> int:
+def drain(recompute: Callable[[str], object], batch_size: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> int:
     """Recompute the waiting patients batch by batch; returns how many were taken.
 
-    A patient whose recomputation fails is logged (by id) and left to the nightly run, so one bad
-    record cannot hold up the others.
+    At most ``max_batches`` per call, so a drain ends under a steady stream of entries (the next
+    beat goes on). A patient whose recomputation fails is logged (by id) and left to the nightly
+    run, so one bad record cannot hold up the others.
     """
     taken = 0
-    while ids := _take(batch_size):
+    for _ in range(max_batches):
+        if not (ids := _take(batch_size)):
+            break
         for patient_id in ids:
             try:
                 recompute(patient_id)

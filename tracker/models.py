@@ -154,7 +154,8 @@ class Assessment(models.Model):
     """One questionnaire entry, item by item. Never overwritten: an amendment is a new version."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
+    # No index of its own: the two below lead with the patient (one index less to write per entry).
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments", db_index=False)
     scale = models.CharField(max_length=10, choices=SCALE_CHOICES)
     scale_version = models.CharField(max_length=10)
     administered_on = models.DateField(help_text="The patient's local calendar date.")
@@ -205,7 +206,7 @@ class SafetyFlag(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="flags")
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="flags")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="flags", db_index=False)  # see flag_patient_open
     scale = models.CharField(max_length=10, choices=SCALE_CHOICES)
     item = models.PositiveSmallIntegerField()
     value = models.PositiveSmallIntegerField()

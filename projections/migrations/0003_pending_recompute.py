@@ -18,8 +18,5 @@ class Migration(migrations.Migration):
                 ('patient', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='tracker.patient')),
                 ('queued_at', models.DateTimeField(auto_now_add=True)),
             ],
-            options={
-                'indexes': [models.Index(fields=['queued_at'], name='projections_queued__cffbb3_idx')],
-            },
         ),
     ]
