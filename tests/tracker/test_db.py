@@ -86,3 +86,17 @@ def test_only_the_last_model_may_have_a_generated_key() -> None:
     a, _, event = _entry(world, uuid.uuid4())
     with pytest.raises(ValueError, match="last model"):
         insert_together([event, a])
+
+
+def test_a_model_declaring_on_conflict_update_is_upserted() -> None:
+    from projections.models import PendingRecompute
+
+    world = make_clinic()
+    first = _entry(world, uuid.uuid4())
+    insert_together([first[0], PendingRecompute(patient_id=world.patient.pk), first[2]])
+    queued = PendingRecompute.objects.get().queued_at
+    second = _entry(world, uuid.uuid4())
+    insert_together([second[0], PendingRecompute(patient_id=world.patient.pk), second[2]])
+    row = PendingRecompute.objects.get()  # still one row for the patient, with the later time
+    assert row.patient_id == world.patient.pk and row.queued_at >= queued
+    assert Assessment.objects.count() == 2 and AuditEvent.objects.filter(action="assessment.create").count() == 2

@@ -36,6 +36,16 @@ class LoadResult:
     latencies: list[float]
     statuses: dict[int, int]
 
+    @classmethod
+    def merged(cls, parts: list[LoadResult]) -> LoadResult:
+        statuses: dict[int, int] = {}
+        for part in parts:
+            for k, v in part.statuses.items():
+                statuses[k] = statuses.get(k, 0) + v
+        return cls(
+            sum(p.requests for p in parts), sum(p.seconds for p in parts), [x for p in parts for x in p.latencies], statuses
+        )
+
     @property
     def rps(self) -> float:
         return self.requests / self.seconds
@@ -141,7 +151,10 @@ def _wait_for(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
     raise RuntimeError("gunicorn did not start")
 
 
-def run(*, requests: int = 4000, clients: int = 8, workers: int = 8, retry_every: int = 20, out: Callable[[str], None] = print) -> dict[str, Any]:
+def run(
+    *, requests: int = 4000, clients: int = 8, workers: int = 8, retry_every: int = 20, rounds: int = 4,
+    out: Callable[[str], None] = print,
+) -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("benchmark api needs PostgreSQL: set DATABASE_URL=postgres://user@127.0.0.1:5432/db")
@@ -189,19 +202,29 @@ def run(*, requests: int = 4000, clients: int = 8, workers: int = 8, retry_every
             items = [(i + k + cid) % 3 for k in range(21)]
             return "/benchmark/bare/", json.dumps({"items": items}).encode(), {}
 
-        def measured(make: Callable[[int, int], tuple[str, bytes, dict[str, str]]]) -> tuple[LoadResult, float, float]:
-            """The load, with the CPU time the app server and PostgreSQL spent on it (ms per request)."""
+        cpu = {"bare": [0.0, 0.0], "submission": [0.0, 0.0]}  # app, postgres (seconds)
+        results: dict[str, list[LoadResult]] = {"bare": [], "submission": []}
+
+        def measured(label: str, make: Callable[[int, int], tuple[str, bytes, dict[str, str]]], count: int) -> None:
+            """One round of a load, with the CPU time the app server and PostgreSQL spent on it."""
             app, pg = _server_pids(proc.pid), _postgres_pids()
             app0, pg0 = _cpu_seconds(app), _cpu_seconds(pg)
-            result = _load(port, clients, per_client, make)
-            app1, pg1 = _cpu_seconds(app), _cpu_seconds(pg)
-            return result, (app1 - app0) * 1000 / result.requests, (pg1 - pg0) * 1000 / result.requests
+            results[label].append(_load(port, clients, count, make))
+            cpu[label][0] += _cpu_seconds(app) - app0
+            cpu[label][1] += _cpu_seconds(pg) - pg0
 
         # Warm both paths in every worker (imports, URL conf, connections) before measuring.
         _load(port, clients, 3 * workers, bare)
         _load(port, clients, 3 * workers, submission)  # real entries: counted below like the rest
-        bare_result, bare_app_ms, bare_pg_ms = measured(bare)
-        real, real_app_ms, real_pg_ms = measured(submission)
+        # The two loads alternate in rounds, so a change of the machine's background load during
+        # the run weighs on both alike.
+        for round_no in range(rounds):
+            count = per_client // rounds + (1 if round_no < per_client % rounds else 0)
+            measured("bare", bare, count)
+            measured("submission", submission, count)
+        bare_result, real = (LoadResult.merged(results[k]) for k in ("bare", "submission"))
+        bare_app_ms, bare_pg_ms = (x * 1000 / bare_result.requests for x in cpu["bare"])
+        real_app_ms, real_pg_ms = (x * 1000 / real.requests for x in cpu["submission"])
         with psycopg.connect(_admin_dsn(bench_url, name)) as conn:
             stored = conn.execute("SELECT count(*), count(DISTINCT client_id) FROM tracker_assessment").fetchone()
             bare_rows = conn.execute(f"SELECT count(*) FROM {BARE_TABLE}").fetchone()  # noqa: S608 (a constant)
@@ -214,7 +237,7 @@ def run(*, requests: int = 4000, clients: int = 8, workers: int = 8, retry_every
         out(f"CPU per request: bare app {bare_app_ms:.2f} ms + postgres {bare_pg_ms:.2f} ms; "
             f"submission app {real_app_ms:.2f} ms + postgres {real_pg_ms:.2f} ms")
         out(f"entries: expected {expected}, stored {stored[0]}, lost {lost}, duplicated {duplicated}; bare rows {bare_rows[0]}")
-        out(f"clients={clients} gunicorn_workers={workers} celery={'redis' if 'REDIS_URL' in env else 'eager'}")
+        out(f"clients={clients} gunicorn_workers={workers} rounds={rounds} celery={'redis' if 'REDIS_URL' in env else 'eager'}")
         ratio = real.rps / bare_result.rps
         out(f"ratio={ratio:.2f}")
         return {"ratio": ratio, "lost": lost, "duplicated": duplicated, "p99_ms": real.pct(99)}

@@ -17,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=4000, help="api: submissions (and as many bare inserts)")
         parser.add_argument("--clients", type=int, default=8, help="api: concurrent clients")
         parser.add_argument("--workers", type=int, default=8, help="api: gunicorn sync workers (one per client: requests wait on PostgreSQL and Redis)")
+        parser.add_argument("--rounds", type=int, default=4, help="api: the two loads alternate in this many rounds")
         parser.add_argument("--patients", type=int, default=100_000, help="projections: synthetic patients")
         parser.add_argument("--chunk-size", type=int, default=5000, help="projections: patients per chunk")
 
@@ -27,7 +28,10 @@ class Command(BaseCommand):
         elif suite == "api":
             from tracker.benchmarks.api import run
 
-            run(requests=options["requests"], clients=options["clients"], workers=options["workers"], out=self.stdout.write)
+            run(
+                requests=options["requests"], clients=options["clients"], workers=options["workers"],
+                rounds=options["rounds"], out=self.stdout.write,
+            )  # fmt: skip
         else:
             from projections.bench import run as run_projections
 
