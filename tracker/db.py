@@ -1,15 +1,16 @@
 """Writing several new rows of different models in one statement (PostgreSQL).
 
-An entry is three to four rows (the assessment, its safety flags, its audit event). Through the ORM
-that is a transaction of three or four INSERTs, each compiled anew: about 40 % of the app's time on
-a submission. ``insert_together`` sends them as one statement of data-modifying CTEs
-(``WITH a AS (INSERT ...), b AS (INSERT ...) INSERT ...``): one round trip, atomic on its own, with
-the statement's text cached per shape so psycopg can prepare it. Foreign keys between the rows are
-checked at the end of the statement, so a flag may reference the assessment inserted beside it.
+An entry is three to four rows (the assessment, its safety flags, its outbox row, its audit event).
+Through the ORM that was a transaction of as many INSERTs, each compiled anew: about a third of the
+app's CPU time on a submission. ``insert_together`` sends them as one statement of data-modifying
+CTEs (``WITH a AS (INSERT ...), b AS (INSERT ...) INSERT ...``): one round trip, atomic on its own,
+the statement's text cached per shape so that psycopg prepares it. Foreign keys between the rows
+are checked at the end of the statement, so a flag may reference the assessment inserted beside it.
 
 Values are prepared as the ORM's insert compiler prepares them (``pre_save`` for defaults such as
 ``auto_now_add``, then ``get_db_prep_save``), and the instances end up as ``save()`` leaves them.
-Other databases (SQLite) save the instances one by one inside a transaction.
+Model ``save()`` methods and save signals are not run: no receivers exist, and ``AuditEvent.save``
+only refuses updates. Other databases (SQLite) save the instances one by one in a transaction.
 """
 
 from __future__ import annotations
