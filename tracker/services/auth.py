@@ -104,6 +104,7 @@ class _TokenLookup:
 
     def __init__(self) -> None:
         self.fields = [list(m._meta.concrete_fields) for m in self.MODELS]
+        self.attnames = [[f.attname for f in fields] for fields in self.fields]
         self._prepared: dict[str, tuple[str, list[tuple[int, list[Any], Any]]]] = {}
 
     def _prepare(self, conn: Any) -> tuple[str, list[tuple[int, list[Any], Any]]]:
@@ -117,10 +118,13 @@ class _TokenLookup:
                 if funcs:
                     converters.append((len(columns) - 1, funcs, col))
         t, u, p = (q(m._meta.db_table) for m in self.MODELS)
+        user_pk = q(User._meta.pk.column)  # type: ignore[union-attr]
+        token_user, patient_user = (q(m._meta.get_field("user").column) for m in (AuthToken, Patient))  # type: ignore[union-attr]
+        digest, revoked, expires = (q(AuthToken._meta.get_field(n).column) for n in ("digest", "revoked_at", "expires_at"))  # type: ignore[union-attr]
         sql = (
-            f"SELECT {', '.join(columns)} FROM {t} t INNER JOIN {u} u ON u.{q('id')} = t.{q('user_id')} "  # noqa: S608 (names from _meta)
-            f"LEFT OUTER JOIN {p} p ON p.{q('user_id')} = u.{q('id')} "
-            f"WHERE t.{q('digest')} = %s AND t.{q('revoked_at')} IS NULL AND t.{q('expires_at')} > %s"
+            f"SELECT {', '.join(columns)} FROM {t} t INNER JOIN {u} u ON u.{user_pk} = t.{token_user} "  # noqa: S608 (names from _meta)
+            f"LEFT OUTER JOIN {p} p ON p.{patient_user} = u.{user_pk} "
+            f"WHERE t.{digest} = %s AND t.{revoked} IS NULL AND t.{expires} > %s"
         )
         self._prepared[conn.alias] = (sql, converters)
         return sql, converters
@@ -137,13 +141,14 @@ class _TokenLookup:
         for i, funcs, col in converters:
             for func in funcs:
                 values[i] = func(values[i], col, conn)
-        n_token, n_user = len(self.fields[0]), len(self.fields[1])
+        token_names, user_names, patient_names = self.attnames
+        n_token, n_user = len(token_names), len(user_names)
         parts = (values[:n_token], values[n_token : n_token + n_user], values[n_token + n_user :])
-        token = AuthToken.from_db(conn.alias, [f.attname for f in self.fields[0]], parts[0])
-        user = User.from_db(conn.alias, [f.attname for f in self.fields[1]], parts[1])
+        token = AuthToken.from_db(conn.alias, token_names, parts[0])
+        user = User.from_db(conn.alias, user_names, parts[1])
         patient = None
-        if parts[2][0] is not None:  # the LEFT JOIN found a patient record
-            patient = Patient.from_db(conn.alias, [f.attname for f in self.fields[2]], parts[2])
+        if parts[2][patient_names.index(Patient._meta.pk.attname)] is not None:  # type: ignore[union-attr]  # the LEFT JOIN found one
+            patient = Patient.from_db(conn.alias, patient_names, parts[2])
             patient.user = user
         token.user = user
         User.patient.related.set_cached_value(user, patient)  # staff: user.patient raises, no query
