@@ -43,17 +43,7 @@ def audit_record_many(
     *, actor: User, action: str, object_type: str, patient_ids: Iterable[uuid.UUID]
 ) -> None:
     """One event per patient whose data a list read returned."""
-    rid = current_request_id()
     AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor=actor,
-            actor_role=actor.role,
-            clinic_id=actor.clinic_id,
-            action=action,
-            object_type=object_type,
-            object_id=str(pid),
-            patient_id=pid,
-            request_id=rid,
-        )
+        audit_event(actor=actor, action=action, object_type=object_type, object_id=pid, patient_id=pid)
         for pid in patient_ids
     )
