@@ -105,6 +105,7 @@ class _TokenLookup:
     def __init__(self) -> None:
         self.fields = [list(m._meta.concrete_fields) for m in self.MODELS]
         self.attnames = [[f.attname for f in fields] for fields in self.fields]
+        self.patient_pk = self.attnames[2].index(Patient._meta.pk.attname)  # type: ignore[union-attr]
         self._prepared: dict[str, tuple[str, list[tuple[int, list[Any], Any]]]] = {}
 
     def _prepare(self, conn: Any) -> tuple[str, list[tuple[int, list[Any], Any]]]:
@@ -147,7 +148,7 @@ class _TokenLookup:
         token = AuthToken.from_db(conn.alias, token_names, parts[0])
         user = User.from_db(conn.alias, user_names, parts[1])
         patient = None
-        if parts[2][patient_names.index(Patient._meta.pk.attname)] is not None:  # type: ignore[union-attr]  # the LEFT JOIN found one
+        if parts[2][self.patient_pk] is not None:  # the LEFT JOIN found a patient record
             patient = Patient.from_db(conn.alias, patient_names, parts[2])
             patient.user = user
         token.user = user
