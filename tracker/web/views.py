@@ -172,6 +172,15 @@ def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
     return render(request, "web/patient_detail.html", context)
 
 
+def _private_file(content: str | bytes, content_type: str, filename: str | None = None) -> HttpResponse:
+    """A patient's chart or export: never cached; a download when it has a file name."""
+    response = HttpResponse(content, content_type=content_type)
+    if filename:
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @staff_required
 @require_safe
 def patient_chart_svg(request: HttpRequest, patient_id: str) -> HttpResponse:
@@ -179,9 +188,7 @@ def patient_chart_svg(request: HttpRequest, patient_id: str) -> HttpResponse:
 
     patient = selectors.patient_get(actor=acting_user(request), patient_id=patient_id)
     _audit_patient(request, "web.chart.svg", patient)
-    response = HttpResponse(render_patient_chart(patient, fmt="svg", scale=None), content_type="image/svg+xml")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _private_file(render_patient_chart(patient, fmt="svg", scale=None), "image/svg+xml")
 
 
 @staff_required
@@ -192,10 +199,9 @@ def patient_report_pdf(request: HttpRequest, patient_id: str) -> HttpResponse:
     actor = acting_user(request)
     patient = selectors.patient_get(actor=actor, patient_id=patient_id)
     _audit_patient(request, "web.report.pdf", patient)
-    response = HttpResponse(render_response_report(patient, actor=actor), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="response-report-{patient.pk}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _private_file(
+        render_response_report(patient, actor=actor), "application/pdf", f"response-report-{patient.pk}.pdf"
+    )
 
 
 @staff_required
@@ -205,10 +211,7 @@ def patient_fhir(request: HttpRequest, patient_id: str) -> HttpResponse:
 
     patient = selectors.patient_get(actor=acting_user(request), patient_id=patient_id)
     _audit_patient(request, "web.fhir.export", patient)
-    response = HttpResponse(patient_bundle_json(patient), content_type="application/fhir+json")
-    response["Content-Disposition"] = f'attachment; filename="patient-{patient.pk}.fhir.json"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _private_file(patient_bundle_json(patient), "application/fhir+json", f"patient-{patient.pk}.fhir.json")
 
 
 # --- safety flags --------------------------------------------------------------------------------------
