@@ -8,6 +8,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 
+from django.db import transaction
 from django.db.models import Model
 
 logger = logging.getLogger(__name__)
@@ -49,15 +50,11 @@ def schedule_patient_recompute(patient_id: uuid.UUID) -> None:
         except Exception as exc:  # the nightly run (or the next read) catches up
             logger.warning("could not recompute outcomes (%s); the nightly run will catch up", type(exc).__name__)
 
-    from django.db import transaction
-
     transaction.on_commit(recompute)
 
 
 def schedule_clinic_recompute(clinic_id: uuid.UUID) -> None:
     """After a clinic changes its thresholds or reference set: recompute its patients' snapshots."""
-    from django.db import transaction
-
     from projections.tasks import recompute_clinic
 
     def send() -> None:
