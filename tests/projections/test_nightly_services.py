@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -10,10 +9,8 @@ import pytest
 
 from projections.models import OutcomeSnapshot
 from projections.tasks import nightly_recompute
-from tests.tracker.helpers import items_with_total, make_clinic
+from tests.tracker.helpers import make_clinic, weekly_course
 from tests.worker import celery_workers, wait_until
-from tracker.services.assessments import assessment_submit
-from tracker.services.patients import course_create, patient_create
 from tracker.services.scheduling import recompute_deferred
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -32,11 +29,7 @@ def test_nightly_group_shared_by_two_workers_covers_every_course_once() -> None:
     world = make_clinic()
     with recompute_deferred():
         for i in range(40):
-            patient = patient_create(actor=world.clinician, name=f"n{i}").patient
-            course_create(actor=world.clinician, patient=patient, modality="esketamine", with_therapy=False, start_date=TODAY - timedelta(days=28))
-            for k, total in enumerate((35, 30, 22, 15, 9)):
-                assessment_submit(actor=world.clinician, patient=patient, scale="madrs", administered_on=TODAY - timedelta(days=28 - 7 * k),
-                                  items=items_with_total("madrs", total), client_id=uuid.uuid4())
+            weekly_course(world, f"n{i}", "esketamine", "madrs", TODAY - timedelta(days=28), (35, 30, 22, 15, 9))
     assert not OutcomeSnapshot.objects.exists()
     with celery_workers(2, name="nightly"):
         assert nightly_recompute(chunk_size=5) == {"chunks": 9}  # 42 patients in chunks of 5

@@ -13,10 +13,8 @@ from django.core.management.base import CommandError
 
 from projections.models import OutcomeSnapshot
 from projections.tasks import recompute_patient
-from tests.tracker.helpers import client_for, items_with_total, make_clinic, submit
+from tests.tracker.helpers import client_for, make_clinic, submit, weekly_course
 from tracker.models import Assessment, Notice
-from tracker.services.assessments import assessment_submit
-from tracker.services.patients import course_create, patient_create
 from tracker.services.scheduling import recompute_deferred
 
 pytestmark = pytest.mark.django_db
@@ -110,13 +108,9 @@ def test_fit_reference_needs_thirty_completed_courses_then_is_choosable(capsys: 
     start = TODAY - timedelta(days=90)
     with recompute_deferred():
         for i in range(36):
-            patient = patient_create(actor=world.clinician, name=f"c{i}").patient
-            course_create(actor=world.clinician, patient=patient, modality="iv_ketamine", with_therapy=False, start_date=start)
             baseline = 30 + i % 15
-            for week in range(12):
-                total = max(0, round(baseline * (1 - (0.2 + 0.6 * (i % 7) / 6) * (1 - 0.6 ** week))))
-                assessment_submit(actor=world.clinician, patient=patient, scale="bdi2", administered_on=start + timedelta(days=7 * week),
-                                  items=items_with_total("bdi2", total), client_id=uuid.uuid4())
+            totals = [max(0, round(baseline * (1 - (0.2 + 0.6 * (i % 7) / 6) * (1 - 0.6**week)))) for week in range(12)]
+            patient = weekly_course(world, f"c{i}", "iv_ketamine", "bdi2", start, totals)
     call_command("fit_reference", "--clinic", str(world.clinic.pk), "--activate")
     out = json.loads(capsys.readouterr().out)
     assert out["courses"] == 36 and out["reference_set"].startswith(f"clinic:{world.clinic.pk}")

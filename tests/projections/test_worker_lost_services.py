@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 from datetime import date, timedelta
 
 import psycopg
@@ -14,11 +13,9 @@ import pytest
 
 from projections.models import OutcomeSnapshot
 from projections.tasks import recompute_chunk_task
-from tests.tracker.helpers import items_with_total, make_clinic
+from tests.tracker.helpers import make_clinic, weekly_course
 from tests.worker import _test_database_url, celery_workers, wait_until
 from tracker.models import Patient
-from tracker.services.assessments import assessment_submit
-from tracker.services.patients import course_create, patient_create
 from tracker.services.scheduling import recompute_deferred
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -37,11 +34,7 @@ def test_a_chunk_whose_worker_process_dies_is_redone() -> None:
     world = make_clinic()
     with recompute_deferred():
         for i in range(120):
-            patient = patient_create(actor=world.clinician, name=f"k{i}").patient
-            course_create(actor=world.clinician, patient=patient, modality="iv_ketamine", with_therapy=False, start_date=TODAY - timedelta(days=60))
-            for k in range(9):
-                assessment_submit(actor=world.clinician, patient=patient, scale="bdi2", administered_on=TODAY - timedelta(days=60 - 7 * k),
-                                  items=items_with_total("bdi2", max(0, 40 - 4 * k)), client_id=uuid.uuid4())
+            weekly_course(world, f"k{i}", "iv_ketamine", "bdi2", TODAY - timedelta(days=60), [max(0, 40 - 4 * k) for k in range(9)])
     ids = [str(pk) for pk in Patient.objects.values_list("id", flat=True)]
     # Another session holds the snapshot table, so the chunk is caught in the middle of its work.
     blocker = psycopg.connect(_test_database_url(), autocommit=False)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from rest_framework.test import APIClient
 
 from tracker.models import Clinic, Patient, Role, User
+from tracker.services.assessments import assessment_submit
 from tracker.services.auth import token_issue
 from tracker.services.clinics import clinic_create, staff_create
-from tracker.services.patients import patient_create, patient_enroll
+from tracker.services.patients import course_create, patient_create, patient_enroll
 
 PASSWORD = "correct-Horse-battery-9"
 
@@ -84,3 +86,14 @@ def submit(client: APIClient, scale: str, on: date, total: int, patient: Patient
     if patient is not None:
         body["patient"] = str(patient.pk)
     return client.post("/api/v1/assessments/", body, format="json")
+
+
+def weekly_course(world: ClinicWorld, name: str, modality: str, scale: str, start: date, totals: Sequence[int]) -> Patient:
+    """A new patient of ``world``'s clinic with a course from ``start`` and one entry a week of
+    ``totals`` (the first on ``start``), entered by the clinician through the services."""
+    patient = patient_create(actor=world.clinician, name=name).patient
+    course_create(actor=world.clinician, patient=patient, modality=modality, with_therapy=False, start_date=start)
+    for week, total in enumerate(totals):
+        assessment_submit(actor=world.clinician, patient=patient, scale=scale, administered_on=start + timedelta(days=7 * week),
+                          items=items_with_total(scale, total), client_id=uuid.uuid4())  # fmt: skip
+    return patient
