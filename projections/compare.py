@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 import scoring
-from projections.curves import ReferenceSet, compare_to_reference, load_reference_sets, weeks_since_start
+from projections.curves import Curve, ReferenceSet, compare_to_reference, load_reference_sets, weeks_since_start
 from tracker.models import Clinic, TreatmentCourse
 
 DEFAULT_REFERENCE_SET = "trials"
@@ -31,6 +31,24 @@ def reference_set_for(course: TreatmentCourse | None, clinic: Clinic) -> Referen
     return fitted_reference_set(key, clinic.pk) or published[DEFAULT_REFERENCE_SET]
 
 
+def expected_curve(
+    reference: ReferenceSet, course: TreatmentCourse, scale: str, rules: scoring.Rules, *,
+    severity: str | None, baseline: float | None,
+) -> Curve:
+    """The curve a course is compared with, under the clinic's remission rules (the per-patient
+    and the nightly paths both take it from here, so they compare alike). ``baseline``: the
+    baseline total when above the remission level, else None."""
+    return reference.curve(
+        course.modality,
+        scale,
+        with_therapy=course.with_therapy,
+        severity=severity,
+        remission_max=rules.remission_max,
+        sustain_weeks=rules.sustain_days / 7,
+        baseline=baseline,
+    )
+
+
 def projection_block(
     course: TreatmentCourse | None, clinic: Clinic, scale: str, classification: scoring.Classification
 ) -> dict[str, Any] | None:
@@ -41,15 +59,10 @@ def projection_block(
     baseline = classification.baseline
     severity = scoring.get_scale(scale).severity(baseline.total) if baseline is not None else None
     rules = classification.rules
-    curve = reference.curve(
-        course.modality,
-        scale,
-        with_therapy=course.with_therapy,
-        severity=severity,
-        remission_max=rules.remission_max,
-        sustain_weeks=rules.sustain_days / 7,
+    curve = expected_curve(
+        reference, course, scale, rules, severity=severity,
         baseline=baseline.total if baseline is not None and baseline.total > rules.remission_max else None,
-    )
+    )  # fmt: skip
     latest = classification.latest
     has_followup = baseline is not None and latest is not None and latest.key != baseline.key
     # The comparison is made at the exact week (days / 7); the block reports the whole week.

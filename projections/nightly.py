@@ -55,7 +55,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 import scoring
-from projections.compare import reference_set_for
+from projections.compare import expected_curve, reference_set_for
 from projections.curves import _PERCENTILE_EPS, INSUFFICIENT_DATA, MIN_COMPARISON_WEEK, ModelParams, _cdf, signal_for
 from projections.models import OutcomeSnapshot
 from projections.notices import WORRYING_SIGNALS, signal_notice
@@ -455,15 +455,10 @@ class _Projector:
             course, clinic = self._course_of_code[u // (16 * 1024)]
             level = u % 1024 - 1
             severity_name = _SEVERITIES[scale][(u // 1024) % 16]
-            curves.append(self._reference(course, clinic).curve(
-                course.modality,
-                scale,
-                with_therapy=course.with_therapy,
-                severity=severity_name,
-                remission_max=rules.remission_max,
-                sustain_weeks=rules.sustain_days / 7,
-                baseline=level if level >= 0 else None,
-            ))
+            curves.append(expected_curve(
+                self._reference(course, clinic), course, scale, rules,
+                severity=severity_name, baseline=level if level >= 0 else None,
+            ))  # fmt: skip
         weeks = np.maximum(days, 0) / 7
         # Percentiles at once for every trajectory compared against the same curve model.
         models: dict[ModelParams, int] = {}
