@@ -86,16 +86,11 @@ def latest_course(courses: Iterable[TreatmentCourse]) -> TreatmentCourse | None:
     return max(courses, key=lambda c: (c.start_date, c.created_at), default=None)
 
 
-@dataclass(frozen=True)
-class ScaleCell:
-    """One scale of a patient row: the latest total and the stored outcome snapshot."""
+class _StateAndSignalLabels:
+    """Words for an outcome's ``state`` and ``signal`` (for the templates)."""
 
-    scale: str
-    short: str
-    latest: Score | None
     state: str
     signal: str
-    percentile: int | None
 
     @property
     def state_label(self) -> str:
@@ -104,6 +99,18 @@ class ScaleCell:
     @property
     def signal_label(self) -> str:
         return words(self.signal)
+
+
+@dataclass(frozen=True)
+class ScaleCell(_StateAndSignalLabels):
+    """One scale of a patient row: the latest total and the stored outcome snapshot."""
+
+    scale: str
+    short: str
+    latest: Score | None
+    state: str
+    signal: str
+    percentile: int | None
 
 
 @dataclass
@@ -207,7 +214,7 @@ def _events(outcome: Mapping[str, Any]) -> list[EventView]:
 
 
 @dataclass(frozen=True)
-class OutcomeView:
+class OutcomeView(_StateAndSignalLabels):
     scale: str
     short: str
     name: str
@@ -224,14 +231,6 @@ class OutcomeView:
     expected_range: str
     rules: str
     reliable: str
-
-    @property
-    def state_label(self) -> str:
-        return words(self.state)
-
-    @property
-    def signal_label(self) -> str:
-        return words(self.signal)
 
 
 def _pct(value: float | None) -> str | None:
