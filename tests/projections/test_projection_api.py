@@ -31,12 +31,19 @@ def _course(world: Any, days_ago: int, modality: str = "iv_ketamine") -> Any:
     return r.json()
 
 
-def test_a_patient_falling_behind_is_flagged_in_the_list_and_noticed() -> None:
+def _falling_behind() -> Any:
+    """A clinic whose patient's BDI-II has not moved in six weeks of IV ketamine."""
     world = make_clinic()
     _course(world, 42)
     phone = client_for(world.patient_user)
     for k, total in enumerate([40, 40, 39, 41, 40, 40, 39]):
         submit(phone, "bdi2", TODAY - timedelta(days=42 - 7 * k), total)
+    return world
+
+
+def test_a_patient_falling_behind_is_flagged_in_the_list_and_noticed() -> None:
+    world = _falling_behind()
+    phone = client_for(world.patient_user)
     outcome = phone.get(f"/api/v1/patients/{world.patient.pk}/outcomes/").json()["bdi2"]
     assert outcome["projection"]["signal"] == "off_track" and outcome["projection"]["week"] == 6
     staff = client_for(world.clinician)
@@ -153,11 +160,8 @@ def test_the_task_run_twice_changes_nothing() -> None:
 
 
 def test_clinicians_read_and_clear_the_notice() -> None:
-    world = make_clinic()
-    _course(world, 42)
+    world = _falling_behind()
     phone = client_for(world.patient_user)
-    for k, total in enumerate([40, 40, 39, 41, 40, 40, 39]):
-        submit(phone, "bdi2", TODAY - timedelta(days=42 - 7 * k), total)
     phone.get(f"/api/v1/patients/{world.patient.pk}/outcomes/")
     staff = client_for(world.clinician)
     [notice] = staff.get("/api/v1/notices/?unread=true").json()
