@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import runpy
 import signal
 import socket
 import subprocess
@@ -152,7 +153,7 @@ def _wait_for(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
 
 
 def run(
-    *, requests: int = 4000, clients: int = 8, workers: int = 8, retry_every: int = 20, rounds: int = 4,
+    *, requests: int = 4000, clients: int = 8, workers: int | None = None, retry_every: int = 20, rounds: int = 4,
     out: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL", "")
@@ -178,11 +179,14 @@ def run(
         with psycopg.connect(_admin_dsn(bench_url, name), autocommit=True) as conn:
             conn.execute(f"CREATE TABLE {BARE_TABLE} (id uuid PRIMARY KEY, body jsonb NOT NULL)")
         port = _free_port()
+        # The production configuration (gunicorn.conf.py); ``workers`` overrides its worker count.
+        config = ROOT / "gunicorn.conf.py"
+        workers = workers or int(runpy.run_path(str(config))["workers"])
         proc = subprocess.Popen(
-            [py, "-m", "gunicorn", "tracker.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-             "--keep-alive", "30", "--log-level", "warning"],
+            [py, "-m", "gunicorn", "tracker.wsgi:application", "-c", str(config), "-b", f"127.0.0.1:{port}",
+             "-w", str(workers), "--log-level", "warning"],
             cwd=ROOT, env=env,
-        )
+        )  # fmt: skip
         _wait_for(port, proc)
         per_client = requests // clients
         sent_ids: list[list[str]] = [[] for _ in range(clients)]

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--trajectories", type=int, default=50_000, help="scoring: trajectories")
         parser.add_argument("--requests", type=int, default=4000, help="api: submissions (and as many bare inserts)")
         parser.add_argument("--clients", type=int, default=8, help="api: concurrent clients")
-        parser.add_argument("--workers", type=int, default=8, help="api: gunicorn sync workers (one per client: requests wait on PostgreSQL and Redis)")
+        parser.add_argument("--workers", type=int, default=None, help="api: gunicorn workers (default: gunicorn.conf.py's, two per CPU)")
         parser.add_argument("--rounds", type=int, default=4, help="api: the two loads alternate in this many rounds")
         parser.add_argument("--patients", type=int, default=100_000, help="projections: synthetic patients")
         parser.add_argument("--chunk-size", type=int, default=5000, help="projections: patients per chunk")
