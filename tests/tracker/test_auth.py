@@ -130,3 +130,35 @@ def test_revoked_tokens_and_inactive_users_are_refused() -> None:
     User.objects.filter(pk=world.patient_user.pk).update(is_active=True)
     AuthToken.objects.update(revoked_at=timezone.now())
     assert token_authenticate(raw=issued.raw) is None
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("dropped", [False, True])
+def test_the_token_lookup_is_the_requests_connection_check(dropped: bool) -> None:
+    """On PostgreSQL the token query stands in for Django's ``SELECT 1`` health check: a healthy
+    connection is not checked separately, and a dropped one is replaced and the token still found."""
+    from unittest import mock
+
+    import psycopg
+    from django.db import close_old_connections, connections
+
+    from tracker.services.auth import token_authenticate, token_issue
+
+    connection = connections["default"]
+    assert connection.vendor == "postgresql"
+    issued = token_issue(user=make_clinic().patient_user)
+    connection.ensure_connection()
+    backend = connection.connection.info.backend_pid
+    if dropped:
+        params = connection.get_connection_params()
+        with psycopg.connect(host=params["host"], port=params.get("port") or 5432, user=params["user"],
+                             dbname=params["dbname"], autocommit=True) as admin:  # fmt: skip
+            admin.execute("SELECT pg_terminate_backend(%s)", [backend])
+    close_old_connections()  # what Django does when a request starts: the check is due again
+    assert connection.health_check_enabled and not connection.health_check_done
+    with mock.patch.object(type(connection), "is_usable", side_effect=AssertionError("SELECT 1 sent")):
+        token = token_authenticate(raw=issued.raw)
+    assert token is not None and token.user.username == "a-patient-1"
+    assert connection.health_check_done
+    assert (connection.connection.info.backend_pid != backend) is dropped

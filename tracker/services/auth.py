@@ -11,10 +11,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.cache import cache
-from django.db import connections, router, transaction
+from django.db import InterfaceError, OperationalError, connections, router, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from tracker.db import hot_cursor
 from tracker.models import AuthToken, Patient, Role, User
 from tracker.services.audit import audit_record
 
@@ -130,12 +131,35 @@ class _TokenLookup:
         self._prepared[conn.alias] = (sql, converters)
         return sql, converters
 
+    def _fetch(self, conn: Any, sql: str, digest: str) -> tuple[Any, ...] | None:
+        with hot_cursor(conn) as cursor:
+            cursor.execute(sql, [digest, conn.ops.adapt_datetimefield_value(timezone.now())])
+            return cursor.fetchone()  # type: ignore[no-any-return]
+
+    def _fetch_checked(self, conn: Any, sql: str, digest: str) -> tuple[Any, ...] | None:
+        """The lookup, standing in for the connection's health check (``CONN_HEALTH_CHECKS``).
+
+        The token is the first query of an authenticated request. On a persistent connection's
+        first use in a request, Django would first send ``SELECT 1`` to find out whether the
+        connection still works: a round trip of its own. The lookup itself answers that
+        question: if it fails on a connection error, the connection is closed and the lookup
+        run once more on a new one, as Django would have done after a failed check. A read can
+        safely run twice. Inside a transaction Django's own rules apply (no check is due there).
+        """
+        due = conn.health_check_enabled and not conn.health_check_done and conn.connection is not None
+        if not due or conn.in_atomic_block:
+            return self._fetch(conn, sql, digest)
+        conn.health_check_done = True
+        try:
+            return self._fetch(conn, sql, digest)
+        except (OperationalError, InterfaceError):
+            conn.close()
+            return self._fetch(conn, sql, digest)
+
     def __call__(self, digest: str) -> AuthToken | None:
         conn = connections[router.db_for_read(AuthToken)]
         sql, converters = self._prepared.get(conn.alias) or self._prepare(conn)
-        with conn.cursor() as cursor:
-            cursor.execute(sql, [digest, conn.ops.adapt_datetimefield_value(timezone.now())])
-            row = cursor.fetchone()
+        row = self._fetch_checked(conn, sql, digest)
         if row is None:
             return None
         values = list(row)
