@@ -169,11 +169,12 @@ def assessment_submit(
             actor=actor, patient=patient, administered_on=administered_on, validated=validated,
             action="assessment.create", client_id=client_id, seq=time.time_ns(),
         )  # fmt: skip
-    except IntegrityError:
+    except IntegrityError as exc:
         # A retry, or two requests racing with the same client_id: answer with the stored entry.
-        existing = Assessment.objects.filter(patient=patient, client_id=client_id).first()
-        if existing is None:
-            raise
+        try:
+            existing = Assessment.objects.get(patient=patient, client_id=client_id)
+        except Assessment.DoesNotExist:
+            raise exc from None
         return Submission(existing, created=False)
     return Submission(assessment, created=True)
 
