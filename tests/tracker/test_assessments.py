@@ -168,6 +168,44 @@ def test_same_client_id_twice_is_one_entry(world: Any) -> None:
     assert Assessment.objects.count() == 1
 
 
+@pytest.mark.parametrize("suicide", [0, 3])
+def test_a_retry_is_answered_exactly_as_the_first_submission(world: Any, suicide: int) -> None:
+    """A retry is answered from the stored entry and its flags (one hand-written query): the
+    same body, crisis resources included, as the answer the phone may have missed."""
+    client = client_for(world.patient_user)
+    payload = body(items=items_with_total("bdi2", 20, suicide))
+    first = client.post("/api/v1/assessments/", payload, format="json")
+    again = client.post("/api/v1/assessments/", payload, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert len(first.json()["flags"]) == (1 if suicide else 0)
+    assert (first.json()["crisis_resources"] is None) is (suicide == 0)
+    replays = AuditEvent.objects.filter(action="assessment.replay")
+    assert list(replays.values_list("object_id", "patient_id", "actor_id")) == [
+        (first.json()["id"], world.patient.pk, world.patient_user.pk)
+    ]
+
+
+def test_the_stored_entry_lookup_loads_what_the_orm_loads(world: Any, django_assert_num_queries: Any) -> None:
+    from tracker.services.assessments import _stored_entry
+
+    r = submit(client_for(world.patient_user), "bdi2", TODAY, 20, suicide=2)
+    stored = Assessment.objects.get(pk=r.json()["id"])
+    with django_assert_num_queries(1):
+        loaded = _stored_entry(world.patient, stored.client_id)
+        assert loaded is not None
+        flags = list(loaded.flags.all())
+        assert flags[0].assessment is loaded
+
+    def values(obj: Any) -> dict[str, Any]:
+        return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+    assert values(loaded) == values(stored)
+    assert [values(f) for f in flags] == [values(f) for f in stored.flags.all()] and len(flags) == 1
+    assert _stored_entry(world.patient, uuid.uuid4()) is None
+    assert _stored_entry(world.other_patient, stored.client_id) is None
+
+
 def test_bdi_sleep_and_appetite_directions_are_stored(world: Any) -> None:
     items: list[Any] = [0] * 21
     items[15], items[17] = "2a", "1b"
