@@ -49,6 +49,8 @@ def nothing_stored() -> None:
         ({"items": ["x"] + [0] * 20}, "items[0]"),
         ({"items": [True] + [0] * 20}, "items[0]"),
         ({"items": [1.5] + [0] * 20}, "items[0]"),
+        ({"items": [None] + [0] * 20}, "items[0]"),
+        ({"items": [[1]] + [0] * 20}, "items[0]"),
         ({"administered_on": (TODAY + timedelta(days=2)).isoformat()}, "administered_on"),
         ({"administered_on": "2026-02-30"}, "administered_on"),
         ({"client_id": "not-a-uuid"}, "client_id"),
@@ -336,3 +338,38 @@ def test_a_course_cannot_start_before_the_patient_was_born(world: Any) -> None:
     created = staff.post("/api/v1/patients/", {"name": "Young", "date_of_birth": "2000-05-01"}, format="json").json()
     r = staff.post(f"/api/v1/patients/{created['id']}/courses/", {"modality": "esketamine", "start_date": "2000-04-30"}, format="json")
     assert r.status_code == 400 and "start_date" in r.json()
+
+
+@pytest.mark.parametrize("scale", sorted(SCALES))
+def test_the_entry_body_is_what_the_schemas_serializer_renders(world: Any, scale: str) -> None:
+    """``assessment_body`` builds the entry's answer by hand; ``AssessmentSerializer`` describes it
+    in the schema. Fresh, reloaded, flagged, amended and acknowledged entries render alike."""
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    from tracker.api.serializers import AssessmentSerializer, assessment_body
+
+    staff = client_for(world.clinician)
+    flagged = submit(staff, scale, TODAY, 12, patient=world.patient, suicide=2).json()
+    plain = submit(staff, scale, TODAY - timedelta(days=1), 3, patient=world.patient).json()
+    amended = staff.post(
+        f"/api/v1/assessments/{plain['id']}/amend/", {"items": items_with_total(scale, 4), "reason": "typo"}, format="json"
+    ).json()
+    flag_id = flagged["flags"][0]["id"]
+    assert staff.post(f"/api/v1/flags/{flag_id}/acknowledge/").status_code == 200
+    if scale == "bdi2":
+        items: list[Any] = [0] * 21
+        items[15] = "2a"
+        assert submit(staff, scale, TODAY, 0, patient=world.patient, items=items).status_code == 201
+
+    def rendered(data: Any) -> Any:
+        return json.loads(JSONRenderer().render(data))
+
+    entries = [*Assessment.objects.all(), *Assessment.objects.prefetch_related("flags")]
+    assert len(entries) == 2 * (4 if scale == "bdi2" else 3)
+    for entry in entries:
+        assert rendered(assessment_body(entry)) == rendered(AssessmentSerializer(entry).data)
+    assert amended["supersedes"] == plain["id"]
+    acknowledged = Assessment.objects.get(pk=flagged["id"])
+    assert assessment_body(acknowledged)["flags"][0]["acknowledged_at"] is not None

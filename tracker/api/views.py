@@ -233,7 +233,7 @@ class CourseSessionsView(APIView):
 
 # --- assessments -------------------------------------------------------------------------------------
 def _assessment_body(assessment: Any, crisis: bool = False) -> dict[str, Any]:
-    body = s.shared(s.AssessmentSerializer).to_representation(assessment)
+    body = s.assessment_body(assessment)
     if crisis:
         body["crisis_resources"] = assessment_services.CRISIS_RESOURCES if body["flags"] else None
     return body
@@ -297,7 +297,7 @@ class PatientAssessmentsView(APIView):
         include = request.query_params.get("include_superseded", "true").lower() not in ("false", "0", "no")
         entries = selectors.patient_assessments(patient=patient, scale=scale, include_superseded=include)
         audit_read(request, "assessment.list", "patient", patient.pk, patient)
-        return Response(s.AssessmentSerializer(entries, many=True).data)
+        return Response([s.assessment_body(a) for a in entries])
 
 
 class AssessmentAmendView(APIView):
