@@ -48,3 +48,41 @@ def test_deploy_check_with_production_settings_reports_nothing() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "no issues" in done.stdout
+
+
+def test_gunicorn_serves_with_the_production_config(tmp_path: Path) -> None:
+    """``gunicorn.conf.py``: WEB_CONCURRENCY workers forked from a preloaded app, which answers."""
+    import http.client
+    import runpy
+    import socket
+    import time
+
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 2 * (os.cpu_count() or 1)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    env = {**clean, "WEB_CONCURRENCY": "2", "SQLITE_PATH": str(tmp_path / "db.sqlite3")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "tracker.wsgi:application", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}"],
+        cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/api/v1/patients/")
+                response = conn.getresponse()
+                break
+            except OSError:
+                assert proc.poll() is None and time.time() < deadline, "gunicorn did not start"
+                time.sleep(0.3)
+        assert response.status == 401 and response.getheader("Content-Type") == "application/json"
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        while len(children.read_text().split()) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        assert len(children.read_text().split()) == 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

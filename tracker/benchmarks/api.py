@@ -1,7 +1,8 @@
 """Load benchmark of assessment submission under gunicorn against PostgreSQL.
 
-In one run: the real endpoint (auth, validation, scoring, flags, audit, on_commit scheduling) and a
-bare endpoint that inserts one row with no auth, validation or audit, under the same concurrent load.
+In one run: the real endpoint (bearer token, validation, scoring, flags, audit event, outbox row)
+and a bare endpoint that inserts one row with no auth, validation or audit, under the same
+concurrent load, served by the same gunicorn with the production settings (gunicorn.conf.py).
 The bare endpoint is mounted only in the benchmark's own server (``BENCHMARK_BARE_ENDPOINT=1``).
 """
 
