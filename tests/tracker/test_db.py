@@ -100,3 +100,39 @@ def test_a_model_declaring_on_conflict_update_is_upserted() -> None:
     row = PendingRecompute.objects.get()  # still one row for the patient, with the later time
     assert row.patient_id == world.patient.pk and row.queued_at >= queued
     assert Assessment.objects.count() == 2 and AuditEvent.objects.filter(action="assessment.create").count() == 2
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_hot_cursor_is_psycopgs_outside_transactions_and_translates_its_errors() -> None:
+    """Outside a transaction on PostgreSQL: psycopg's own cursor, a failure raised as django.db's
+    error, nothing left half-stored. In a transaction or under an execute wrapper: Django's."""
+    import psycopg
+    from django.db.backends.utils import CursorWrapper
+
+    from tracker.db import hot_cursor
+
+    assert connection.vendor == "postgresql" and not connection.in_atomic_block
+    with hot_cursor(connection) as cursor:
+        assert isinstance(cursor, psycopg.Cursor)
+    world = make_clinic()
+    client_id = uuid.uuid4()
+    first = _entry(world, client_id)
+    insert_together([first[0], *first[1], first[2]])
+    again = _entry(world, client_id)
+    with pytest.raises(IntegrityError):  # django.db's, not psycopg's
+        insert_together([again[0], *again[1], again[2]])
+    assert Assessment.objects.filter(client_id=client_id).count() == 1
+    assert SafetyFlag.objects.filter(assessment_id=again[0].pk).count() == 0
+    seen: list[str] = []
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper), hot_cursor(connection) as cursor:
+        assert isinstance(cursor, CursorWrapper)
+        cursor.execute("SELECT 1")
+    with transaction.atomic(), hot_cursor(connection) as cursor:
+        assert isinstance(cursor, CursorWrapper)
+    assert seen == ["SELECT 1"]
