@@ -31,7 +31,7 @@ def hot_cursor(conn: Any) -> Iterator[Any]:
 
     On PostgreSQL in autocommit (no transaction open), with no query logging (``DEBUG``, tests
     counting queries) and no execute wrappers installed, it is psycopg's own cursor: Django's
-    wrapper would add only those features here, at about 20 µs of CPU a statement (3% of the
+    wrapper would add only those features here, at 10–25 µs of CPU a statement (2–3% of the
     app's work on a submission, measured in-process). Errors are still translated to
     ``django.db``'s (``IntegrityError`` and the rest) and mark the connection as Django's cursor
     would. In every other case it is Django's cursor. Instrumentation that patches Django's
