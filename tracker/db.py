@@ -63,8 +63,8 @@ class JoinedSelect:
     than the database takes to answer it. Here the columns, and each column's value converters,
     are taken from the models' ``_meta`` (as the ORM's compiler takes them) and the SQL is built
     once per database; ``tail(quote)`` writes the ``FROM ... WHERE ...`` part (``quoted_columns``
-    names its columns). A model whose
-    primary key comes back NULL (the outer side of a LEFT JOIN that found nothing) is None.
+    names its columns). A model whose primary key comes back NULL (the outer side of a LEFT JOIN
+    that found nothing) is None.
     """
 
     def __init__(self, models: list[tuple[type[Model], str]], tail: Callable[[Callable[[str], str]], str]) -> None:

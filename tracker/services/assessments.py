@@ -155,9 +155,9 @@ _STORED_ENTRY = JoinedSelect([(Assessment, "a"), (SafetyFlag, "f")], _stored_ent
 
 
 def _stored_entry(patient: Patient, client_id: uuid.UUID) -> Assessment | None:
-    """The entry stored under a client id, with its flags, in one query written once (a retry
-    is 1 in 20 submissions or more on a poor network; through the ORM it took two queries
-    costing more than the first submission)."""
+    """The entry stored under a client id, with its flags, in one query written once. Phones
+    retry on poor networks; through the ORM this lookup took two queries whose compiling cost
+    more CPU than the whole first submission."""
     conn = connections[router.db_for_read(Assessment)]
     params = [
         Assessment._meta.get_field(name).get_db_prep_value(value, conn)  # type: ignore[union-attr]
