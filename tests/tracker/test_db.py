@@ -36,6 +36,10 @@ def _entry(world: Any, client_id: uuid.UUID) -> tuple[Assessment, list[SafetyFla
     return a, flags, event
 
 
+def _insert(entry: tuple[Assessment, list[SafetyFlag], AuditEvent]) -> None:
+    insert_together([entry[0], *entry[1], entry[2]])
+
+
 def test_same_rows_as_the_orm_and_instances_left_as_save_leaves_them() -> None:
     world = make_clinic()
     a, flags, event = _entry(world, uuid.uuid4())
@@ -69,12 +73,12 @@ def test_a_failure_stores_nothing_and_leaves_the_callers_transaction_usable() ->
     world = make_clinic()
     client_id = uuid.uuid4()
     first = _entry(world, client_id)
-    insert_together([first[0], *first[1], first[2]])
+    _insert(first)
     counts = (Assessment.objects.count(), SafetyFlag.objects.count(), AuditEvent.objects.count())
     with transaction.atomic():
         again = _entry(world, client_id)  # the same client_id: the unique constraint refuses it
         with pytest.raises(IntegrityError):
-            insert_together([again[0], *again[1], again[2]])
+            _insert(again)
         assert Assessment.objects.filter(client_id=client_id).count() == 1  # the transaction still works
     assert (Assessment.objects.count(), SafetyFlag.objects.count(), AuditEvent.objects.count()) == counts
 
@@ -117,11 +121,10 @@ def test_hot_cursor_is_psycopgs_outside_transactions_and_translates_its_errors()
         assert isinstance(cursor, psycopg.Cursor)
     world = make_clinic()
     client_id = uuid.uuid4()
-    first = _entry(world, client_id)
-    insert_together([first[0], *first[1], first[2]])
+    _insert(_entry(world, client_id))
     again = _entry(world, client_id)
     with pytest.raises(IntegrityError):  # django.db's, not psycopg's
-        insert_together([again[0], *again[1], again[2]])
+        _insert(again)
     assert Assessment.objects.filter(client_id=client_id).count() == 1
     assert SafetyFlag.objects.filter(assessment_id=again[0].pk).count() == 0
     seen: list[str] = []
