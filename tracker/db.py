@@ -143,9 +143,9 @@ def _sql(shape: tuple[tuple[type[Model], int], ...], q: Any) -> str:
             f"VALUES {', '.join([row] * rows)}"
         )
         if update := _on_conflict_update(model):
-            columns = [model._meta.get_field(name).column for name in update]  # type: ignore[union-attr]
-            sql += f" ON CONFLICT ({q(model._meta.pk.column)}) DO UPDATE SET " + ", ".join(  # type: ignore[union-attr]
-                f"{q(c)} = EXCLUDED.{q(c)}" for c in columns
+            [pk] = quoted_columns(q, model, "pk")
+            sql += f" ON CONFLICT ({pk}) DO UPDATE SET " + ", ".join(
+                f"{c} = EXCLUDED.{c}" for c in quoted_columns(q, model, *update)
             )
         parts.append(sql)
     *ctes, last = parts
