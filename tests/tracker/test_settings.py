@@ -54,13 +54,12 @@ def test_gunicorn_serves_with_the_production_config(tmp_path: Path) -> None:
     """``gunicorn.conf.py``: WEB_CONCURRENCY workers forked from a preloaded app, which answers."""
     import http.client
     import runpy
-    import socket
     import time
 
+    from tracker.benchmarks.api import _free_port, _server_pids, _wait_for
+
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 2 * (os.cpu_count() or 1)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
     env = {**clean, "WEB_CONCURRENCY": "2", "SQLITE_PATH": str(tmp_path / "db.sqlite3")}
     proc = subprocess.Popen(
@@ -68,21 +67,15 @@ def test_gunicorn_serves_with_the_production_config(tmp_path: Path) -> None:
         cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/api/v1/patients/")
-                response = conn.getresponse()
-                break
-            except OSError:
-                assert proc.poll() is None and time.time() < deadline, "gunicorn did not start"
-                time.sleep(0.3)
+        _wait_for(port, proc)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/api/v1/patients/")
+        response = conn.getresponse()
         assert response.status == 401 and response.getheader("Content-Type") == "application/json"
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-        while len(children.read_text().split()) < 2 and time.time() < deadline:
+        deadline = time.time() + 10
+        while len(_server_pids(proc.pid)) < 3 and time.time() < deadline:  # the master and its workers
             time.sleep(0.1)
-        assert len(children.read_text().split()) == 2
+        assert len(_server_pids(proc.pid)) == 3
     finally:
         proc.terminate()
         proc.wait(timeout=30)
