@@ -1,4 +1,4 @@
-"""The web server's production settings. ``gunicorn tracker.wsgi`` reads this file from the working
+"""The web server's production settings. ``gunicorn tracker.config.wsgi`` reads this file from the working
 directory (the repository root); ``benchmark api`` serves with it too, so it measures what is deployed.
 
 - ``workers``: ``WEB_CONCURRENCY`` or two sync workers per CPU. A request spends a fraction of its

@@ -14,10 +14,10 @@ from typing import Any
 from django.utils import timezone
 
 import scoring
-from projections.fitting import ClinicCourse, fit_clinic_reference
+from projections.math.fitting import ClinicCourse, fit_clinic_reference
 from projections.models import FittedReferenceSet
 from projections.outcomes import ENTRY_COLUMNS, EntryRow, classify_rows, split_by_course
-from tracker.models import Assessment, Clinic, TreatmentCourse
+from tracker.records.models import Assessment, Clinic, TreatmentCourse
 
 COMPLETED_AFTER_DAYS = 56
 

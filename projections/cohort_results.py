@@ -10,10 +10,10 @@ from typing import Any
 
 from django.db import transaction
 
-from projections.cohort import kaplan_meier
-from projections.curves import ReferenceSet, load_reference_sets
+from projections.math.cohort import kaplan_meier
+from projections.math.curves import ReferenceSet, load_reference_sets
 from projections.models import CohortResult, FittedReferenceSet, OutcomeSnapshot
-from tracker.models import Clinic
+from tracker.records.models import Clinic
 
 REFERENCE_WEEKS = 52
 

@@ -7,8 +7,8 @@ from functools import lru_cache
 from typing import Any
 
 import scoring
-from projections.curves import Curve, ReferenceSet, compare_to_reference, load_reference_sets, weeks_since_start
-from tracker.models import Clinic, TreatmentCourse
+from projections.math.curves import Curve, ReferenceSet, compare_to_reference, load_reference_sets, weeks_since_start
+from tracker.records.models import Clinic, TreatmentCourse
 
 DEFAULT_REFERENCE_SET = "trials"
 

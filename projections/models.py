@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
 
 from django.db import models
 from django.db.models import Q
 
-from tracker.models import Clinic, Patient, TreatmentCourse
+from tracker.records.models import Clinic, Patient, TreatmentCourse
 
 
 class OutcomeSnapshot(models.Model):
@@ -65,18 +64,3 @@ class CohortResult(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["clinic", "modality", "scale"], name="cohort_clinic_modality_scale")]
-
-
-class PendingRecompute(models.Model):
-    """A patient whose snapshots wait to be recomputed: the outbox of projections/pending.py.
-
-    Written in the same statement as the entry that makes it stale, so the two commit together.
-    """
-
-    patient = models.OneToOneField(Patient, primary_key=True, on_delete=models.CASCADE, related_name="+")
-    queued_at = models.DateTimeField(auto_now_add=True)
-
-    # tracker.db.insert_together upserts it: a patient already waiting gets the later time, and
-    # the upsert takes the row lock the drain relies on. No index on queued_at: the table holds
-    # only the patients waiting now, and an unindexed column keeps the upsert a HOT update.
-    ON_CONFLICT_UPDATE: ClassVar[list[str]] = ["queued_at"]

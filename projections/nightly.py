@@ -56,7 +56,14 @@ from tqdm import tqdm
 
 import scoring
 from projections.compare import expected_curve, reference_set_for
-from projections.curves import _PERCENTILE_EPS, INSUFFICIENT_DATA, MIN_COMPARISON_WEEK, ModelParams, _cdf, signal_for
+from projections.math.curves import (
+    _PERCENTILE_EPS,
+    INSUFFICIENT_DATA,
+    MIN_COMPARISON_WEEK,
+    ModelParams,
+    _cdf,
+    signal_for,
+)
 from projections.models import OutcomeSnapshot
 from projections.notices import WORRYING_SIGNALS, signal_notice
 from projections.outcomes import (
@@ -68,7 +75,7 @@ from projections.outcomes import (
 )
 from scoring.batch import EPOCH, NO_DAY, BatchResult
 from scoring.outcomes import EVENT_TYPES, RESPONSES, STATES
-from tracker.models import Assessment, Clinic, Notice, Patient, TreatmentCourse
+from tracker.records.models import Assessment, Clinic, Notice, Patient, TreatmentCourse
 
 COLUMNS = ("patient_id", "scale", "id", "administered_on", "total", "seq", "is_baseline")
 SCALE_KEYS: tuple[str, ...] = tuple(scoring.SCALES)

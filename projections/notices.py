@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from projections.models import OutcomeSnapshot
-from tracker.models import Notice
+from tracker.records.models import Notice
 
 WORRYING_SIGNALS = ("at_risk", "off_track")
 

@@ -22,7 +22,7 @@ import scoring
 from projections.compare import projection_block
 from projections.models import OutcomeSnapshot
 from projections.notices import notice_if_signal_worsened
-from tracker.models import Assessment, Clinic, Patient, TreatmentCourse
+from tracker.records.models import Assessment, Clinic, Patient, TreatmentCourse
 
 # Bump when the meaning of a stored snapshot changes, so every snapshot is recomputed.
 SNAPSHOT_VERSION = "1"

@@ -6,10 +6,10 @@ from typing import Any
 
 import scoring
 from projections.cohort_results import recompute_cohorts
-from projections.curves import load_reference_sets
+from projections.math.curves import load_reference_sets
 from projections.models import CohortResult, FittedReferenceSet
-from tracker.models import Clinic
-from tracker.services.errors import invalid
+from tracker.records.models import Clinic
+from tracker.records.services.errors import invalid
 
 
 def reference_sets_for(*, clinic: Clinic) -> list[dict[str, Any]]:

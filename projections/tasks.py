@@ -7,11 +7,11 @@ from typing import Any
 
 from celery import group, shared_task
 
-from projections import pending
 from projections.cohort_results import recompute_cohorts
 from projections.nightly import patient_chunks, recompute_chunk
 from projections.outcomes import recompute_patient_outcomes
-from tracker.models import Patient
+from tracker.records import outbox as pending
+from tracker.records.models import Patient
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def recompute_patient(patient_id: str) -> int:
 
 @shared_task(name="projections.tasks.drain_pending")
 def drain_pending() -> int:
-    """Recompute the patients waiting in the outbox (projections/pending.py); on the beat."""
+    """Recompute the patients waiting in the outbox (tracker/records/outbox.py); on the beat."""
     return pending.drain(recompute_patient)
 
 

@@ -30,7 +30,7 @@ def _django_test_defaults(request: pytest.FixtureRequest) -> None:
     # Outside the service-bound tests, Celery runs tasks in-process even when REDIS_URL is set
     # (as in CI's PostgreSQL pass): those tests are about what a task does, not about a broker.
     if request.node.get_closest_marker("services") is None:
-        from tracker.celery import app
+        from tracker.config.celery import app
 
         eager = app.conf.task_always_eager
         app.conf.task_always_eager = True

@@ -42,7 +42,7 @@ def celery_workers(
         for i in range(count)
     ]
     try:
-        from tracker.celery import app
+        from tracker.config.celery import app
 
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -1,5 +1,8 @@
-"""The Django project and core app: records, API, dashboard and reports."""
+"""The Django project: wiring (``config``), records, reports and the interfaces (``api``, ``web``, ``cli``).
 
-from tracker.celery import app as celery_app
+The Celery app is loaded with Django so that ``shared_task`` binds to it and ``celery -A tracker`` finds it.
+"""
+
+from tracker.config.celery import app as celery_app
 
 __all__ = ["celery_app"]

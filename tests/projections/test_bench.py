@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from projections.bench import _admin_dsn, run
+from benchmarks.projections import _admin_dsn, run
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_the_database_is_dropped_after_a_failure(database_url: str, django_db_bl
         assert _bench_databases(database_url) == [f"bench_proj_{os.getpid()}"]  # it exists while the run lasts
         raise RuntimeError("read failed")
 
-    monkeypatch.setattr("projections.bench._plain_read", failing_read)
+    monkeypatch.setattr("benchmarks.projections._plain_read", failing_read)
     with django_db_blocker.unblock(), pytest.raises(RuntimeError, match="read failed"):
         run(patients=20, chunk_size=10, out=lambda line: None)
     assert _bench_databases(database_url) == []

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from projections.cohort import kaplan_meier
+from projections.math.cohort import kaplan_meier
 
 Z95 = 1.959963984540054
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projections.curves import (
+from projections.math.curves import (
     MIN_COMPARISON_WEEK,
     MODALITIES,
     SCALES,

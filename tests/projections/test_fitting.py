@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from projections.curves import (
+from projections.math.curves import (
     MODALITIES,
     SCALES,
     ModelParams,
@@ -16,7 +16,7 @@ from projections.curves import (
     improvement_quantiles,
     load_reference_sets,
 )
-from projections.fitting import (
+from projections.math.fitting import (
     ClinicCourse,
     NotEnoughData,
     fit_clinic_reference,
@@ -64,7 +64,7 @@ def test_a_fit_with_more_parameters_than_figures_is_refused() -> None:
 
 
 def _improvement(h: np.ndarray, week: np.ndarray, tau: float, shape: float) -> np.ndarray:
-    """The documented model, written out independently of projections.curves."""
+    """The documented model, written out independently of projections.math.curves."""
     y = h * (1 - np.exp(-week / tau))
     if shape == 0:
         return 1 - np.exp(-y)

@@ -14,10 +14,10 @@ from projections.models import OutcomeSnapshot
 from projections.nightly import recompute_all
 from projections.outcomes import recompute_patient_outcomes
 from tests.tracker.helpers import items_with_total, make_clinic
-from tracker.models import Notice, Patient
-from tracker.services.assessments import assessment_amend, assessment_submit
-from tracker.services.patients import course_create, patient_create
-from tracker.services.scheduling import recompute_deferred
+from tracker.records.models import Notice, Patient
+from tracker.records.services.assessments import assessment_amend, assessment_submit
+from tracker.records.services.patients import course_create, patient_create
+from tracker.records.services.scheduling import recompute_deferred
 
 pytestmark = pytest.mark.django_db
 TODAY = date.today()

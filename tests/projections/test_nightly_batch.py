@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import scoring
-from projections.curves import load_reference_sets
+from benchmarks.scoring import synthetic_trajectories
+from projections.math.curves import load_reference_sets
 from projections.nightly import _percentiles, classification_json
 from projections.outcomes import EntryRow, fingerprint
 from scoring.batch import NO_DAY, classify_batch
-from scoring.bench import synthetic_trajectories
-from tracker.models import Clinic, TreatmentCourse
+from tracker.records.models import Clinic, TreatmentCourse
 
 
 def _assert_same_outcomes(result: scoring.batch.BatchResult) -> None:
@@ -160,7 +160,7 @@ def test_pipelined_nightly_equals_per_patient_on_postgresql() -> None:
     from projections.nightly import recompute_all
     from projections.outcomes import recompute_patient_outcomes
     from tests.projections.test_nightly import _population, _stored
-    from tracker.models import Notice, Patient
+    from tracker.records.models import Notice, Patient
 
     if connection.vendor != "postgresql":
         pytest.skip("the pipeline and COPY run on PostgreSQL only")

@@ -11,7 +11,7 @@ from projections.models import OutcomeSnapshot
 from projections.tasks import nightly_recompute
 from tests.tracker.helpers import make_clinic, weekly_course
 from tests.worker import celery_workers, wait_until
-from tracker.services.scheduling import recompute_deferred
+from tracker.records.services.scheduling import recompute_deferred
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 TODAY = date.today()
@@ -23,7 +23,7 @@ def _chunk_tasks_done(app: Any) -> dict[str, int]:
 
 
 def test_nightly_group_shared_by_two_workers_covers_every_course_once() -> None:
-    from tracker.celery import app
+    from tracker.config.celery import app
 
     app.control.purge()
     world = make_clinic()

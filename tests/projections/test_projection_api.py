@@ -14,8 +14,8 @@ from django.core.management.base import CommandError
 from projections.models import OutcomeSnapshot
 from projections.tasks import recompute_patient
 from tests.tracker.helpers import client_for, make_clinic, submit, weekly_course
-from tracker.models import Assessment, Notice
-from tracker.services.scheduling import recompute_deferred
+from tracker.records.models import Assessment, Notice
+from tracker.records.services.scheduling import recompute_deferred
 
 pytestmark = pytest.mark.django_db
 TODAY = date.today()

@@ -15,8 +15,8 @@ from projections.models import OutcomeSnapshot
 from projections.tasks import recompute_chunk_task
 from tests.tracker.helpers import make_clinic, weekly_course
 from tests.worker import _test_database_url, celery_workers, wait_until
-from tracker.models import Patient
-from tracker.services.scheduling import recompute_deferred
+from tracker.records.models import Patient
+from tracker.records.services.scheduling import recompute_deferred
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 TODAY = date.today()
@@ -28,7 +28,7 @@ def _pool_children(pid: int) -> list[int]:
 
 
 def test_a_chunk_whose_worker_process_dies_is_redone() -> None:
-    from tracker.celery import app
+    from tracker.config.celery import app
 
     app.control.purge()
     world = make_clinic()

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from benchmarks.scoring import benchmark, synthetic_trajectories
 from scoring import (
     EVENT_TYPES,
     RESPONSES,
@@ -23,7 +24,6 @@ from scoring import (
     get_scale,
 )
 from scoring.batch import NO_DAY
-from scoring.bench import benchmark, synthetic_trajectories
 from tests.scoring.helpers import WORKED_EXAMPLE, day, entries
 from tests.scoring.strategies import Course, classify_course, courses, options_for, scale_keys
 

@@ -10,11 +10,11 @@ from typing import Any
 
 from rest_framework.test import APIClient
 
-from tracker.models import Clinic, Patient, Role, User
-from tracker.services.assessments import assessment_submit
-from tracker.services.auth import token_issue
-from tracker.services.clinics import clinic_create, staff_create
-from tracker.services.patients import course_create, patient_create, patient_enroll
+from tracker.records.models import Clinic, Patient, Role, User
+from tracker.records.services.assessments import assessment_submit
+from tracker.records.services.auth import token_issue
+from tracker.records.services.clinics import clinic_create, staff_create
+from tracker.records.services.patients import course_create, patient_create, patient_enroll
 
 PASSWORD = "correct-Horse-battery-9"
 

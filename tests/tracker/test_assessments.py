@@ -10,7 +10,7 @@ import pytest
 
 from scoring import SCALES
 from tests.tracker.helpers import client_for, items_with_total, make_clinic, submit
-from tracker.models import Assessment, AuditEvent, Patient, SafetyFlag
+from tracker.records.models import Assessment, AuditEvent, Patient, SafetyFlag
 
 pytestmark = pytest.mark.django_db
 TODAY = date.today()
@@ -131,7 +131,7 @@ def test_migration_fills_the_first_course_start_of_existing_patients(world: Any)
             format="json",
         )
     Patient.objects.update(first_course_start=None)
-    migration = importlib.import_module("tracker.migrations.0003_patient_first_course_start")
+    migration = importlib.import_module("tracker.records.migrations.0003_patient_first_course_start")
     migration.fill_first_course_start(apps, None)
     assert dict(Patient.objects.filter(clinic=world.clinic).values_list("pk", "first_course_start")) == {
         world.patient.pk: TODAY - timedelta(days=40),
@@ -189,7 +189,7 @@ def test_a_retry_is_answered_exactly_as_the_first_submission(world: Any, suicide
 
 
 def test_the_stored_entry_lookup_loads_what_the_orm_loads(world: Any, django_assert_num_queries: Any) -> None:
-    from tracker.services.assessments import _stored_entry
+    from tracker.records.services.assessments import _stored_entry
 
     r = submit(client_for(world.patient_user), "bdi2", TODAY, 20, suicide=2)
     stored = Assessment.objects.get(pk=r.json()["id"])
@@ -306,7 +306,7 @@ def test_every_read_and_write_is_audited_without_values(world: Any) -> None:
 def test_database_refuses_a_course_in_another_clinic_than_its_patient(world: Any) -> None:
     from django.db import IntegrityError, transaction
 
-    from tracker.models import TreatmentCourse
+    from tracker.records.models import TreatmentCourse
 
     other = make_clinic("Clinic B", "b")
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -316,7 +316,7 @@ def test_database_refuses_a_course_in_another_clinic_than_its_patient(world: Any
 
 def test_implausible_dates_are_refused_with_the_field_named(world: Any) -> None:
     """Found by schemathesis: a course dated 0001-01-02 made every later entry overflow (500)."""
-    from tracker.models import TreatmentCourse
+    from tracker.records.models import TreatmentCourse
 
     staff = client_for(world.clinician)
     courses = f"/api/v1/patients/{world.patient.pk}/courses/"

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.tracker.helpers import PASSWORD, client_for, make_clinic
-from tracker.models import AuthToken
+from tracker.records.models import AuthToken
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def test_tokens_are_stored_hashed() -> None:
     make_clinic()
     raw = login("a-patient-1", PASSWORD).json()["token"]
     assert not AuthToken.objects.filter(digest=raw).exists()
-    from tracker.services.auth import token_digest
+    from tracker.records.services.auth import token_digest
 
     assert AuthToken.objects.get(digest=token_digest(raw)).user.username == "a-patient-1"
 
@@ -79,7 +79,7 @@ def test_production_hasher_is_argon2() -> None:
     # The conftest swaps in a fast hasher for tests; the settings module itself names Argon2 first.
     from importlib import reload
 
-    import tracker.settings as module
+    import tracker.config.settings as module
 
     assert reload(module).PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
 
@@ -95,8 +95,8 @@ def _field_values(obj: object) -> dict[str, object]:
 
 @pytest.mark.parametrize("who", ["patient_user", "clinician", "admin"])
 def test_the_hand_written_token_lookup_loads_what_the_orm_loads(who: str, django_assert_num_queries: object) -> None:
-    from tracker.models import Patient, User
-    from tracker.services.auth import token_authenticate, token_issue
+    from tracker.records.models import Patient, User
+    from tracker.records.services.auth import token_authenticate, token_issue
 
     world = make_clinic()
     user = getattr(world, who)
@@ -119,8 +119,8 @@ def test_the_hand_written_token_lookup_loads_what_the_orm_loads(who: str, django
 
 
 def test_revoked_tokens_and_inactive_users_are_refused() -> None:
-    from tracker.models import User
-    from tracker.services.auth import token_authenticate, token_issue
+    from tracker.records.models import User
+    from tracker.records.services.auth import token_authenticate, token_issue
 
     world = make_clinic()
     issued = token_issue(user=world.patient_user)
@@ -143,7 +143,7 @@ def test_the_token_lookup_is_the_requests_connection_check(dropped: bool) -> Non
     import psycopg
     from django.db import close_old_connections, connections
 
-    from tracker.services.auth import token_authenticate, token_issue
+    from tracker.records.services.auth import token_authenticate, token_issue
 
     connection = connections["default"]
     assert connection.vendor == "postgresql"

@@ -8,18 +8,18 @@ from typing import Any
 
 import pytest
 
-from projections import pending
 from projections.models import OutcomeSnapshot
 from projections.tasks import drain_pending
 from tests.tracker.helpers import client_for, make_clinic, submit
 from tests.worker import celery_workers, wait_until
+from tracker.records import outbox as pending
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
 def _purge_queue() -> Any:
-    from tracker.celery import app
+    from tracker.config.celery import app
 
     app.control.purge()
     yield
@@ -38,7 +38,7 @@ def _messages() -> list[str]:
 
 
 def test_worker_receives_and_runs_a_task_through_redis() -> None:
-    from tracker.celery import app, ping
+    from tracker.config.celery import app, ping
 
     assert not app.conf.task_always_eager and app.conf.broker_url.startswith("redis://")
     with celery_workers(1):

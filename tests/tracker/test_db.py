@@ -1,4 +1,4 @@
-"""tracker.db.insert_together stores what the ORM's save() stores, atomically."""
+"""tracker.records.fastpath.insert_together stores what the ORM's save() stores, atomically."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from tests.tracker.helpers import make_clinic
-from tracker.db import insert_together
-from tracker.models import Assessment, AuditEvent, SafetyFlag
+from tracker.records.fastpath import insert_together
+from tracker.records.models import Assessment, AuditEvent, SafetyFlag
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def test_only_the_last_model_may_have_a_generated_key() -> None:
 
 
 def test_a_model_declaring_on_conflict_update_is_upserted() -> None:
-    from projections.models import PendingRecompute
+    from tracker.records.models import PendingRecompute
 
     world = make_clinic()
     first = _entry(world, uuid.uuid4())
@@ -114,7 +114,7 @@ def test_hot_cursor_is_psycopgs_outside_transactions_and_translates_its_errors()
     import psycopg
     from django.db.backends.utils import CursorWrapper
 
-    from tracker.db import hot_cursor
+    from tracker.records.fastpath import hot_cursor
 
     assert connection.vendor == "postgresql" and not connection.in_atomic_block
     with hot_cursor(connection) as cursor:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.tracker.helpers import PASSWORD, items_with_total
-from tracker.models import Clinic, EnrollmentCode, User
+from tracker.records.models import Clinic, EnrollmentCode, User
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,7 +119,7 @@ def test_clinic_to_outcome_worked_example(monkeypatch: pytest.MonkeyPatch, capsy
 
 def test_expired_enrollment_code_is_refused() -> None:
     from tests.tracker.helpers import make_clinic
-    from tracker.services.patients import patient_create
+    from tracker.records.services.patients import patient_create
 
     world = make_clinic()
     new = patient_create(actor=world.clinician, name="Late")

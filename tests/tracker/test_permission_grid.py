@@ -17,9 +17,9 @@ from django.urls import URLPattern, reverse
 
 from tests.tracker.helpers import PASSWORD, client_for, items_with_total, make_clinic
 from tracker.api import urls as api_urls
-from tracker.models import Notice, SafetyFlag
-from tracker.services.assessments import assessment_submit
-from tracker.services.patients import course_create, patient_create
+from tracker.records.models import Notice, SafetyFlag
+from tracker.records.services.assessments import assessment_submit
+from tracker.records.services.patients import course_create, patient_create
 
 ROLES = ("anonymous", "patient", "other_patient", "clinician", "other_clinic", "admin")
 TODAY = date.today()

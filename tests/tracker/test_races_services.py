@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from tests.tracker.helpers import client_for, items_with_total, make_clinic
-from tracker.models import Assessment
+from tracker.records.models import Assessment
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

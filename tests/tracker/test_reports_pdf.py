@@ -18,8 +18,8 @@ from tests.tracker.test_reports_support import (
     worked_example,
     write_uncompressed_pdfs,
 )
-from tracker.models import Role
-from tracker.services.clinics import staff_create
+from tracker.records.models import Role
+from tracker.records.services.clinics import staff_create
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from rest_framework.test import APIClient
 
 from tests.tracker.helpers import make_clinic
-from tracker.services.auth import token_issue
+from tracker.records.services.auth import token_issue
 
 
 def test_schema_validates_without_warnings(tmp_path: Any) -> None:

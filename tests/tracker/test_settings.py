@@ -56,14 +56,14 @@ def test_gunicorn_serves_with_the_production_config(tmp_path: Path) -> None:
     import runpy
     import time
 
-    from tracker.benchmarks.api import _free_port, _server_pids, _wait_for
+    from benchmarks.api import _free_port, _server_pids, _wait_for
 
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 2 * (os.cpu_count() or 1)
     port = _free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
     env = {**clean, "WEB_CONCURRENCY": "2", "SQLITE_PATH": str(tmp_path / "db.sqlite3")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "tracker.wsgi:application", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}"],
+        [sys.executable, "-m", "gunicorn", "tracker.config.wsgi:application", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}"],
         cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

@@ -12,8 +12,8 @@ from django.test import Client
 from projections.models import OutcomeSnapshot
 from projections.outcomes import recompute_patient_outcomes
 from tests.tracker.helpers import PASSWORD, ClinicWorld, client_for, make_clinic, submit
-from tracker.models import AuditEvent, Patient, SafetyFlag, User
-from tracker.services.patients import course_create, patient_create, session_create
+from tracker.records.models import AuditEvent, Patient, SafetyFlag, User
+from tracker.records.services.patients import course_create, patient_create, session_create
 
 pytestmark = pytest.mark.django_db
 

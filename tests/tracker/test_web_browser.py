@@ -34,8 +34,8 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright pac
 
 from projections.outcomes import recompute_patient_outcomes  # noqa: E402
 from tests.tracker.helpers import PASSWORD, ClinicWorld, client_for, make_clinic, submit  # noqa: E402
-from tracker.models import Patient, SafetyFlag, User  # noqa: E402
-from tracker.services.patients import course_create, patient_create, session_create  # noqa: E402
+from tracker.records.models import Patient, SafetyFlag, User  # noqa: E402
+from tracker.records.services.patients import course_create, patient_create, session_create  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

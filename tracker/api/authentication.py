@@ -12,7 +12,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from tracker.services.auth import token_authenticate
+from tracker.records.services.auth import token_authenticate
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):

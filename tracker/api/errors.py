@@ -12,8 +12,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tracker.services.auth import GENERIC_LOGIN_ERROR, LoginFailed, LoginLocked
-from tracker.services.errors import Conflict
+from tracker.records.services.auth import GENERIC_LOGIN_ERROR, LoginFailed, LoginLocked
+from tracker.records.services.errors import Conflict
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

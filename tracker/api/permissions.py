@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from tracker.models import Role, User
+from tracker.records.models import Role, User
 
 
 def _role(request: Request) -> str | None:

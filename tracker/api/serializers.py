@@ -12,7 +12,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 import scoring
-from tracker.models import SCALE_CHOICES, Assessment, Modality, Patient, SafetyFlag, TreatmentCourse, TreatmentSession
+from tracker.records.models import (
+    SCALE_CHOICES,
+    Assessment,
+    Modality,
+    Patient,
+    SafetyFlag,
+    TreatmentCourse,
+    TreatmentSession,
+)
 
 
 class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]

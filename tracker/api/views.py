@@ -17,20 +17,21 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from projections import services as projection_services
+from projections.filters import PatientFilter
 from projections.models import OutcomeSnapshot
 from projections.outcomes import current_outcomes
-from tracker import selectors
 from tracker.api import serializers as s
 from tracker.api.permissions import IsAdmin, IsClinician, IsPatient, IsStaff, IsStaffOrPatient
-from tracker.models import AuthToken, Clinic, Patient, Role, SafetyFlag, User
-from tracker.selectors.filters import PatientFilter
-from tracker.selectors.schedule import questionnaires_due
-from tracker.services import assessments as assessment_services
-from tracker.services import auth as auth_services
-from tracker.services import clinics as clinic_services
-from tracker.services import patients as patient_services
-from tracker.services.audit import audit_record, audit_record_many
-from tracker.services.errors import invalid
+from tracker.records import selectors
+from tracker.records.models import AuthToken, Clinic, Patient, Role, SafetyFlag, User
+from tracker.records.selectors.schedule import questionnaires_due
+from tracker.records.services import assessments as assessment_services
+from tracker.records.services import auth as auth_services
+from tracker.records.services import clinics as clinic_services
+from tracker.records.services import patients as patient_services
+from tracker.records.services.audit import audit_record, audit_record_many
+from tracker.records.services.errors import invalid
 
 
 def _actor(request: Request) -> User:
@@ -445,7 +446,7 @@ class ClinicView(APIView):
             return Response({"detail": "Only a clinic admin changes the clinic's settings."}, status=403)
         data = s.ClinicSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        clinic = clinic_services.clinic_update_settings(actor=actor, **data.validated_data)
+        clinic = projection_services.clinic_update_settings(actor=actor, **data.validated_data)
         return Response(self._body(clinic))
 
 
@@ -503,7 +504,7 @@ class NoticeReadView(APIView):
 
     @extend_schema(request=None, responses={200: s.NoticeSerializer})
     def post(self, request: Request, notice_id: str) -> Response:
-        from tracker.services.notices import notice_mark_read
+        from tracker.records.services.notices import notice_mark_read
 
         notice = selectors.notice_get(actor=_actor(request), notice_id=notice_id)
         return Response(s.NoticeSerializer(notice_mark_read(actor=_actor(request), notice=notice)).data)

@@ -32,8 +32,8 @@ from matplotlib.ticker import MaxNLocator
 
 import scoring
 from projections.compare import reference_set_for
-from projections.curves import improvement_quantiles
-from tracker.models import Patient
+from projections.math.curves import improvement_quantiles
+from tracker.records.models import Patient
 from tracker.reports.data import CourseData, ScaleData, current_course_data
 
 ChartFormat = Literal["png", "svg"]

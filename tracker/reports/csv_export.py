@@ -18,8 +18,8 @@ from typing import Any
 from django.db.models import Count
 
 import scoring
-from tracker import selectors
-from tracker.models import TreatmentCourse, TreatmentSession, User
+from tracker.records import selectors
+from tracker.records.models import TreatmentCourse, TreatmentSession, User
 from tracker.reports.data import BULK_CHUNK, ScaleData, outcomes_of_courses
 
 COLUMNS = (

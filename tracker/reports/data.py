@@ -16,7 +16,7 @@ from typing import Any
 import scoring
 from projections.models import OutcomeSnapshot
 from projections.outcomes import ENTRY_COLUMNS, EntryRow, fingerprint, patient_rows, split_by_course, store_snapshot
-from tracker.models import Assessment, Clinic, Patient, TreatmentCourse, TreatmentSession
+from tracker.records.models import Assessment, Clinic, Patient, TreatmentCourse, TreatmentSession
 
 # Patients per query when reading entries in bulk (keeps the IN list well under SQLite's limit).
 BULK_CHUNK = 500

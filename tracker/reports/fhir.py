@@ -26,7 +26,7 @@ from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
 import scoring
-from tracker.models import Assessment, Patient
+from tracker.records.models import Assessment, Patient
 
 FHIR_VERSION = "4.3.0"
 LOINC = "http://loinc.org"

@@ -46,7 +46,7 @@ from reportlab.platypus import (
 
 import scoring
 from projections.outcomes import classify_rows
-from tracker.models import Patient, TreatmentCourse, TreatmentSession, User
+from tracker.records.models import Patient, TreatmentCourse, TreatmentSession, User
 from tracker.reports.charts import render_patient_chart
 from tracker.reports.data import CourseData, ScaleData, current_course_data
 

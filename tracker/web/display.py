@@ -1,7 +1,7 @@
 """What the dashboard's templates show, prepared from selectors' results and outcome dicts.
 
 Nothing here re-states a clinical number: severity labels and bands come from ``scoring.SCALES``,
-signals from ``projections.curves``, rules from the outcome's own ``rules``. The only thing added
+signals from ``projections.math.curves``, rules from the outcome's own ``rules``. The only thing added
 is a colour tone: a band's position among its scale's bands (0 = lowest band … 4 = highest).
 """
 
@@ -14,12 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 import scoring
-from projections.curves import weeks_since_start
+from projections.math.curves import weeks_since_start
 from projections.models import OutcomeSnapshot
-from tracker.models import Assessment, FlagLevel, Patient, SafetyFlag, TreatmentCourse
+from tracker.records.models import Assessment, FlagLevel, Patient, SafetyFlag, TreatmentCourse
+from tracker.records.selectors.schedule import Due
 from tracker.reports.csv_export import rules_text
 from tracker.reports.pdf import SHORT_NAMES
-from tracker.selectors.schedule import Due
 
 TONES = 4  # tones 0..4, mapped to colours in base.html's CSS (.sev-0 … .sev-4)
 

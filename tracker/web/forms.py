@@ -8,9 +8,9 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 import scoring
-from projections.curves import SIGNALS
-from tracker.models import User
-from tracker.services import auth as auth_services
+from projections.math.curves import SIGNALS
+from tracker.records.models import User
+from tracker.records.services import auth as auth_services
 
 PATIENTS_USE_THE_APP = "This dashboard is for clinic staff. Patients sign in with the mobile app."
 LOCKED = "Too many failed sign-ins for this username. Try again later."

@@ -1,7 +1,7 @@
 """The clinician dashboard: server-rendered pages over the same selectors and services as the API.
 
-Reads are scoped by ``tracker.selectors`` (another clinic's patient is a 404) and audited; the one
-write, acknowledging a safety flag, goes through ``tracker.services.assessments.flag_acknowledge``.
+Reads are scoped by ``tracker.records.selectors`` (another clinic's patient is a 404) and audited; the one
+write, acknowledging a safety flag, goes through ``tracker.records.services.assessments.flag_acknowledge``.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from projections.filters import PatientFilter
 from projections.models import OutcomeSnapshot
 from projections.outcomes import current_outcomes
-from tracker import selectors
-from tracker.models import Patient, Role, SafetyFlag
-from tracker.selectors.filters import PatientFilter
-from tracker.selectors.schedule import questionnaires_due
-from tracker.services import assessments as assessment_services
-from tracker.services.audit import audit_record, audit_record_many
-from tracker.services.patients import patient_local_today
+from tracker.records import selectors
+from tracker.records.models import Patient, Role, SafetyFlag
+from tracker.records.selectors.schedule import questionnaires_due
+from tracker.records.services import assessments as assessment_services
+from tracker.records.services.audit import audit_record, audit_record_many
+from tracker.records.services.patients import patient_local_today
 from tracker.web import display
 from tracker.web.access import acting_user, clinician_required, staff_required
 from tracker.web.forms import FlagAcknowledgeForm, PatientListFilterForm, StaffLoginForm

@@ -1,0 +1,12 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/v1/", include("tracker.api.urls")),
+    path("", include("tracker.web.urls")),
+]
+
+handler404 = "tracker.api.errors.not_found"
+handler500 = "tracker.api.errors.server_error"

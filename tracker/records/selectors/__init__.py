@@ -1,0 +1,93 @@
+"""Every read, scoped to the acting user first: an object outside the scope is a 404."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+from tracker.records.models import Assessment, Notice, Patient, Role, SafetyFlag, TreatmentCourse, User
+
+M = TypeVar("M", bound=Model)
+
+
+def _get_or_404(queryset: QuerySet[M], object_id: Any) -> M:
+    try:
+        pk = uuid.UUID(str(object_id))
+    except ValueError:
+        raise Http404 from None
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def patients_visible(*, actor: User) -> QuerySet[Patient]:
+    if actor.role == Role.PATIENT:
+        return Patient.objects.filter(user=actor)
+    if actor.is_clinic_staff and actor.clinic_id is not None:
+        return Patient.objects.filter(clinic_id=actor.clinic_id)
+    return Patient.objects.none()
+
+
+def patient_get(*, actor: User, patient_id: Any) -> Patient:
+    return _get_or_404(patients_visible(actor=actor).select_related("clinic"), patient_id)
+
+
+def patient_of_user(*, actor: User) -> Patient:
+    """The patient record of a patient's login (already joined by the token lookup)."""
+    try:
+        patient: Patient = actor.patient
+    except Patient.DoesNotExist:
+        raise Http404 from None
+    return patient
+
+
+def courses_visible(*, actor: User) -> QuerySet[TreatmentCourse]:
+    return TreatmentCourse.objects.filter(patient__in=patients_visible(actor=actor))
+
+
+def course_get(*, actor: User, course_id: Any) -> TreatmentCourse:
+    return _get_or_404(courses_visible(actor=actor).select_related("patient"), course_id)
+
+
+def assessments_visible(*, actor: User) -> QuerySet[Assessment]:
+    return Assessment.objects.filter(patient__in=patients_visible(actor=actor))
+
+
+def assessment_get(*, actor: User, assessment_id: Any) -> Assessment:
+    return _get_or_404(assessments_visible(actor=actor).select_related("patient"), assessment_id)
+
+
+def patient_assessments(*, patient: Patient, scale: str | None = None, include_superseded: bool = True) -> QuerySet[Assessment]:
+    qs = Assessment.objects.filter(patient=patient).prefetch_related("flags")
+    if scale:
+        qs = qs.filter(scale=scale)
+    if not include_superseded:
+        qs = qs.filter(is_superseded=False)
+    return qs.order_by("administered_on", "seq", "created_at")
+
+
+def flags_visible(*, actor: User) -> QuerySet[SafetyFlag]:
+    return SafetyFlag.objects.filter(patient__in=patients_visible(actor=actor))
+
+
+def flag_get(*, actor: User, flag_id: Any) -> SafetyFlag:
+    return _get_or_404(flags_visible(actor=actor), flag_id)
+
+
+def current_course(*, patient: Patient) -> TreatmentCourse | None:
+    return TreatmentCourse.objects.filter(patient=patient).order_by("-start_date", "-created_at").first()
+
+
+def notices_visible(*, actor: User) -> QuerySet[Notice]:
+    """Notices for the clinic's clinicians (patients never see them)."""
+    if not actor.is_clinic_staff or actor.clinic_id is None:
+        return Notice.objects.none()
+    return Notice.objects.filter(clinic_id=actor.clinic_id).order_by("-created_at")
+
+
+def notice_get(*, actor: User, notice_id: Any) -> Notice:
+    return _get_or_404(notices_visible(actor=actor), notice_id)

@@ -1,0 +1,40 @@
+"""What the patient's app should ask for now: computed from the entries, in the patient's timezone,
+so a schedule survives edits and never double-fires (FIELD.md: mindLAMP #309, Beiwe #350)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Max
+
+from tracker.records.models import Assessment, Patient
+from tracker.records.services.patients import patient_local_today
+
+# Self-report questionnaires the app asks for by default, and how often (days).
+DEFAULT_SCHEDULE: dict[str, int] = {"bdi2": 7, "phq9": 7}
+
+
+@dataclass(frozen=True)
+class Due:
+    scale: str
+    due: bool
+    last_completed: date | None
+    next_due: date
+    interval_days: int
+
+
+def questionnaires_due(*, patient: Patient, today: date | None = None) -> list[Due]:
+    today = today or patient_local_today(patient)
+    last = dict(
+        Assessment.objects.filter(patient=patient, scale__in=DEFAULT_SCHEDULE, is_superseded=False)
+        .values("scale")
+        .annotate(last=Max("administered_on"))
+        .values_list("scale", "last")
+    )
+    result = []
+    for scale, interval in DEFAULT_SCHEDULE.items():
+        previous = last.get(scale)
+        next_due = previous + timedelta(days=interval) if previous else today
+        result.append(Due(scale, today >= next_due, previous, next_due, interval))
+    return result

@@ -1,0 +1,46 @@
+"""Onboarding clinics and their staff."""
+
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from tracker.records.models import Clinic, Role, User
+from tracker.records.services.audit import audit_record
+from tracker.records.services.errors import invalid
+
+STAFF_ROLES = (Role.ADMIN, Role.CLINICIAN)
+
+
+def _check_new_login(username: str, password: str) -> None:
+    if not username or len(username) > 150:
+        raise invalid("username", "A username of 1 to 150 characters is required.")
+    if User.objects.filter(username__iexact=username).exists():
+        raise invalid("username", "This username is taken.")
+    try:
+        validate_password(password, User(username=username))
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+
+
+@transaction.atomic
+def clinic_create(*, name: str, admin_username: str, admin_password: str) -> tuple[Clinic, User]:
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise invalid("name", "A clinic name of 1 to 200 characters is required.")
+    _check_new_login(admin_username, admin_password)
+    clinic = Clinic.objects.create(name=name)
+    admin = User.objects.create_user(username=admin_username, password=admin_password, clinic=clinic, role=Role.ADMIN)
+    audit_record(actor=None, action="clinic.create", object_type="clinic", object_id=clinic.pk, clinic_id=clinic.pk)
+    return clinic, admin
+
+
+@transaction.atomic
+def staff_create(*, actor: User, username: str, password: str, role: str) -> User:
+    if role not in STAFF_ROLES:
+        raise invalid("role", 'Role must be "clinician" or "admin".')
+    _check_new_login(username, password)
+    user = User.objects.create_user(username=username, password=password, clinic_id=actor.clinic_id, role=role)
+    audit_record(actor=actor, action="staff.create", object_type="user", object_id=user.pk)
+    return user
