@@ -45,7 +45,10 @@ class LoadResult:
             for k, v in part.statuses.items():
                 statuses[k] = statuses.get(k, 0) + v
         return cls(
-            sum(p.requests for p in parts), sum(p.seconds for p in parts), [x for p in parts for x in p.latencies], statuses
+            sum(p.requests for p in parts),
+            sum(p.seconds for p in parts),
+            [x for p in parts for x in p.latencies],
+            statuses,
         )
 
     @property
@@ -75,7 +78,9 @@ def _database_url_for(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
-def _load(port: int, clients: int, per_client: int, make: Callable[[int, int], tuple[str, bytes, dict[str, str]]]) -> LoadResult:
+def _load(
+    port: int, clients: int, per_client: int, make: Callable[[int, int], tuple[str, bytes, dict[str, str]]]
+) -> LoadResult:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
@@ -154,7 +159,12 @@ def _wait_for(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> 
 
 
 def run(
-    *, requests: int = 4000, clients: int = 8, workers: int | None = None, retry_every: int = 20, rounds: int = 4,
+    *,
+    requests: int = 4000,
+    clients: int = 8,
+    workers: int | None = None,
+    retry_every: int = 20,
+    rounds: int = 4,
     out: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL", "")
@@ -166,7 +176,13 @@ def run(
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
     bench_url = _database_url_for(url, name)
-    env = {**os.environ, "DATABASE_URL": bench_url, "DJANGO_SETTINGS_MODULE": "benchmarks.settings", "DJANGO_DEBUG": "0", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": bench_url,
+        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+        "DJANGO_DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+    }
     if os.environ.get("REDIS_URL"):
         env["REDIS_URL"] = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/13"
     py = sys.executable
@@ -200,7 +216,12 @@ def run(
                 client_id = str(uuid.uuid4())
                 sent_ids[cid].append(client_id)
             items = [(i + k + cid) % 3 for k in range(21)]
-            body = {"scale": "bdi2", "administered_on": time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400)), "items": items, "client_id": client_id}
+            body = {
+                "scale": "bdi2",
+                "administered_on": time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400)),
+                "items": items,
+                "client_id": client_id,
+            }
             return "/api/v1/assessments/", json.dumps(body).encode(), {"Authorization": f"Bearer {tokens[cid]}"}
 
         def bare(cid: int, i: int) -> tuple[str, bytes, dict[str, str]]:
@@ -238,11 +259,19 @@ def run(
         lost = expected - stored[1]
         duplicated = stored[0] - stored[1]
         for label, r in (("bare", bare_result), ("submission", real)):
-            out(f"{label:>10}: {r.requests} requests, {r.rps:8.1f} req/s, p50 {r.pct(50):6.1f} ms, p99 {r.pct(99):6.1f} ms, statuses {dict(sorted(r.statuses.items()))}")
-        out(f"CPU per request: bare app {bare_app_ms:.2f} ms + postgres {bare_pg_ms:.2f} ms; "
-            f"submission app {real_app_ms:.2f} ms + postgres {real_pg_ms:.2f} ms")
-        out(f"entries: expected {expected}, stored {stored[0]}, lost {lost}, duplicated {duplicated}; bare rows {bare_rows[0]}")
-        out(f"clients={clients} gunicorn_workers={workers} rounds={rounds} celery={'redis' if 'REDIS_URL' in env else 'eager'}")
+            out(
+                f"{label:>10}: {r.requests} requests, {r.rps:8.1f} req/s, p50 {r.pct(50):6.1f} ms, p99 {r.pct(99):6.1f} ms, statuses {dict(sorted(r.statuses.items()))}"
+            )
+        out(
+            f"CPU per request: bare app {bare_app_ms:.2f} ms + postgres {bare_pg_ms:.2f} ms; "
+            f"submission app {real_app_ms:.2f} ms + postgres {real_pg_ms:.2f} ms"
+        )
+        out(
+            f"entries: expected {expected}, stored {stored[0]}, lost {lost}, duplicated {duplicated}; bare rows {bare_rows[0]}"
+        )
+        out(
+            f"clients={clients} gunicorn_workers={workers} rounds={rounds} celery={'redis' if 'REDIS_URL' in env else 'eager'}"
+        )
         ratio = real.rps / bare_result.rps
         out(f"ratio={ratio:.2f}")
         return {"ratio": ratio, "lost": lost, "duplicated": duplicated, "p99_ms": real.pct(99)}

@@ -348,11 +348,20 @@ def _fill(dsn: str, population: Population, *, seed: int = 1) -> dict[str, int]:
             " id uuid, course_id uuid)"
         )
         with conn.cursor().copy("COPY bench_patient FROM STDIN (FORMAT binary)") as copy:
-            copy.write(_binary_copy([
-                ("int4", np.arange(pop.n_patients)), ("int2", pop.clinic), ("bool", pop.has_course),
-                ("int2", pop.modality), ("bool", pop.with_therapy), ("date", pop.start),
-                ("uuid", patient_ids), ("uuid", _random_uuids(rng, pop.n_patients)),
-            ]))
+            copy.write(
+                _binary_copy(
+                    [
+                        ("int4", np.arange(pop.n_patients)),
+                        ("int2", pop.clinic),
+                        ("bool", pop.has_course),
+                        ("int2", pop.modality),
+                        ("bool", pop.with_therapy),
+                        ("date", pop.start),
+                        ("uuid", patient_ids),
+                        ("uuid", _random_uuids(rng, pop.n_patients)),
+                    ]
+                )
+            )
         with _bulk_load(conn, "tracker_patient"):
             conn.execute(
                 "INSERT INTO tracker_patient (id, clinic_id, name, external_id, timezone, created_at)"
@@ -378,15 +387,28 @@ def _fill(dsn: str, population: Population, *, seed: int = 1) -> dict[str, int]:
                     for total in range(scale.total_max + 1)
                 ],
             )
-        conn.execute("CREATE TEMP TABLE bench_row (n int8, p uuid, s int2, d date, t int2, b bool, id uuid, client_id uuid)")
+        conn.execute(
+            "CREATE TEMP TABLE bench_row (n int8, p uuid, s int2, d date, t int2, b bool, id uuid, client_id uuid)"
+        )
         with conn.cursor().copy("COPY bench_row FROM STDIN (FORMAT binary)") as copy:
             for lo in range(0, pop.n_rows, FILL_ROWS_PER_COPY_BLOCK):
                 hi = min(lo + FILL_ROWS_PER_COPY_BLOCK, pop.n_rows)
-                copy.write(_binary_copy([
-                    ("int8", np.arange(lo, hi)), ("uuid", patient_ids[pop.patient[lo:hi]]), ("int2", pop.scale[lo:hi]),
-                    ("date", pop.day[lo:hi]), ("int2", pop.total[lo:hi]), ("bool", pop.is_baseline[lo:hi]),
-                    ("uuid", _random_uuids(rng, hi - lo)), ("uuid", _random_uuids(rng, hi - lo)),
-                ], first=lo == 0, last=hi == pop.n_rows))
+                copy.write(
+                    _binary_copy(
+                        [
+                            ("int8", np.arange(lo, hi)),
+                            ("uuid", patient_ids[pop.patient[lo:hi]]),
+                            ("int2", pop.scale[lo:hi]),
+                            ("date", pop.day[lo:hi]),
+                            ("int2", pop.total[lo:hi]),
+                            ("bool", pop.is_baseline[lo:hi]),
+                            ("uuid", _random_uuids(rng, hi - lo)),
+                            ("uuid", _random_uuids(rng, hi - lo)),
+                        ],
+                        first=lo == 0,
+                        last=hi == pop.n_rows,
+                    )
+                )
         conn.execute("ANALYZE bench_row")
         with _bulk_load(conn, "tracker_assessment", unlogged=True):
             # The item lookup is hashed, so rows go in as staged: in date order.
@@ -418,7 +440,9 @@ def _plain_read() -> tuple[int, float]:
     from projections.nightly import COLUMNS, FETCH_BATCH
     from tracker.records.models import Assessment
 
-    sql, params = Assessment.objects.filter(is_superseded=False).order_by().values_list(*COLUMNS).query.sql_with_params()
+    sql, params = (
+        Assessment.objects.filter(is_superseded=False).order_by().values_list(*COLUMNS).query.sql_with_params()
+    )
     rows = 0
     started = time.perf_counter()
     with connection.cursor() as cursor:
@@ -481,7 +505,9 @@ def run(*, patients: int = 100_000, chunk_size: int = 5000, out: Callable[[str],
         with _django_database(name), override_settings(DEBUG=False):
             result = _measure(chunk_size=chunk_size, out=out)
         result["seconds_total"] = time.perf_counter() - started
-        out(f"whole job: {result['seconds_total']:.1f} s (create and migrate the database, fill, (a), (b), memory, drop)")
+        out(
+            f"whole job: {result['seconds_total']:.1f} s (create and migrate the database, fill, (a), (b), memory, drop)"
+        )
         out(f"ratio={result['ratio']:.2f}")
         return result
     finally:
@@ -494,8 +520,10 @@ def _measure(*, chunk_size: int, out: Callable[[str], None]) -> dict[str, Any]:
     from projections.nightly import patient_chunks, recompute_all
 
     rows, seconds_a = _plain_read()
-    out(f"(a) plain SELECT of every assessment row (7 columns) into Python tuples: {rows:,} rows in {seconds_a:.2f} s,"
-        f" {rows / seconds_a:,.0f} rows/s")
+    out(
+        f"(a) plain SELECT of every assessment row (7 columns) into Python tuples: {rows:,} rows in {seconds_a:.2f} s,"
+        f" {rows / seconds_a:,.0f} rows/s"
+    )
 
     _trim_heap()
     rss_before = _status_kib("VmRSS") or 0
@@ -511,21 +539,30 @@ def _measure(*, chunk_size: int, out: Callable[[str], None]) -> dict[str, Any]:
     stats = recompute_all(chunk_size=chunk_size, on_chunk=after_chunk)
     seconds_b = time.perf_counter() - started
     stored = OutcomeSnapshot.objects.count()
-    out(f"(b) nightly recompute_all(chunk_size={chunk_size:,}): {stats['patients']:,} patients, {len(peaks)} chunks,"
+    out(
+        f"(b) nightly recompute_all(chunk_size={chunk_size:,}): {stats['patients']:,} patients, {len(peaks)} chunks,"
         f" {stats['snapshots']:,} snapshots written ({stored:,} stored) in {seconds_b:.2f} s, {rows / seconds_b:,.0f}"
-        f" assessment rows/s, {stats['snapshots'] / seconds_b:,.0f} snapshots/s")
+        f" assessment rows/s, {stats['snapshots'] / seconds_b:,.0f} snapshots/s"
+    )
 
     result: dict[str, Any] = {
-        "patients": stats["patients"], "rows": rows, "snapshots": stats["snapshots"], "chunks": len(peaks),
-        "seconds_a": seconds_a, "seconds_b": seconds_b, "ratio": seconds_b / seconds_a,
+        "patients": stats["patients"],
+        "rows": rows,
+        "snapshots": stats["snapshots"],
+        "chunks": len(peaks),
+        "seconds_a": seconds_a,
+        "seconds_b": seconds_b,
+        "ratio": seconds_b / seconds_a,
     }
     if tracked and peaks:
         half = next(i for i, done in enumerate(np.cumsum(chunks_done)) if done * 2 >= stats["patients"])
         growth_half, growth_all = (peaks[half] - rss_before) * 1024, (peaks[-1] - rss_before) * 1024
-        out(f"memory of (b), resident set: {_mib(rss_before * 1024)} before; high-water mark +{_mib(growth_half)} after"
+        out(
+            f"memory of (b), resident set: {_mib(rss_before * 1024)} before; high-water mark +{_mib(growth_half)} after"
             f" half the population (chunk {half + 1}), +{_mib(growth_all)} after all of it (chunk {len(peaks)})."
             " recompute_all holds three chunks at a time (one read, one computed, one written); a peak that stops"
-            " growing once the first chunks are done is bounded by the chunk size, not by the population")
+            " growing once the first chunks are done is bounded by the chunk size, not by the population"
+        )
         result.update(rss_before=rss_before * 1024, rss_growth_half=growth_half, rss_growth=growth_all)
     else:
         out("memory of (b), resident set: not measured (needs Linux /proc/self/status and clear_refs)")
@@ -534,7 +571,9 @@ def _measure(*, chunk_size: int, out: Callable[[str], None]) -> dict[str, Any]:
     first = next(patient_chunks(chunk_size=chunk_size))
     full = _traced_chunk_peak(first)
     half_chunk = _traced_chunk_peak(first[: max(len(first) // 2, 1)])
-    out(f"traced Python memory (tracemalloc, untimed re-run of one chunk): {len(first):,} patients {_mib(full)} peak,"
-        f" {max(len(first) // 2, 1):,} patients {_mib(half_chunk)} peak (it follows the chunk size)")
+    out(
+        f"traced Python memory (tracemalloc, untimed re-run of one chunk): {len(first):,} patients {_mib(full)} peak,"
+        f" {max(len(first) // 2, 1):,} patients {_mib(half_chunk)} peak (it follows the chunk size)"
+    )
     result.update(traced_chunk_peak=full, traced_half_chunk_peak=half_chunk)
     return result

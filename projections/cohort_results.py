@@ -69,7 +69,9 @@ def recompute_cohorts(clinic_id: Any = None) -> int:
         with transaction.atomic():
             CohortResult.objects.filter(clinic=clinic).delete()
             CohortResult.objects.bulk_create(
-                CohortResult(clinic=clinic, modality=modality, scale=scale, data=cohort_data(clinic, modality, scale, snaps))
+                CohortResult(
+                    clinic=clinic, modality=modality, scale=scale, data=cohort_data(clinic, modality, scale, snaps)
+                )
                 for (modality, scale), snaps in sorted(groups.items())
             )
         stored += len(groups)

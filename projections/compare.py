@@ -32,8 +32,13 @@ def reference_set_for(course: TreatmentCourse | None, clinic: Clinic) -> Referen
 
 
 def expected_curve(
-    reference: ReferenceSet, course: TreatmentCourse, scale: str, rules: scoring.Rules, *,
-    severity: str | None, baseline: float | None,
+    reference: ReferenceSet,
+    course: TreatmentCourse,
+    scale: str,
+    rules: scoring.Rules,
+    *,
+    severity: str | None,
+    baseline: float | None,
 ) -> Curve:
     """The curve a course is compared with, under the clinic's remission rules (the per-patient
     and the nightly paths both take it from here, so they compare alike). ``baseline``: the

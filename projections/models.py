@@ -32,8 +32,12 @@ class OutcomeSnapshot(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["course", "scale"], condition=Q(course__isnull=False), name="snapshot_course_scale"),
-            models.UniqueConstraint(fields=["patient", "scale"], condition=Q(course__isnull=True), name="snapshot_nocourse_scale"),
+            models.UniqueConstraint(
+                fields=["course", "scale"], condition=Q(course__isnull=False), name="snapshot_course_scale"
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "scale"], condition=Q(course__isnull=True), name="snapshot_nocourse_scale"
+            ),
         ]
         indexes = [
             models.Index(fields=["clinic", "signal"]),
@@ -63,4 +67,6 @@ class CohortResult(models.Model):
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["clinic", "modality", "scale"], name="cohort_clinic_modality_scale")]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "modality", "scale"], name="cohort_clinic_modality_scale")
+        ]

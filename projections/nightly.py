@@ -333,14 +333,16 @@ def _read_chunk_arrays(patient_ids: Sequence[str]) -> _Chunk:
     for rows in _fetch(entries):  # batch by batch: no row object outlives its batch
         n = len(rows)
         patient_col, scale_col, id_col, date_col, total_col, seq_col, baseline_col = zip(*rows, strict=True)
-        parts.append((
-            np.fromiter(map(position.__getitem__, map(_uuid_int, patient_col)), dtype=np.int64, count=n),
-            np.fromiter(map(_SCALE_CODE.__getitem__, scale_col), dtype=np.int64, count=n),
-            np.fromiter(map(dt.date.toordinal, date_col), dtype=np.int64, count=n),
-            np.fromiter(total_col, dtype=np.int64, count=n),
-            np.fromiter(seq_col, dtype=np.int64, count=n),
-            np.fromiter(baseline_col, dtype=np.int64, count=n),
-        ))
+        parts.append(
+            (
+                np.fromiter(map(position.__getitem__, map(_uuid_int, patient_col)), dtype=np.int64, count=n),
+                np.fromiter(map(_SCALE_CODE.__getitem__, scale_col), dtype=np.int64, count=n),
+                np.fromiter(map(dt.date.toordinal, date_col), dtype=np.int64, count=n),
+                np.fromiter(total_col, dtype=np.int64, count=n),
+                np.fromiter(seq_col, dtype=np.int64, count=n),
+                np.fromiter(baseline_col, dtype=np.int64, count=n),
+            )
+        )
         id_bytes.append(b"".join(map(int.to_bytes, map(_uuid_int, id_col), repeat(16))))  # == UUID.bytes
     patient, scale, day, total, seq, flag = (
         np.concatenate([part[c] for part in parts]) if parts else np.zeros(0, dtype=np.int64) for c in range(6)
@@ -351,7 +353,9 @@ def _read_chunk_arrays(patient_ids: Sequence[str]) -> _Chunk:
     start = np.array([c.start_date.toordinal() if c else _NO_COURSE for c in courses], dtype=np.int64)
     kept = np.flatnonzero(day >= start[patient] - window)
     order = kept[np.lexsort((seq[kept], day[kept], scale[kept], patient[kept]))]
-    patient, scale, day, total, seq, is_baseline = (a[order] for a in (patient, scale, day, total, seq, flag.astype(bool)))
+    patient, scale, day, total, seq, is_baseline = (
+        a[order] for a in (patient, scale, day, total, seq, flag.astype(bool))
+    )
 
     records = np.empty(order.size, dtype=ENTRY_RECORD)
     records["id"] = np.frombuffer(b"".join(id_bytes), dtype="V16")[order]
@@ -440,8 +444,14 @@ class _Projector:
         return self._references[where]
 
     def blocks(
-        self, scale: str, rules: scoring.Rules, patients: IntArray, baseline: IntArray, days: IntArray,
-        compared: npt.NDArray[np.bool_], improvement: npt.NDArray[np.float64],
+        self,
+        scale: str,
+        rules: scoring.Rules,
+        patients: IntArray,
+        baseline: IntArray,
+        days: IntArray,
+        compared: npt.NDArray[np.bool_],
+        improvement: npt.NDArray[np.float64],
     ) -> tuple[list[str | None], list[str | None], list[int | None], list[int | None]]:
         """Per trajectory (of one scale and rule set): the block's JSON (None without a course), its
         signal, whole week and percentile. ``days`` from the course start
@@ -449,7 +459,9 @@ class _Projector:
         n = patients.size
         code = self.course_code[patients]
         has_course = code >= 0
-        severity_table = np.array([_SEVERITIES[scale].index(_severity(scale, t)) for t in range(scoring.get_scale(scale).total_max + 1)])
+        severity_table = np.array(
+            [_SEVERITIES[scale].index(_severity(scale, t)) for t in range(scoring.get_scale(scale).total_max + 1)]
+        )
         severity = severity_table[baseline]
         above = np.where(baseline > rules.remission_max, baseline, -1)
         key = (code * 16 + severity) * 1024 + (above + 1)
@@ -498,7 +510,9 @@ class _Projector:
             d = day_list[j]
             expected = self._expected.get((curve.params, d))
             if expected is None:
-                expected = self._expected[(curve.params, d)] = _dumps(curve.improvement_percentiles(max(week_list[j], 0.0)))
+                expected = self._expected[(curve.params, d)] = _dumps(
+                    curve.improvement_percentiles(max(week_list[j], 0.0))
+                )
             pct = pct_list[j] if pct_list[j] >= 0 else None
             signal = INSUFFICIENT_DATA if pct is None else _SIGNAL_OF_PERCENTILE[pct]
             whole = max(math.floor(week_list[j]), 0)
@@ -547,7 +561,9 @@ def _outcomes(chunk: _Chunk) -> Iterator[_Outcome]:
     chunk_offsets = chunk.offsets.tolist()
     course_keys = [c.fingerprint_key if c else "null" for c in chunk.courses]
     course_ids = ["null" if c is None else f'"{c.text_id}"' for c in chunk.courses]
-    start_day = np.array([c.start_date.toordinal() - _EPOCH_ORDINAL if c else NO_DAY for c in chunk.courses], dtype=np.int64)
+    start_day = np.array(
+        [c.start_date.toordinal() - _EPOCH_ORDINAL if c else NO_DAY for c in chunk.courses], dtype=np.int64
+    )
     for (s, _), codes in groups.items():
         scale = SCALE_KEYS[s]
         trajectories = np.flatnonzero(np.isin(pair, codes))
@@ -586,7 +602,8 @@ def _outcomes(chunk: _Chunk) -> Iterator[_Outcome]:
         latest_days = latest_day.tolist()
         improvements = improvement.tolist()
         clinic_keys = {
-            c: clinic_fingerprint_key(chunk.distinct_clinics[c], scale) for c in np.unique(chunk.clinic_index[patients]).tolist()
+            c: clinic_fingerprint_key(chunk.distinct_clinics[c], scale)
+            for c in np.unique(chunk.clinic_index[patients]).tolist()
         }
         clinic_of = chunk.clinic_index[patients].tolist()
         for j, (k, p) in enumerate(zip(trajectories.tolist(), patients.tolist(), strict=True)):
@@ -657,9 +674,10 @@ def _copy_snapshots(chunk: _Chunk, outcomes: Iterator[_Outcome]) -> list[_Outcom
         f"{clinic_text[c]}\t{chunk.patient_text[p]}\t{_NULL if course is None else course.text_id}"
         for p, (c, course) in enumerate(zip(chunk.clinic_index.tolist(), chunk.courses, strict=True))
     ]
-    with connection.cursor() as cursor, cursor.cursor.copy(
-        f"COPY {OutcomeSnapshot._meta.db_table} ({_SNAPSHOT_COLUMNS}) FROM STDIN"
-    ) as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {OutcomeSnapshot._meta.db_table} ({_SNAPSHOT_COLUMNS}) FROM STDIN") as copy,
+    ):
         lines: list[str] = []
         for o in outcomes:
             written.append(o)
@@ -713,11 +731,16 @@ def _store_notices(notices: list[Notice]) -> None:
     now = timezone.now().isoformat()
     ids = _random_uuids(len(notices))
     columns = "id, clinic_id, patient_id, kind, message, created_at"
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {Notice._meta.db_table} ({columns}) FROM STDIN") as copy:
-        copy.write("".join(
-            f"{pk}\t{n.clinic_id}\t{n.patient_id}\t{_copy_text(n.kind)}\t{_copy_text(n.message)}\t{now}\n"
-            for pk, n in zip(ids, notices, strict=True)
-        ))
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {Notice._meta.db_table} ({columns}) FROM STDIN") as copy,
+    ):
+        copy.write(
+            "".join(
+                f"{pk}\t{n.clinic_id}\t{n.patient_id}\t{_copy_text(n.kind)}\t{_copy_text(n.message)}\t{now}\n"
+                for pk, n in zip(ids, notices, strict=True)
+            )
+        )
 
 
 _DELETE_STALE = (
@@ -733,9 +756,14 @@ def _delete_stale(chunk: _Chunk) -> list[tuple[Any, Any, str, str]]:
     courses = [c.pk for c in chunk.courses if c is not None]
     if connection.vendor == "postgresql":  # one statement
         with connection.cursor() as cursor:
-            cursor.execute(_DELETE_STALE, [",".join(chunk.patient_text), ",".join(c.text_id for c in chunk.courses if c is not None)])
+            cursor.execute(
+                _DELETE_STALE,
+                [",".join(chunk.patient_text), ",".join(c.text_id for c in chunk.courses if c is not None)],
+            )
             return cursor.fetchall()
-    stale = OutcomeSnapshot.objects.filter(patient_id__in=chunk.patients).filter(Q(course_id__in=courses) | Q(course__isnull=True))
+    stale = OutcomeSnapshot.objects.filter(patient_id__in=chunk.patients).filter(
+        Q(course_id__in=courses) | Q(course__isnull=True)
+    )
     found = list(stale.values_list("patient_id", "course_id", "scale", "signal"))
     stale.delete()
     return found

@@ -10,7 +10,9 @@ from tracker.records.models import Notice
 WORRYING_SIGNALS = ("at_risk", "off_track")
 
 
-def signal_notice(*, clinic_id: Any, patient_id: Any, scale: str, signal: str, previous_signal: str | None) -> Notice | None:
+def signal_notice(
+    *, clinic_id: Any, patient_id: Any, scale: str, signal: str, previous_signal: str | None
+) -> Notice | None:
     """The (unsaved) notice a change of signal raises: only on a change to ``at_risk`` or
     ``off_track``, never repeated while the signal stays. No health values in the message."""
     if signal not in WORRYING_SIGNALS or signal == previous_signal:

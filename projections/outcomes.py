@@ -111,17 +111,23 @@ def _id_bytes(value: Any) -> bytes:
 
 def fingerprint(course: TreatmentCourse | None, clinic: Clinic, scale: str, rows: Sequence[EntryRow]) -> str:
     records = np.array(
-        [(_id_bytes(r.id), r.administered_on.toordinal(), r.total, r.seq, r.is_baseline) for r in rows], dtype=ENTRY_RECORD
+        [(_id_bytes(r.id), r.administered_on.toordinal(), r.total, r.seq, r.is_baseline) for r in rows],
+        dtype=ENTRY_RECORD,
     )
     head = fingerprint_head(course_fingerprint_key(course), clinic_fingerprint_key(clinic, scale))
     return hashlib.sha256(head + records.tobytes()).hexdigest()
 
 
-def classify_rows(course: TreatmentCourse | None, clinic: Clinic, scale: str, rows: Sequence[EntryRow]) -> scoring.Classification:
+def classify_rows(
+    course: TreatmentCourse | None, clinic: Clinic, scale: str, rows: Sequence[EntryRow]
+) -> scoring.Classification:
     baseline = next((r.id for r in rows if r.is_baseline), None)
     return scoring.classify_trajectory(
         scale,
-        [scoring.Entry(date=r.administered_on, total=r.total, key=r.id) for r in sorted(rows, key=lambda r: (r.administered_on, r.seq))],
+        [
+            scoring.Entry(date=r.administered_on, total=r.total, key=r.id)
+            for r in sorted(rows, key=lambda r: (r.administered_on, r.seq))
+        ],
         course_start=course.start_date if course else None,
         baseline_key=baseline,
         options=scoring_options(clinic, scale),
@@ -138,7 +144,9 @@ def outcome_from_classification(
     return data
 
 
-def outcome_data(course: TreatmentCourse | None, clinic: Clinic, scale: str, rows: Sequence[EntryRow]) -> dict[str, Any]:
+def outcome_data(
+    course: TreatmentCourse | None, clinic: Clinic, scale: str, rows: Sequence[EntryRow]
+) -> dict[str, Any]:
     return outcome_from_classification(course, clinic, scale, classify_rows(course, clinic, scale, rows))
 
 

@@ -14,7 +14,8 @@ from tracker.records.services.errors import invalid
 
 def reference_sets_for(*, clinic: Clinic) -> list[dict[str, Any]]:
     published = [
-        {"key": r.key, "title": r.title, "version": str(r.version), "kind": "published"} for r in load_reference_sets().values()
+        {"key": r.key, "title": r.title, "version": str(r.version), "kind": "published"}
+        for r in load_reference_sets().values()
     ]
     own = [
         {"key": f.key, "title": f.data.get("title", f.key), "version": str(f.data.get("version", 1)), "kind": "clinic"}

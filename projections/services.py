@@ -25,7 +25,9 @@ def _schedule_clinic_recompute(clinic_id: uuid.UUID) -> None:
         try:
             recompute_clinic.delay(str(clinic_id))
         except Exception as exc:
-            logger.warning("could not schedule a clinic recomputation (%s); the nightly run will catch up", type(exc).__name__)
+            logger.warning(
+                "could not schedule a clinic recomputation (%s); the nightly run will catch up", type(exc).__name__
+            )
 
     transaction.on_commit(send)
 

@@ -33,11 +33,24 @@ def celery_workers(
     schedule_dir = tempfile.TemporaryDirectory()
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tracker", "worker", "--loglevel=WARNING",
-             f"--concurrency={concurrency}", "--pool=prefork", f"--hostname={name}{i}@%h", "--without-gossip",
-             "--without-mingle", "--without-heartbeat",
-             *(["-B", f"--schedule={schedule_dir.name}/beat-schedule"] if beat and i == 0 else [])],
-            cwd=ROOT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tracker",
+                "worker",
+                "--loglevel=WARNING",
+                f"--concurrency={concurrency}",
+                "--pool=prefork",
+                f"--hostname={name}{i}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                *(["-B", f"--schedule={schedule_dir.name}/beat-schedule"] if beat and i == 0 else []),
+            ],
+            cwd=ROOT,
+            env=env,
         )
         for i in range(count)
     ]

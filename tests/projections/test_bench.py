@@ -23,7 +23,9 @@ def database_url() -> str:
 
 def _bench_databases(url: str) -> list[str]:
     with psycopg.connect(_admin_dsn(url, "postgres")) as conn:
-        rows = conn.execute("SELECT datname FROM pg_database WHERE datname = %s", [f"bench_proj_{os.getpid()}"]).fetchall()
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname = %s", [f"bench_proj_{os.getpid()}"]
+        ).fetchall()
     return [name for (name,) in rows]
 
 
@@ -37,10 +39,22 @@ def test_small_run_prints_every_figure_and_drops_its_database(database_url: str,
     assert re.search(r"^database bench_proj_\d+ ", text, re.MULTILINE)
     assert re.search(r"^fill \(untimed\): 300 patients, \d+ courses, 6,000 assessments in ", text, re.MULTILINE)
     assert re.search(r"^\(a\) plain SELECT .*: 6,000 rows in [\d.]+ s, [\d,]+ rows/s$", text, re.MULTILINE)
-    assert re.search(r"^\(b\) nightly recompute_all\(chunk_size=40\): 300 patients, 8 chunks, 600 snapshots written"
-                     r" \(600 stored\) in [\d.]+ s", text, re.MULTILINE)
-    assert re.search(r"^memory of \(b\), resident set: [\d.]+ MiB before; high-water mark \+[\d.]+ MiB after half", text, re.MULTILINE)
-    assert re.search(r"^traced Python memory \(tracemalloc.*: 40 patients [\d.]+ MiB peak, 20 patients [\d.]+ MiB peak", text, re.MULTILINE)
+    assert re.search(
+        r"^\(b\) nightly recompute_all\(chunk_size=40\): 300 patients, 8 chunks, 600 snapshots written"
+        r" \(600 stored\) in [\d.]+ s",
+        text,
+        re.MULTILINE,
+    )
+    assert re.search(
+        r"^memory of \(b\), resident set: [\d.]+ MiB before; high-water mark \+[\d.]+ MiB after half",
+        text,
+        re.MULTILINE,
+    )
+    assert re.search(
+        r"^traced Python memory \(tracemalloc.*: 40 patients [\d.]+ MiB peak, 20 patients [\d.]+ MiB peak",
+        text,
+        re.MULTILINE,
+    )
     assert re.fullmatch(r"ratio=\d+\.\d\d", lines[-1])
     assert float(lines[-1].removeprefix("ratio=")) == pytest.approx(result["ratio"], abs=0.005)
     assert result["rows"] == 6000 and result["snapshots"] == 600 and result["chunks"] == 8
@@ -48,7 +62,9 @@ def test_small_run_prints_every_figure_and_drops_its_database(database_url: str,
 
 
 @pytest.mark.services
-def test_the_database_is_dropped_after_a_failure(database_url: str, django_db_blocker: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_database_is_dropped_after_a_failure(
+    database_url: str, django_db_blocker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def failing_read() -> tuple[int, float]:
         assert _bench_databases(database_url) == [f"bench_proj_{os.getpid()}"]  # it exists while the run lasts
         raise RuntimeError("read failed")

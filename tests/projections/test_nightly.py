@@ -33,23 +33,41 @@ def _population(n: int = 25, seed: int = 3) -> Any:
             patient = patient_create(actor=world.clinician, name=f"p{i}").patient
             start = TODAY - timedelta(days=rng.randint(20, 200))
             if i % 5:  # every fifth patient has no course
-                course_create(actor=world.clinician, patient=patient, modality=rng.choice(["iv_ketamine", "esketamine", "other"]), with_therapy=bool(i % 2), start_date=start)
+                course_create(
+                    actor=world.clinician,
+                    patient=patient,
+                    modality=rng.choice(["iv_ketamine", "esketamine", "other"]),
+                    with_therapy=bool(i % 2),
+                    start_date=start,
+                )
             for scale in ("bdi2", "madrs"):
                 total = rng.randint(20, 45)
                 day = start - timedelta(days=rng.randint(0, 30))
                 entries = []
                 while day <= TODAY:
-                    entries.append(assessment_submit(actor=world.clinician, patient=patient, scale=scale, administered_on=day,
-                                                     items=items_with_total(scale, total), client_id=uuid.uuid4()).assessment)
+                    entries.append(
+                        assessment_submit(
+                            actor=world.clinician,
+                            patient=patient,
+                            scale=scale,
+                            administered_on=day,
+                            items=items_with_total(scale, total),
+                            client_id=uuid.uuid4(),
+                        ).assessment
+                    )
                     total = max(0, min(48, total + rng.randint(-8, 5)))
                     day += timedelta(days=rng.choice([0, 3, 7, 7, 14, 16]))
                 if entries and i % 7 == 0:
-                    assessment_amend(actor=world.clinician, assessment=entries[-1], items=items_with_total(scale, 2), reason="typo")
+                    assessment_amend(
+                        actor=world.clinician, assessment=entries[-1], items=items_with_total(scale, 2), reason="typo"
+                    )
     return world
 
 
 def _stored() -> dict[tuple[Any, Any, str], tuple[dict[str, Any], str, str]]:
-    return {(s.patient_id, s.course_id, s.scale): (s.data, s.fingerprint, s.signal) for s in OutcomeSnapshot.objects.all()}
+    return {
+        (s.patient_id, s.course_id, s.scale): (s.data, s.fingerprint, s.signal) for s in OutcomeSnapshot.objects.all()
+    }
 
 
 def test_nightly_equals_per_patient_and_is_idempotent() -> None:

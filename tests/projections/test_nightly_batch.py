@@ -51,8 +51,11 @@ def test_outcome_json_equals_the_classification_over_broad_random_courses(seed: 
         keep = np.concatenate([np.arange(offsets[k], offsets[k] + lengths[k]) for k in range(n)]).astype(np.int64)
         offsets, days, totals = np.concatenate([[0], np.cumsum(lengths)]), days[keep], totals[keep]
         marked = np.full(n, -1)
-    options = [None, {"remission_max": 10, "relapse_min": 25, "sustain_days": 14, "max_gap_days": 10},
-               {"recovery_days": 60, "baseline_window_days": 7}][seed % 3]
+    options = [
+        None,
+        {"remission_max": 10, "relapse_min": 25, "sustain_days": 14, "max_gap_days": 10},
+        {"recovery_days": 60, "baseline_window_days": 7},
+    ][seed % 3]
     result = classify_batch("bdi2", offsets, days, totals, course_start=course_start, baseline=marked, options=options)
     assert result.event_type.size > 0  # the data reach remissions, relapses and recoveries
     _assert_same_outcomes(result)
@@ -62,8 +65,15 @@ def test_outcome_json_with_per_trajectory_levels() -> None:
     offsets, days, totals, course_start = synthetic_trajectories(3000, 200, seed=11)
     rng = np.random.default_rng(11)
     remission = rng.integers(5, 15, size=200)
-    result = classify_batch("bdi2", offsets, days, totals, course_start=course_start, remission_max=remission,
-                            relapse_min=remission + rng.integers(5, 12, size=200))
+    result = classify_batch(
+        "bdi2",
+        offsets,
+        days,
+        totals,
+        course_start=course_start,
+        remission_max=remission,
+        relapse_min=remission + rng.integers(5, 12, size=200),
+    )
     _assert_same_outcomes(result)
 
 
@@ -89,8 +99,14 @@ def test_outcome_json_equals_the_classification_for_any_course(scale: str, cours
         totals += [t * top // 100 for _, t in entries]
         offsets.append(offsets[-1] + len(entries))
         starts.append(NO_DAY if start is None else 19_000 + start)
-    result = classify_batch(scale, np.array(offsets), np.array(days, dtype=np.int64), np.array(totals, dtype=np.int64),
-                            course_start=np.array(starts, dtype=np.int64), baseline=np.array(marked))
+    result = classify_batch(
+        scale,
+        np.array(offsets),
+        np.array(days, dtype=np.int64),
+        np.array(totals, dtype=np.int64),
+        course_start=np.array(starts, dtype=np.int64),
+        baseline=np.array(marked),
+    )
     _assert_same_outcomes(result)
 
 
@@ -112,11 +128,21 @@ def test_percentiles_at_once_equal_one_at_a_time() -> None:
 def test_fingerprint_changes_with_every_input_of_the_outcome(monkeypatch: pytest.MonkeyPatch) -> None:
     start = date(2026, 1, 5)
     rows = [EntryRow(uuid.uuid4(), "bdi2", start + timedelta(days=7 * i), 30 - 5 * i, i, False) for i in range(3)]
-    course = {"pk": uuid.uuid4(), "start_date": start, "modality": "iv_ketamine", "with_therapy": False, "reference_set": ""}
+    course = {
+        "pk": uuid.uuid4(),
+        "start_date": start,
+        "modality": "iv_ketamine",
+        "with_therapy": False,
+        "reference_set": "",
+    }
     clinic = {"reference_set": "trials", "scoring_options": {"madrs": {"remission_max": 12}}}
 
-    def fp(rows: list[EntryRow] = rows, course: dict[str, Any] | None = course, clinic: dict[str, Any] = clinic,
-           scale: str = "bdi2") -> str:
+    def fp(
+        rows: list[EntryRow] = rows,
+        course: dict[str, Any] | None = course,
+        clinic: dict[str, Any] = clinic,
+        scale: str = "bdi2",
+    ) -> str:
         return fingerprint(TreatmentCourse(**course) if course else None, Clinic(**clinic), scale, rows)
 
     def row(i: int, **change: Any) -> list[EntryRow]:

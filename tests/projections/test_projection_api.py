@@ -59,7 +59,9 @@ def test_insufficient_data_with_only_a_baseline() -> None:
     world = make_clinic()
     _course(world, 0)
     submit(client_for(world.patient_user), "bdi2", TODAY, 35)
-    projection = client_for(world.clinician).get(f"/api/v1/patients/{world.patient.pk}/outcomes/").json()["bdi2"]["projection"]
+    projection = (
+        client_for(world.clinician).get(f"/api/v1/patients/{world.patient.pk}/outcomes/").json()["bdi2"]["projection"]
+    )
     assert projection["signal"] == "insufficient_data" and projection["percentile"] is None
 
 
@@ -83,10 +85,21 @@ def test_clinic_threshold_override_changes_the_verdict() -> None:
 def test_course_can_choose_another_reference_set() -> None:
     world = make_clinic()
     staff = client_for(world.clinician)
-    staff.post(f"/api/v1/patients/{world.patient.pk}/courses/", {"modality": "iv_ketamine", "start_date": (TODAY - timedelta(days=21)).isoformat(), "reference_set": "real_world"}, format="json")
+    staff.post(
+        f"/api/v1/patients/{world.patient.pk}/courses/",
+        {
+            "modality": "iv_ketamine",
+            "start_date": (TODAY - timedelta(days=21)).isoformat(),
+            "reference_set": "real_world",
+        },
+        format="json",
+    )
     submit(staff, "phq9", TODAY - timedelta(days=21), 20, patient=world.patient)
     submit(staff, "phq9", TODAY, 9, patient=world.patient)
-    assert staff.get(f"/api/v1/patients/{world.patient.pk}/outcomes/").json()["phq9"]["projection"]["reference"] == "real_world"
+    assert (
+        staff.get(f"/api/v1/patients/{world.patient.pk}/outcomes/").json()["phq9"]["projection"]["reference"]
+        == "real_world"
+    )
     keys = {r["key"] for r in staff.get("/api/v1/reference-sets/").json()}
     assert {"seed_projection", "trials", "real_world"} <= keys
 
@@ -127,7 +140,9 @@ def test_fit_reference_needs_thirty_completed_courses_then_is_choosable(capsys: 
     assert outcome["projection"]["reference"] == out["reference_set"]
 
 
-def test_broker_down_at_save_time_still_saves(monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any, caplog: Any) -> None:
+def test_broker_down_at_save_time_still_saves(
+    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any, caplog: Any
+) -> None:
     from kombu.exceptions import OperationalError
 
     from projections import tasks
@@ -144,7 +159,12 @@ def test_broker_down_at_save_time_still_saves(monkeypatch: pytest.MonkeyPatch, d
     assert len(callbacks) == 1 and "nightly run will catch up" in caplog.text
     assert not OutcomeSnapshot.objects.exists()
     # The next read (or the nightly run) catches up.
-    assert client_for(world.patient_user).get(f"/api/v1/patients/{world.patient.pk}/outcomes/").json()["bdi2"]["latest"]["total"] == 25
+    assert (
+        client_for(world.patient_user)
+        .get(f"/api/v1/patients/{world.patient.pk}/outcomes/")
+        .json()["bdi2"]["latest"]["total"]
+        == 25
+    )
 
 
 def test_the_task_run_twice_changes_nothing() -> None:

@@ -34,14 +34,23 @@ def test_a_chunk_whose_worker_process_dies_is_redone() -> None:
     world = make_clinic()
     with recompute_deferred():
         for i in range(120):
-            weekly_course(world, f"k{i}", "iv_ketamine", "bdi2", TODAY - timedelta(days=60), [max(0, 40 - 4 * k) for k in range(9)])
+            weekly_course(
+                world,
+                f"k{i}",
+                "iv_ketamine",
+                "bdi2",
+                TODAY - timedelta(days=60),
+                [max(0, 40 - 4 * k) for k in range(9)],
+            )
     ids = [str(pk) for pk in Patient.objects.values_list("id", flat=True)]
     # Another session holds the snapshot table, so the chunk is caught in the middle of its work.
     blocker = psycopg.connect(_test_database_url(), autocommit=False)
     blocker.execute(f"LOCK TABLE {OutcomeSnapshot._meta.db_table} IN ACCESS EXCLUSIVE MODE")
     with celery_workers(1, name="victim") as (worker,):
         recompute_chunk_task.delay(ids)
-        assert wait_until(lambda: any((app.control.inspect(timeout=0.5).active() or {}).values()), timeout=30, interval=0.05)
+        assert wait_until(
+            lambda: any((app.control.inspect(timeout=0.5).active() or {}).values()), timeout=30, interval=0.05
+        )
         time.sleep(1.0)
         killed = _pool_children(worker.pid)
         assert killed, "the worker's pool process was not found"
@@ -50,6 +59,8 @@ def test_a_chunk_whose_worker_process_dies_is_redone() -> None:
         blocker.rollback()
         blocker.close()
         # The worker hands the message back (acks_late, reject_on_worker_lost): the chunk is redone.
-        assert wait_until(lambda: OutcomeSnapshot.objects.count() == len(ids) - 2, timeout=120)  # make_clinic's 2 patients have no entries
+        assert wait_until(
+            lambda: OutcomeSnapshot.objects.count() == len(ids) - 2, timeout=120
+        )  # make_clinic's 2 patients have no entries
         time.sleep(1)
     assert OutcomeSnapshot.objects.filter(state="remission_pending").count() == 120

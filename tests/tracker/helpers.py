@@ -43,7 +43,9 @@ def make_clinic(name: str = "Clinic A", prefix: str = "a") -> ClinicWorld:
     patients = []
     for i in (1, 2):
         new = patient_create(actor=clinician, name=f"{prefix} patient {i}", timezone_name="UTC")
-        patient, _ = patient_enroll(enrollment_code=new.enrollment_code, username=f"{prefix}-patient-{i}", password=PASSWORD)
+        patient, _ = patient_enroll(
+            enrollment_code=new.enrollment_code, username=f"{prefix}-patient-{i}", password=PASSWORD
+        )
         patient.refresh_from_db()
         patients.append(patient)
     return ClinicWorld(
@@ -88,7 +90,9 @@ def submit(client: APIClient, scale: str, on: date, total: int, patient: Patient
     return client.post("/api/v1/assessments/", body, format="json")
 
 
-def weekly_course(world: ClinicWorld, name: str, modality: str, scale: str, start: date, totals: Sequence[int]) -> Patient:
+def weekly_course(
+    world: ClinicWorld, name: str, modality: str, scale: str, start: date, totals: Sequence[int]
+) -> Patient:
     """A new patient of ``world``'s clinic with a course from ``start`` and one entry a week of
     ``totals`` (the first on ``start``), entered by the clinician through the services."""
     patient = patient_create(actor=world.clinician, name=name).patient

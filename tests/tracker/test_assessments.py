@@ -84,7 +84,9 @@ def test_staff_must_name_a_patient_of_their_clinic(world: Any) -> None:
 
 
 def test_patient_cannot_submit_for_another_patient(world: Any) -> None:
-    r = client_for(world.patient_user).post("/api/v1/assessments/", body(patient=str(world.other_patient.pk)), format="json")
+    r = client_for(world.patient_user).post(
+        "/api/v1/assessments/", body(patient=str(world.other_patient.pk)), format="json"
+    )
     assert r.status_code == 400 and "patient" in r.json()
     nothing_stored()
 
@@ -92,10 +94,16 @@ def test_patient_cannot_submit_for_another_patient(world: Any) -> None:
 def test_date_before_the_course_window_is_refused(world: Any) -> None:
     staff = client_for(world.clinician)
     start = TODAY - timedelta(days=10)
-    staff.post(f"/api/v1/patients/{world.patient.pk}/courses/", {"modality": "esketamine", "start_date": start.isoformat()}, format="json")
+    staff.post(
+        f"/api/v1/patients/{world.patient.pk}/courses/",
+        {"modality": "esketamine", "start_date": start.isoformat()},
+        format="json",
+    )
     ok = submit(client_for(world.patient_user), "bdi2", start - timedelta(days=30), 30)
     assert ok.status_code == 201
-    r = client_for(world.patient_user).post("/api/v1/assessments/", body(administered_on=(start - timedelta(days=31)).isoformat()), format="json")
+    r = client_for(world.patient_user).post(
+        "/api/v1/assessments/", body(administered_on=(start - timedelta(days=31)).isoformat()), format="json"
+    )
     assert r.status_code == 400 and "administered_on" in r.json()
 
 
@@ -217,11 +225,15 @@ def test_bdi_sleep_and_appetite_directions_are_stored(world: Any) -> None:
     assert r.json()["item_directions"] == {"16": "increase", "18": "decrease"}
     items = [0] * 21
     items[15] = 1
-    r = client_for(world.patient_user).post("/api/v1/assessments/", body(items=items, item_directions={"16": "decrease"}), format="json")
+    r = client_for(world.patient_user).post(
+        "/api/v1/assessments/", body(items=items, item_directions={"16": "decrease"}), format="json"
+    )
     assert r.status_code == 201 and r.json()["item_directions"] == {"16": "decrease"}
 
 
-@pytest.mark.parametrize(("scale", "value", "level"), [("phq9", 1, "review"), ("phq9", 2, "urgent"), ("bdi2", 3, "urgent")])
+@pytest.mark.parametrize(
+    ("scale", "value", "level"), [("phq9", 1, "review"), ("phq9", 2, "urgent"), ("bdi2", 3, "urgent")]
+)
 def test_suicide_item_raises_a_flag_and_shows_crisis_resources(world: Any, scale: str, value: int, level: str) -> None:
     r = submit(client_for(world.patient_user), scale, TODAY, 5, suicide=value)
     assert r.status_code == 201
@@ -250,7 +262,11 @@ def test_acknowledging_a_flag_records_who_and_when(world: Any) -> None:
 def test_amendment_keeps_the_original(world: Any) -> None:
     original = submit(client_for(world.patient_user), "phq9", TODAY, 12).json()
     staff = client_for(world.clinician)
-    r = staff.post(f"/api/v1/assessments/{original['id']}/amend/", {"items": items_with_total("phq9", 9), "reason": "Patient misread item 3"}, format="json")
+    r = staff.post(
+        f"/api/v1/assessments/{original['id']}/amend/",
+        {"items": items_with_total("phq9", 9), "reason": "Patient misread item 3"},
+        format="json",
+    )
     assert r.status_code == 201, r.content
     amended = r.json()
     assert amended["supersedes"] == original["id"] and amended["total"] == 9 and amended["amend_reason"]
@@ -259,8 +275,19 @@ def test_amendment_keeps_the_original(world: Any) -> None:
     current = staff.get(f"/api/v1/patients/{world.patient.pk}/assessments/?include_superseded=false").json()
     assert [e["id"] for e in current] == [amended["id"]]
     # The superseded version cannot be amended again; a reason is required.
-    assert staff.post(f"/api/v1/assessments/{original['id']}/amend/", {"items": items_with_total("phq9", 8), "reason": "again"}, format="json").status_code == 409
-    r = staff.post(f"/api/v1/assessments/{amended['id']}/amend/", {"items": items_with_total("phq9", 8), "reason": " "}, format="json")
+    assert (
+        staff.post(
+            f"/api/v1/assessments/{original['id']}/amend/",
+            {"items": items_with_total("phq9", 8), "reason": "again"},
+            format="json",
+        ).status_code
+        == 409
+    )
+    r = staff.post(
+        f"/api/v1/assessments/{amended['id']}/amend/",
+        {"items": items_with_total("phq9", 8), "reason": " "},
+        format="json",
+    )
     assert r.status_code == 400 and "reason" in r.json()
     assert Assessment.objects.count() == 2
 
@@ -288,17 +315,27 @@ def test_clinician_rates_madrs_and_hamd(world: Any) -> None:
 
 def test_every_read_and_write_is_audited_without_values(world: Any) -> None:
     client = client_for(world.patient_user)
-    r = client.post("/api/v1/assessments/", body(), format="json", HTTP_X_REQUEST_ID="6f1e7f0c-54a5-4c1c-9a34-8d3c1d1f0a11")
+    r = client.post(
+        "/api/v1/assessments/", body(), format="json", HTTP_X_REQUEST_ID="6f1e7f0c-54a5-4c1c-9a34-8d3c1d1f0a11"
+    )
     entry = r.json()["id"]
     client.get(f"/api/v1/patients/{world.patient.pk}/assessments/")
     client.get(f"/api/v1/patients/{world.patient.pk}/outcomes/")
     client_for(world.clinician).get("/api/v1/patients/")
-    events = list(AuditEvent.objects.filter(patient_id=world.patient.pk).values_list("action", "object_id", "request_id", "actor_id"))
+    events = list(
+        AuditEvent.objects.filter(patient_id=world.patient.pk).values_list(
+            "action", "object_id", "request_id", "actor_id"
+        )
+    )
     actions = [e[0] for e in events]
     for expected in ("assessment.create", "assessment.list", "outcome.read", "patient.list"):
         assert expected in actions
     create = next(e for e in events if e[0] == "assessment.create")
-    assert create[1] == entry and create[2] == "6f1e7f0c-54a5-4c1c-9a34-8d3c1d1f0a11" and create[3] == world.patient_user.pk
+    assert (
+        create[1] == entry
+        and create[2] == "6f1e7f0c-54a5-4c1c-9a34-8d3c1d1f0a11"
+        and create[3] == world.patient_user.pk
+    )
     with pytest.raises(PermissionError):
         AuditEvent.objects.first().delete()  # type: ignore[union-attr]
 
@@ -324,7 +361,12 @@ def test_implausible_dates_are_refused_with_the_field_named(world: Any) -> None:
         r = staff.post(courses, {"modality": "iv_ketamine", "start_date": start}, format="json")
         assert r.status_code == 400 and "start_date" in r.json(), start
     assert not TreatmentCourse.objects.exists()
-    assert staff.post(courses, {"modality": "iv_ketamine", "start_date": (TODAY + timedelta(days=30)).isoformat()}, format="json").status_code == 201
+    assert (
+        staff.post(
+            courses, {"modality": "iv_ketamine", "start_date": (TODAY + timedelta(days=30)).isoformat()}, format="json"
+        ).status_code
+        == 201
+    )
     for on in ("0001-01-01", "1899-12-31"):
         r = client_for(world.patient_user).post("/api/v1/assessments/", body(administered_on=on), format="json")
         assert r.status_code == 400 and "administered_on" in r.json(), on
@@ -336,7 +378,11 @@ def test_implausible_dates_are_refused_with_the_field_named(world: Any) -> None:
 def test_a_course_cannot_start_before_the_patient_was_born(world: Any) -> None:
     staff = client_for(world.clinician)
     created = staff.post("/api/v1/patients/", {"name": "Young", "date_of_birth": "2000-05-01"}, format="json").json()
-    r = staff.post(f"/api/v1/patients/{created['id']}/courses/", {"modality": "esketamine", "start_date": "2000-04-30"}, format="json")
+    r = staff.post(
+        f"/api/v1/patients/{created['id']}/courses/",
+        {"modality": "esketamine", "start_date": "2000-04-30"},
+        format="json",
+    )
     assert r.status_code == 400 and "start_date" in r.json()
 
 
@@ -354,7 +400,9 @@ def test_the_entry_body_is_what_the_schemas_serializer_renders(world: Any, scale
     flagged = submit(staff, scale, TODAY, 12, patient=world.patient, suicide=2).json()
     plain = submit(staff, scale, TODAY - timedelta(days=1), 3, patient=world.patient).json()
     amended = staff.post(
-        f"/api/v1/assessments/{plain['id']}/amend/", {"items": items_with_total(scale, 4), "reason": "typo"}, format="json"
+        f"/api/v1/assessments/{plain['id']}/amend/",
+        {"items": items_with_total(scale, 4), "reason": "typo"},
+        format="json",
     ).json()
     flag_id = flagged["flags"][0]["id"]
     assert staff.post(f"/api/v1/flags/{flag_id}/acknowledge/").status_code == 200

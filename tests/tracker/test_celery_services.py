@@ -49,13 +49,21 @@ def test_posted_entry_changes_the_snapshot_in_the_worker() -> None:
     world = make_clinic()
     today = date.today()
     staff = client_for(world.clinician)
-    staff.post(f"/api/v1/patients/{world.patient.pk}/courses/", {"modality": "iv_ketamine", "start_date": (today - timedelta(days=14)).isoformat()}, format="json")
+    staff.post(
+        f"/api/v1/patients/{world.patient.pk}/courses/",
+        {"modality": "iv_ketamine", "start_date": (today - timedelta(days=14)).isoformat()},
+        format="json",
+    )
     phone = client_for(world.patient_user)
     with celery_workers(1, beat=True):  # the beat drains the outbox every few seconds
         assert submit(phone, "bdi2", today - timedelta(days=14), 40).status_code == 201
-        assert wait_until(lambda: OutcomeSnapshot.objects.filter(patient=world.patient, scale="bdi2", latest_total=40).exists())
+        assert wait_until(
+            lambda: OutcomeSnapshot.objects.filter(patient=world.patient, scale="bdi2", latest_total=40).exists()
+        )
         assert submit(phone, "bdi2", today, 18).status_code == 201
-        assert wait_until(lambda: OutcomeSnapshot.objects.filter(patient=world.patient, scale="bdi2", latest_total=18).exists())
+        assert wait_until(
+            lambda: OutcomeSnapshot.objects.filter(patient=world.patient, scale="bdi2", latest_total=18).exists()
+        )
     snap = OutcomeSnapshot.objects.get(patient=world.patient, scale="bdi2")
     assert snap.data["baseline"]["total"] == 40 and snap.data["latest"]["response"] == "response"
 
@@ -81,7 +89,9 @@ def test_entries_publish_nothing_and_the_drain_recomputes_each_waiting_patient_o
     assert pending.waiting() == {str(world.patient.pk)}
     with celery_workers(1):
         drain_pending.delay()
-        assert wait_until(lambda: OutcomeSnapshot.objects.filter(patient=world.patient, scale="bdi2", latest_total=20).exists())
+        assert wait_until(
+            lambda: OutcomeSnapshot.objects.filter(patient=world.patient, scale="bdi2", latest_total=20).exists()
+        )
         assert wait_until(lambda: not pending.waiting())
 
 

@@ -61,7 +61,11 @@ def test_create_clinic_as_an_operator_runs_it(tmp_path: Path) -> None:
     subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True, cwd=ROOT)
     done = subprocess.run(
         [*manage, "create_clinic", "--name", "Op Clinic", "--admin-username", "op-admin"],
-        env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert json.loads(done.stdout)["admin_username"] == "op-admin"
 
@@ -70,30 +74,57 @@ def test_clinic_to_outcome_worked_example(monkeypatch: pytest.MonkeyPatch, capsy
     monkeypatch.setenv("CLINIC_ADMIN_PASSWORD", PASSWORD)
     call_command("create_clinic", "--name", "Seed Clinic", "--admin-username", "seed-admin")
     admin = login("seed-admin")
-    assert admin.post("/api/v1/staff/", {"username": "dr-k", "password": PASSWORD, "role": "clinician"}, format="json").status_code == 201
+    assert (
+        admin.post(
+            "/api/v1/staff/", {"username": "dr-k", "password": PASSWORD, "role": "clinician"}, format="json"
+        ).status_code
+        == 201
+    )
     clinician = login("dr-k")
     r = clinician.post("/api/v1/patients/", {"name": "A. Writer", "timezone": "America/New_York"}, format="json")
     assert r.status_code == 201
     patient_id, code = r.json()["id"], r.json()["enrollment_code"]
 
-    r = APIClient().post("/api/v1/enroll/", {"enrollment_code": code, "username": "writer", "password": PASSWORD}, format="json")
+    r = APIClient().post(
+        "/api/v1/enroll/", {"enrollment_code": code, "username": "writer", "password": PASSWORD}, format="json"
+    )
     assert r.status_code == 201 and r.json()["patient_id"] == patient_id
     # Single use.
-    again = APIClient().post("/api/v1/enroll/", {"enrollment_code": code, "username": "writer2", "password": PASSWORD}, format="json")
+    again = APIClient().post(
+        "/api/v1/enroll/", {"enrollment_code": code, "username": "writer2", "password": PASSWORD}, format="json"
+    )
     assert again.status_code == 400 and "enrollment_code" in again.json()
     phone = bearer(r.json()["token"])
 
     start = timezone.now().date() - timedelta(days=70)
-    r = clinician.post(f"/api/v1/patients/{patient_id}/courses/", {"modality": "iv_ketamine", "with_therapy": False, "start_date": start.isoformat()}, format="json")
+    r = clinician.post(
+        f"/api/v1/patients/{patient_id}/courses/",
+        {"modality": "iv_ketamine", "with_therapy": False, "start_date": start.isoformat()},
+        format="json",
+    )
     assert r.status_code == 201
     course_id = r.json()["id"]
     for k in range(6):
-        assert clinician.post(f"/api/v1/courses/{course_id}/sessions/", {"date": (start + timedelta(days=2 * k)).isoformat(), "dose_mg": "35"}, format="json").status_code == 201
+        assert (
+            clinician.post(
+                f"/api/v1/courses/{course_id}/sessions/",
+                {"date": (start + timedelta(days=2 * k)).isoformat(), "dose_mg": "35"},
+                format="json",
+            ).status_code
+            == 201
+        )
 
     for k, total in enumerate([48, 47, 46, 44, 30, 12, 4, 3, 4, 3]):
-        r = phone.post("/api/v1/assessments/", {
-            "scale": "bdi2", "administered_on": (start + timedelta(days=7 * k)).isoformat(),
-            "items": items_with_total("bdi2", total), "client_id": str(uuid.uuid4())}, format="json")
+        r = phone.post(
+            "/api/v1/assessments/",
+            {
+                "scale": "bdi2",
+                "administered_on": (start + timedelta(days=7 * k)).isoformat(),
+                "items": items_with_total("bdi2", total),
+                "client_id": str(uuid.uuid4()),
+            },
+            format="json",
+        )
         assert r.status_code == 201, r.content
         assert r.json()["total"] == total
 
@@ -124,7 +155,11 @@ def test_expired_enrollment_code_is_refused() -> None:
     world = make_clinic()
     new = patient_create(actor=world.clinician, name="Late")
     EnrollmentCode.objects.filter(patient=new.patient).update(expires_at=timezone.now() - timedelta(minutes=1))
-    r = APIClient().post("/api/v1/enroll/", {"enrollment_code": new.enrollment_code, "username": "late", "password": PASSWORD}, format="json")
+    r = APIClient().post(
+        "/api/v1/enroll/",
+        {"enrollment_code": new.enrollment_code, "username": "late", "password": PASSWORD},
+        format="json",
+    )
     assert r.status_code == 400 and not User.objects.filter(username="late").exists()
 
 

@@ -60,7 +60,13 @@ def _new_assessment(w: World, suicide: int = 0) -> Any:
 def world(db: Any) -> World:
     a = make_clinic("Clinic A", "a")
     b = make_clinic("Clinic B", "b")
-    course = course_create(actor=a.clinician, patient=a.patient, modality="iv_ketamine", with_therapy=False, start_date=TODAY - timedelta(days=14))
+    course = course_create(
+        actor=a.clinician,
+        patient=a.patient,
+        modality="iv_ketamine",
+        with_therapy=False,
+        start_date=TODAY - timedelta(days=14),
+    )
     w = World(a=a, b=b, course=course, assessment=None, flag=None)
     w.assessment = _new_assessment(w, suicide=2)
     w.flag = SafetyFlag.objects.get(assessment=w.assessment)
@@ -75,12 +81,16 @@ class Row:
     body: Callable[[World, str], Any] = lambda w, role: None
 
 
-def roles(anonymous: int, patient: int, other_patient: int, clinician: int, other_clinic: int, admin: int) -> dict[str, int]:
+def roles(
+    anonymous: int, patient: int, other_patient: int, clinician: int, other_clinic: int, admin: int
+) -> dict[str, int]:
     return dict(zip(ROLES, (anonymous, patient, other_patient, clinician, other_clinic, admin), strict=True))
 
 
 def patient_kw(w: World) -> dict[str, Any]:
     return {"patient_id": w.a.patient.pk}
+
+
 # Reading one patient's data: that patient and the clinic's staff; others 404.
 PATIENT_READ = roles(401, 200, 404, 200, 404, 200)
 STAFF_READ = roles(401, 403, 403, 200, 404, 200)
@@ -88,7 +98,11 @@ STAFF_READ = roles(401, 403, 403, 200, 404, 200)
 
 def _enroll_body(w: World, role: str) -> dict[str, str]:
     new = patient_create(actor=w.a.clinician, name="New patient")
-    return {"enrollment_code": new.enrollment_code, "username": f"enrolled-{uuid.uuid4().hex[:8]}", "password": PASSWORD}
+    return {
+        "enrollment_code": new.enrollment_code,
+        "username": f"enrolled-{uuid.uuid4().hex[:8]}",
+        "password": PASSWORD,
+    }
 
 
 def _assessment_body(w: World, role: str) -> dict[str, Any]:
@@ -104,7 +118,9 @@ def _assessment_body(w: World, role: str) -> dict[str, Any]:
 
 
 GRID: dict[tuple[str, str], Row] = {
-    ("token", "post"): Row(roles(200, 200, 200, 200, 200, 200), body=lambda w, r: {"username": "a-clinician", "password": PASSWORD}),
+    ("token", "post"): Row(
+        roles(200, 200, 200, 200, 200, 200), body=lambda w, r: {"username": "a-clinician", "password": PASSWORD}
+    ),
     ("logout", "post"): Row(roles(401, 204, 204, 204, 204, 204)),
     ("enroll", "post"): Row(roles(201, 201, 201, 201, 201, 201), body=_enroll_body),
     ("me", "get"): Row(roles(401, 200, 200, 403, 403, 403)),

@@ -18,7 +18,12 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 def test_racing_submissions_with_one_client_id_store_one_entry() -> None:
     assert connection.vendor == "postgresql"
     world = make_clinic()
-    body = {"scale": "phq9", "administered_on": date.today().isoformat(), "items": items_with_total("phq9", 11), "client_id": str(uuid.uuid4())}
+    body = {
+        "scale": "phq9",
+        "administered_on": date.today().isoformat(),
+        "items": items_with_total("phq9", 11),
+        "client_id": str(uuid.uuid4()),
+    }
     clients = [client_for(world.patient_user) for _ in range(6)]
     barrier = threading.Barrier(len(clients))
     results: list[tuple[int, str]] = []

@@ -63,7 +63,9 @@ def keep_test_connection() -> Any:
 @pytest.mark.slow
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["patient", "clinician", "admin"])
-def test_no_server_error_for_any_generated_input(role: str, role_tokens: dict[str, str], keep_test_connection: None) -> None:
+def test_no_server_error_for_any_generated_input(
+    role: str, role_tokens: dict[str, str], keep_test_connection: None
+) -> None:
     """Schemathesis generates requests for every operation; none may answer 5xx."""
     headers = {"Authorization": f"Bearer {role_tokens[role]}"}
     operations = [result.ok() for result in _schema().get_all_operations()]

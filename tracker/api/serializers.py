@@ -132,8 +132,16 @@ class FlagSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     class Meta:
         model = SafetyFlag
         fields = [
-            "id", "patient", "assessment", "scale", "item", "value", "level",
-            "created_at", "acknowledged_at", "acknowledged_by",
+            "id",
+            "patient",
+            "assessment",
+            "scale",
+            "item",
+            "value",
+            "level",
+            "created_at",
+            "acknowledged_at",
+            "acknowledged_by",
         ]
 
 
@@ -213,7 +221,9 @@ class AssessmentCreateSerializer(StrictSerializer):
     item_directions = serializers.DictField(
         child=serializers.ChoiceField(choices=["increase", "decrease"]), required=False
     )
-    client_id = serializers.UUIDField(help_text="The client's idempotency key: the same id again returns the first entry.")
+    client_id = serializers.UUIDField(
+        help_text="The client's idempotency key: the same id again returns the first entry."
+    )
 
 
 class AmendSerializer(StrictSerializer):
@@ -240,9 +250,23 @@ class AssessmentSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
     class Meta:
         model = Assessment
         fields = [
-            "id", "patient", "scale", "scale_version", "administered_on", "items", "item_directions",
-            "total", "severity", "flags", "entered_by_role", "client_id", "supersedes", "is_superseded",
-            "amend_reason", "is_baseline", "created_at",
+            "id",
+            "patient",
+            "scale",
+            "scale_version",
+            "administered_on",
+            "items",
+            "item_directions",
+            "total",
+            "severity",
+            "flags",
+            "entered_by_role",
+            "client_id",
+            "supersedes",
+            "is_superseded",
+            "amend_reason",
+            "is_baseline",
+            "created_at",
         ]
 
 
@@ -276,7 +300,13 @@ def assessment_body(assessment: Assessment) -> dict[str, Any]:
         "total": assessment.total,
         "severity": assessment.severity,
         "flags": [
-            {"id": str(f.id), "item": f.item, "value": f.value, "level": f.level, "acknowledged_at": _datetime(f.acknowledged_at)}
+            {
+                "id": str(f.id),
+                "item": f.item,
+                "value": f.value,
+                "level": f.level,
+                "acknowledged_at": _datetime(f.acknowledged_at),
+            }
             for f in flags
         ],
         "entered_by_role": assessment.entered_by_role,
@@ -374,7 +404,8 @@ class ClinicSerializer(serializers.Serializer):  # type: ignore[type-arg]
     name = serializers.CharField(read_only=True)
     reference_set = serializers.CharField(max_length=100, required=False)
     scoring_options = serializers.DictField(
-        child=serializers.DictField(), required=False,
+        child=serializers.DictField(),
+        required=False,
         help_text='Per-scale overrides of the clinical defaults, e.g. {"madrs": {"remission_max": 12}}.',
     )
 

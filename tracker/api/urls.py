@@ -15,7 +15,11 @@ urlpatterns = [
     path("patients/<str:patient_id>/courses/", views.PatientCoursesView.as_view(), name="patient-courses"),
     path("patients/<str:patient_id>/assessments/", views.PatientAssessmentsView.as_view(), name="patient-assessments"),
     path("patients/<str:patient_id>/outcomes/", views.PatientOutcomesView.as_view(), name="patient-outcomes"),
-    re_path(r"^patients/(?P<patient_id>[^/]+)/chart\.(?P<fmt>png|svg)$", views.PatientChartView.as_view(), name="patient-chart"),
+    re_path(
+        r"^patients/(?P<patient_id>[^/]+)/chart\.(?P<fmt>png|svg)$",
+        views.PatientChartView.as_view(),
+        name="patient-chart",
+    ),
     path("patients/<str:patient_id>/report.pdf", views.PatientReportView.as_view(), name="patient-report"),
     path("patients/<str:patient_id>/fhir/", views.PatientFhirView.as_view(), name="patient-fhir"),
     path("courses/<str:course_id>/sessions/", views.CourseSessionsView.as_view(), name="course-sessions"),

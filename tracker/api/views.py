@@ -95,9 +95,7 @@ class EnrollView(APIView):
         data = s.EnrollRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         patient, issued = patient_services.patient_enroll(**data.validated_data)
-        return Response(
-            {"token": issued.raw, "expires_at": issued.expires_at, "patient_id": patient.pk}, status=201
-        )
+        return Response({"token": issued.raw, "expires_at": issued.expires_at, "patient_id": patient.pk}, status=201)
 
 
 # --- staff ------------------------------------------------------------------------------------------
@@ -125,8 +123,12 @@ class PatientListCreateView(generics.GenericAPIView):  # type: ignore[type-arg]
             selectors.patients_visible(actor=_actor(self.request))
             .order_by("name", "id")
             .prefetch_related(
-                Prefetch("flags", queryset=SafetyFlag.objects.filter(acknowledged_at__isnull=True), to_attr="open_flags"),
-                Prefetch("snapshots", queryset=OutcomeSnapshot.objects.select_related("course"), to_attr="all_snapshots"),
+                Prefetch(
+                    "flags", queryset=SafetyFlag.objects.filter(acknowledged_at__isnull=True), to_attr="open_flags"
+                ),
+                Prefetch(
+                    "snapshots", queryset=OutcomeSnapshot.objects.select_related("course"), to_attr="all_snapshots"
+                ),
             )
         )
 
@@ -137,7 +139,9 @@ class PatientListCreateView(generics.GenericAPIView):  # type: ignore[type-arg]
         patients = list(page if page is not None else queryset)
         for patient in patients:
             patient.outcomes = _current_snapshots(patient)  # type: ignore[attr-defined]
-        audit_record_many(actor=_actor(request), action="patient.list", object_type="patient", patient_ids=[p.pk for p in patients])
+        audit_record_many(
+            actor=_actor(request), action="patient.list", object_type="patient", patient_ids=[p.pk for p in patients]
+        )
         data = s.PatientListItemSerializer(patients, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
@@ -309,7 +313,9 @@ class AssessmentAmendView(APIView):
         assessment = selectors.assessment_get(actor=_actor(request), assessment_id=assessment_id)
         data = s.AmendSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        amended = assessment_services.assessment_amend(actor=_actor(request), assessment=assessment, **data.validated_data)
+        amended = assessment_services.assessment_amend(
+            actor=_actor(request), assessment=assessment, **data.validated_data
+        )
         return Response(_assessment_body(amended), status=201)
 
 
@@ -337,7 +343,10 @@ class FlagListView(APIView):
             flags = flags.filter(acknowledged_at__isnull=True)
         flags = flags[:500]
         audit_record_many(
-            actor=_actor(request), action="flag.list", object_type="patient", patient_ids=sorted({f.patient_id for f in flags})
+            actor=_actor(request),
+            action="flag.list",
+            object_type="patient",
+            patient_ids=sorted({f.patient_id for f in flags}),
         )
         return Response(s.FlagSerializer(flags, many=True).data)
 
@@ -433,7 +442,12 @@ class ClinicView(APIView):
     permission_classes = [IsStaff]
 
     def _body(self, clinic: Any) -> dict[str, Any]:
-        return {"id": clinic.pk, "name": clinic.name, "reference_set": clinic.reference_set, "scoring_options": clinic.scoring_options}
+        return {
+            "id": clinic.pk,
+            "name": clinic.name,
+            "reference_set": clinic.reference_set,
+            "scoring_options": clinic.scoring_options,
+        }
 
     @extend_schema(responses={200: s.ClinicSerializer})
     def get(self, request: Request) -> Response:
@@ -475,7 +489,9 @@ class CohortView(APIView):
 
         actor = _actor(request)
         results = cohort_results(
-            clinic=_clinic(request), modality=request.query_params.get("modality"), scale=request.query_params.get("scale")
+            clinic=_clinic(request),
+            modality=request.query_params.get("modality"),
+            scale=request.query_params.get("scale"),
         )
         audit_record(actor=actor, action="cohort.read", object_type="clinic", object_id=actor.clinic_id)
         return Response(results)
@@ -495,7 +511,9 @@ class NoticeListView(APIView):
         if request.query_params.get("unread", "").lower() in ("true", "1", "yes"):
             notices = notices.filter(read_at__isnull=True)
         page = list(notices[:500])
-        audit_record_many(actor=actor, action="notice.list", object_type="patient", patient_ids=sorted({n.patient_id for n in page}))
+        audit_record_many(
+            actor=actor, action="notice.list", object_type="patient", patient_ids=sorted({n.patient_id for n in page})
+        )
         return Response(s.NoticeSerializer(page, many=True).data)
 
 

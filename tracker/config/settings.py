@@ -43,9 +43,7 @@ PRODUCTION = DJANGO_ENV == "production"
 def required(name: str) -> str:
     value = env(name)
     if value is None:
-        raise ImproperlyConfigured(
-            f"{name} must be set when DJANGO_ENV=production (see README, 'Configuration')."
-        )
+        raise ImproperlyConfigured(f"{name} must be set when DJANGO_ENV=production (see README, 'Configuration').")
     return value
 
 
@@ -188,7 +186,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Bearer tokens: lifetime per role, and login throttling.
-TOKEN_TTL_HOURS = {"patient": env_int("TOKEN_TTL_HOURS_PATIENT", 24 * 30), "staff": env_int("TOKEN_TTL_HOURS_STAFF", 12)}
+TOKEN_TTL_HOURS = {
+    "patient": env_int("TOKEN_TTL_HOURS_PATIENT", 24 * 30),
+    "staff": env_int("TOKEN_TTL_HOURS_STAFF", 12),
+}
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 ENROLLMENT_CODE_TTL_HOURS = env_int("ENROLLMENT_CODE_TTL_HOURS", 7 * 24)

@@ -148,7 +148,11 @@ class TreatmentSession(models.Model):
 
     class Meta:
         ordering = ["date", "created_at"]
-        constraints = [models.CheckConstraint(condition=Q(dose_mg__isnull=True) | Q(dose_mg__gte=0), name="session_dose_nonnegative")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(dose_mg__isnull=True) | Q(dose_mg__gte=0), name="session_dose_nonnegative"
+            )
+        ]
 
 
 class Assessment(models.Model):
@@ -207,7 +211,9 @@ class SafetyFlag(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="flags")
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="flags", db_index=False)  # see flag_patient_open
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="flags", db_index=False
+    )  # see flag_patient_open
     scale = models.CharField(max_length=10, choices=SCALE_CHOICES)
     item = models.PositiveSmallIntegerField()
     value = models.PositiveSmallIntegerField()

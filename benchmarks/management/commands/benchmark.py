@@ -16,7 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("--trajectories", type=int, default=50_000, help="scoring: trajectories")
         parser.add_argument("--requests", type=int, default=4000, help="api: submissions (and as many bare inserts)")
         parser.add_argument("--clients", type=int, default=8, help="api: concurrent clients")
-        parser.add_argument("--workers", type=int, default=None, help="api: gunicorn workers (default: gunicorn.conf.py's, two per CPU)")
+        parser.add_argument(
+            "--workers", type=int, default=None, help="api: gunicorn workers (default: gunicorn.conf.py's, two per CPU)"
+        )
         parser.add_argument("--rounds", type=int, default=4, help="api: the two loads alternate in this many rounds")
         parser.add_argument("--patients", type=int, default=100_000, help="projections: synthetic patients")
         parser.add_argument("--chunk-size", type=int, default=5000, help="projections: patients per chunk")
@@ -44,6 +46,8 @@ class Command(BaseCommand):
         w = self.stdout.write
         w(f"assessments={r['assessments']} trajectories={r['trajectories']}")
         w(f"batch:  {r['batch_seconds']:.3f} s, {r['batch_per_second']:,.0f} assessments/s")
-        w(f"scalar: {r['scalar_seconds']:.3f} s, {r['scalar_per_second']:,.0f} assessments/s"
-          + (f" ({r['scalar_note']})" if r.get("scalar_note") else ""))
+        w(
+            f"scalar: {r['scalar_seconds']:.3f} s, {r['scalar_per_second']:,.0f} assessments/s"
+            + (f" ({r['scalar_note']})" if r.get("scalar_note") else "")
+        )
         w(f"ratio={r['ratio']:.1f}")

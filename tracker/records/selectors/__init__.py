@@ -61,7 +61,9 @@ def assessment_get(*, actor: User, assessment_id: Any) -> Assessment:
     return _get_or_404(assessments_visible(actor=actor).select_related("patient"), assessment_id)
 
 
-def patient_assessments(*, patient: Patient, scale: str | None = None, include_superseded: bool = True) -> QuerySet[Assessment]:
+def patient_assessments(
+    *, patient: Patient, scale: str | None = None, include_superseded: bool = True
+) -> QuerySet[Assessment]:
     qs = Assessment.objects.filter(patient=patient).prefetch_related("flags")
     if scale:
         qs = qs.filter(scale=scale)

@@ -252,5 +252,11 @@ def flag_acknowledge(*, actor: User, flag: SafetyFlag, note: str = "") -> Safety
         locked.acknowledged_at = timezone.now()
         locked.acknowledgement_note = note or ""
         locked.save(update_fields=["acknowledged_by", "acknowledged_at", "acknowledgement_note"])
-        audit_record(actor=actor, action="flag.acknowledge", object_type="flag", object_id=locked.pk, patient_id=locked.patient_id)
+        audit_record(
+            actor=actor,
+            action="flag.acknowledge",
+            object_type="flag",
+            object_id=locked.pk,
+            patient_id=locked.patient_id,
+        )
     return locked

@@ -39,9 +39,7 @@ def audit_record(**fields: Any) -> AuditEvent:
     return event
 
 
-def audit_record_many(
-    *, actor: User, action: str, object_type: str, patient_ids: Iterable[uuid.UUID]
-) -> None:
+def audit_record_many(*, actor: User, action: str, object_type: str, patient_ids: Iterable[uuid.UUID]) -> None:
     """One event per patient whose data a list read returned."""
     AuditEvent.objects.bulk_create(
         audit_event(actor=actor, action=action, object_type=object_type, object_id=pid, patient_id=pid)

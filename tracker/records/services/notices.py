@@ -14,5 +14,7 @@ def notice_mark_read(*, actor: User, notice: Notice) -> Notice:
     if notice.read_at is None:
         notice.read_at = timezone.now()
         notice.save(update_fields=["read_at"])
-        audit_record(actor=actor, action="notice.read", object_type="notice", object_id=notice.pk, patient_id=notice.patient_id)
+        audit_record(
+            actor=actor, action="notice.read", object_type="notice", object_id=notice.pk, patient_id=notice.patient_id
+        )
     return notice

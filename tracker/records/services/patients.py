@@ -103,7 +103,9 @@ def patient_create(
         created_by=actor,
     )
     raw, code = _new_enrollment_code(patient)
-    audit_record(actor=actor, action="patient.create", object_type="patient", object_id=patient.pk, patient_id=patient.pk)
+    audit_record(
+        actor=actor, action="patient.create", object_type="patient", object_id=patient.pk, patient_id=patient.pk
+    )
     return NewPatient(patient=patient, enrollment_code=raw, enrollment_expires_at=code.expires_at)
 
 
@@ -112,7 +114,13 @@ def patient_enrollment_code_renew(*, actor: User, patient: Patient) -> tuple[str
     """A fresh code for a patient who lost theirs; earlier unused codes stop working."""
     EnrollmentCode.objects.filter(patient=patient, used_at__isnull=True).update(expires_at=timezone.now())
     raw, code = _new_enrollment_code(patient)
-    audit_record(actor=actor, action="patient.enrollment_code", object_type="patient", object_id=patient.pk, patient_id=patient.pk)
+    audit_record(
+        actor=actor,
+        action="patient.enrollment_code",
+        object_type="patient",
+        object_id=patient.pk,
+        patient_id=patient.pk,
+    )
     return raw, code
 
 
@@ -148,7 +156,9 @@ def patient_enroll(*, enrollment_code: str, username: str, password: str) -> tup
         code.used_at = timezone.now()
         code.save(update_fields=["used_at"])
         issued = token_issue(user=user)
-        audit_record(actor=user, action="patient.enroll", object_type="patient", object_id=patient.pk, patient_id=patient.pk)
+        audit_record(
+            actor=user, action="patient.enroll", object_type="patient", object_id=patient.pk, patient_id=patient.pk
+        )
     return patient, issued
 
 
@@ -162,7 +172,9 @@ def course_create(
         raise invalid("patient", "Unknown patient.")
     check_not_too_early("start_date", start_date)
     if start_date > patient_local_today(patient) + timedelta(days=COURSE_PLANNED_AHEAD_DAYS):
-        raise invalid("start_date", f"A course can be recorded at most {COURSE_PLANNED_AHEAD_DAYS} days ahead of its start.")
+        raise invalid(
+            "start_date", f"A course can be recorded at most {COURSE_PLANNED_AHEAD_DAYS} days ahead of its start."
+        )
     if patient.date_of_birth and start_date < patient.date_of_birth:
         raise invalid("start_date", "The course cannot start before the patient's date of birth.")
     course = TreatmentCourse.objects.create(
@@ -193,7 +205,9 @@ def session_create(
         raise invalid("date", "A treatment session cannot be dated in the future.")
     if dose_mg is not None and dose_mg < 0:
         raise invalid("dose_mg", "The dose cannot be negative.")
-    session = TreatmentSession.objects.create(course=course, date=date, dose_mg=dose_mg, notes=notes or "", created_by=actor)
+    session = TreatmentSession.objects.create(
+        course=course, date=date, dose_mg=dose_mg, notes=notes or "", created_by=actor
+    )
     audit_record(
         actor=actor, action="session.create", object_type="session", object_id=session.pk, patient_id=course.patient_id
     )

@@ -28,7 +28,9 @@ class Command(BaseCommand):
             fitted = fit_and_store(clinic, min_courses=options["min_courses"], activate=options["activate"])
         except NotEnoughData as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(json.dumps({"reference_set": fitted.key, "courses": fitted.n_courses, "active": options["activate"]}))
+        self.stdout.write(
+            json.dumps({"reference_set": fitted.key, "courses": fitted.n_courses, "active": options["activate"]})
+        )
 
 
 def _is_uuid(value: str) -> bool:

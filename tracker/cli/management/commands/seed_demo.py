@@ -35,7 +35,20 @@ ARCHETYPES: dict[str, list[float]] = {
     "relapser": [1.0, 0.7, 0.4, 0.25, 0.2, 0.2, 0.22, 0.5, 0.75, 0.85, 0.85, 0.8],
 }
 MODALITIES = ["iv_ketamine", "iv_ketamine", "esketamine", "im_ketamine", "oral_ketamine"]
-FIRST_NAMES = ["Alex", "Sam", "Jordan", "Robin", "Casey", "Morgan", "Taylor", "Jamie", "Riley", "Avery", "Quinn", "Drew"]
+FIRST_NAMES = [
+    "Alex",
+    "Sam",
+    "Jordan",
+    "Robin",
+    "Casey",
+    "Morgan",
+    "Taylor",
+    "Jamie",
+    "Riley",
+    "Avery",
+    "Quinn",
+    "Drew",
+]
 LAST_NAMES = ["Rivera", "Chen", "Okafor", "Müller", "Silva", "Kowalski", "Haddad", "Larsen", "Tanaka"]
 
 
@@ -104,7 +117,9 @@ class Command(BaseCommand):
         for k in range(6 if modality.endswith("ketamine") else 8):
             day = start + timedelta(days=2 * k + (k // 3))
             if day <= today:
-                session_create(actor=clinician, course=course, date=day, dose_mg=Decimal(rng.choice([35, 40, 50, 56, 84])))
+                session_create(
+                    actor=clinician, course=course, date=day, dose_mg=Decimal(rng.choice([35, 40, 50, 56, 84]))
+                )
         curve = ARCHETYPES[rng.choice(list(ARCHETYPES))]
         patient_user = User.objects.get(username=login) if login else None
         for scale_key, base_lo, base_hi in (("bdi2", 29, 50), ("phq9", 15, 25), ("madrs", 28, 42)):
