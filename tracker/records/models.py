@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 
-from scoring import SCALES
+from scoring import SCALES, Options
 
 
 def _each_scale(make: object) -> Q:
@@ -36,6 +36,15 @@ class Clinic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def options_for(self, scale: str) -> Options:
+        """The clinic's overrides of scoring's defaults for one scale (every number is a default)."""
+        return Options.from_dict((self.scoring_options or {}).get(scale, {}))
+
+    def baseline_window_days(self, scale: str | None = None) -> int:
+        """How far before a course start a baseline may lie: for one scale, or the widest of all."""
+        scales = [scale] if scale else list(SCALES)
+        return max(self.options_for(key).resolve(SCALES[key]).baseline_window_days for key in scales)
 
 
 class Role(models.TextChoices):
@@ -118,6 +127,13 @@ class Modality(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class Timing(models.TextChoices):
+    """When an entry was taken against that day's dose (CLINICAL §2); null is unknown, read as pre-dose."""
+
+    PRE_DOSE = "pre_dose", "Before the dose"
+    POST_DOSE = "post_dose", "After the dose"
+
+
 class TreatmentCourse(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
@@ -127,6 +143,10 @@ class TreatmentCourse(models.Model):
     start_date = models.DateField()
     # Overrides the clinic's reference set for this course.
     reference_set = models.CharField(max_length=100, blank=True, default="")
+    # The clinician who attests the payer's report (not whoever downloads it).
+    treating_clinician = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="treated_courses"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
 
@@ -164,6 +184,8 @@ class Assessment(models.Model):
     scale = models.CharField(max_length=10, choices=SCALE_CHOICES)
     scale_version = models.CharField(max_length=10)
     administered_on = models.DateField(help_text="The patient's local calendar date.")
+    administered_time = models.TimeField(null=True, blank=True, help_text="The patient's local time of day.")
+    timing = models.CharField(max_length=10, choices=Timing.choices, null=True, blank=True)  # noqa: DJ001  (null: unknown)
     items = models.JSONField(help_text="Item scores in item order, item 1 first.")
     item_count = models.PositiveSmallIntegerField()
     item_directions = models.JSONField(default=dict, blank=True)
@@ -179,6 +201,8 @@ class Assessment(models.Model):
     is_superseded = models.BooleanField(default=False)
     amend_reason = models.TextField(blank=True, default="")
     is_baseline = models.BooleanField(default=False, help_text="Marked by a clinician as the course baseline.")
+    baseline_marked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    baseline_marked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Monotonic entry order within a day (ties on date are ordered by entry).
     seq = models.BigIntegerField(default=0)

@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 from celery import current_app
 from django.db import transaction
+from django.utils import timezone
 
 from tracker.records.models import PendingRecompute
 
@@ -45,6 +46,11 @@ def enabled() -> bool:
 def row(patient_id: uuid.UUID) -> PendingRecompute:
     """The outbox row to write with an entry (``insert_together`` upserts it)."""
     return PendingRecompute(patient_id=patient_id)
+
+
+def enqueue(patient_id: uuid.UUID) -> None:
+    """Queue one patient outside an entry's statement (in the caller's transaction)."""
+    PendingRecompute.objects.update_or_create(patient_id=patient_id, defaults={"queued_at": timezone.now()})
 
 
 def _take(batch_size: int) -> list[str]:

@@ -11,18 +11,33 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from datetime import time as time_of_day
 from typing import Any
 
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 import scoring
+from tracker.records.courses import latest_course_of
 from tracker.records.fastpath import JoinedSelect, hot_cursor, insert_together, quoted_columns
-from tracker.records.models import Assessment, Patient, Role, SafetyFlag, User
+from tracker.records.models import (
+    Assessment,
+    Patient,
+    Role,
+    SafetyFlag,
+    Timing,
+    TreatmentCourse,
+    TreatmentSession,
+    User,
+)
 from tracker.records.services.audit import audit_event, audit_record
 from tracker.records.services.errors import Conflict, invalid
 from tracker.records.services.patients import check_not_too_early, patient_local_today
-from tracker.records.services.scheduling import recompute_outbox_rows, schedule_patient_recompute
+from tracker.records.services.scheduling import (
+    patient_entries_changed,
+    recompute_outbox_rows,
+    schedule_patient_recompute,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +67,7 @@ def _earliest_allowed_date(patient: Patient) -> date | None:
     """Entries may reach back to the baseline window before the first course, not further."""
     if patient.first_course_start is None:
         return None
-    return patient.first_course_start - timedelta(days=scoring.Options().baseline_window_days)
+    return patient.first_course_start - timedelta(days=patient.clinic.baseline_window_days())
 
 
 def _check_date(patient: Patient, administered_on: date) -> None:
@@ -177,6 +192,19 @@ def _stored_entry(patient: Patient, client_id: uuid.UUID) -> Assessment | None:
     return assessment
 
 
+def _check_timing(timing: str | None) -> None:
+    if timing is not None and timing not in Timing.values:
+        raise invalid("timing", f"Timing must be one of {', '.join(Timing.values)}, or null when unknown.")
+
+
+def _default_timing(patient: Patient, scale: str, administered_on: date, timing: str | None) -> str | None:
+    """A clinician-rated scale entered on a session day is taken before the dose unless said otherwise."""
+    if timing is not None or scoring.SCALES[scale].rated_by == "patient":
+        return timing
+    on_session_day = TreatmentSession.objects.filter(course__patient=patient, date=administered_on).exists()
+    return Timing.PRE_DOSE if on_session_day else None
+
+
 def assessment_submit(
     *,
     actor: User,
@@ -186,6 +214,8 @@ def assessment_submit(
     items: Any,
     item_directions: Any = None,
     client_id: uuid.UUID,
+    timing: str | None = None,
+    administered_time: time_of_day | None = None,
 ) -> Submission:
     """Validate and store one entry; the same ``client_id`` again returns the first entry.
 
@@ -203,11 +233,14 @@ def assessment_submit(
         )
     validated = _validated(scale, items, item_directions)
     _check_date(patient, administered_on)
+    _check_timing(timing)
+    timing = _default_timing(patient, scale, administered_on, timing)
     try:
         # Atomic as one statement (PostgreSQL) or in insert_together's transaction (elsewhere).
         assessment = _store_version(
             actor=actor, patient=patient, administered_on=administered_on, validated=validated,
             action="assessment.create", client_id=client_id, seq=time.time_ns(),
+            timing=timing, administered_time=administered_time,
         )  # fmt: skip
     except IntegrityError:
         # A retry, or two requests racing with the same client_id: answer with the stored entry.
@@ -240,8 +273,77 @@ def assessment_amend(
     return _store_version(
         actor=actor, patient=original.patient, administered_on=original.administered_on,
         validated=validated, action="assessment.amend",
-        supersedes=original, amend_reason=reason, is_baseline=original.is_baseline, seq=original.seq,
+        supersedes=original, amend_reason=reason, seq=original.seq,
+        timing=original.timing, administered_time=original.administered_time, is_baseline=original.is_baseline,
+        baseline_marked_by=original.baseline_marked_by, baseline_marked_at=original.baseline_marked_at,
     )  # fmt: skip
+
+
+def _course_of_entry(assessment: Assessment) -> TreatmentCourse | None:
+    patient = assessment.patient
+    courses = list(TreatmentCourse.objects.filter(patient=patient).order_by("start_date", "created_at"))
+    window = patient.clinic.baseline_window_days(assessment.scale)
+    return latest_course_of(courses, assessment.administered_on, window)
+
+
+@transaction.atomic
+def assessment_mark_baseline(
+    *, actor: User, assessment: Assessment, course: TreatmentCourse | None = None
+) -> tuple[Assessment, TreatmentCourse | None]:
+    """A clinician marks an entry as its course's baseline (CLINICAL §2); undone by ``assessment_unmark_baseline``.
+
+    Refused: a superseded or post-dose entry, an entry outside the named course, and a second mark on the
+    same course and scale (unmark the first). Returns the entry and its course.
+    """
+    entry = Assessment.objects.select_for_update(of=("self",)).select_related("patient__clinic").get(pk=assessment.pk)
+    if entry.is_superseded:
+        raise invalid("baseline", "This entry was amended; mark its latest version.")
+    if entry.timing == Timing.POST_DOSE:
+        raise invalid("baseline", "A post-dose entry cannot be the baseline: mark an entry taken before a dose.")
+    own_course = _course_of_entry(entry)
+    if course is not None and (own_course is None or own_course.pk != course.pk):
+        raise invalid("course", "This entry is not part of that treatment course.")
+    if not entry.is_baseline:
+        others = Assessment.objects.filter(
+            patient_id=entry.patient_id, scale=entry.scale, is_baseline=True, is_superseded=False
+        ).exclude(pk=entry.pk)
+        window = entry.patient.clinic.baseline_window_days(entry.scale)
+        courses = list(TreatmentCourse.objects.filter(patient_id=entry.patient_id).order_by("start_date", "created_at"))
+        if any(_same_course(latest_course_of(courses, o.administered_on, window), own_course) for o in others):
+            raise invalid(
+                "baseline", "Another entry of this course and scale is marked as the baseline; unmark it first."
+            )
+        entry.is_baseline = True
+        entry.baseline_marked_by = actor
+        entry.baseline_marked_at = timezone.now()
+        entry.save(update_fields=["is_baseline", "baseline_marked_by", "baseline_marked_at"])
+        audit_record(
+            actor=actor, action="assessment.baseline_mark", object_type="assessment", object_id=entry.pk,
+            patient_id=entry.patient_id, clinic_id=entry.patient.clinic_id,
+        )  # fmt: skip
+        patient_entries_changed(entry.patient_id)
+    return entry, own_course
+
+
+def _same_course(a: TreatmentCourse | None, b: TreatmentCourse | None) -> bool:
+    return (a.pk if a else None) == (b.pk if b else None)
+
+
+@transaction.atomic
+def assessment_unmark_baseline(*, actor: User, assessment: Assessment) -> tuple[Assessment, TreatmentCourse | None]:
+    """Undo a clinician's baseline mark: the course's baseline is chosen by the rule again."""
+    entry = Assessment.objects.select_for_update(of=("self",)).select_related("patient__clinic").get(pk=assessment.pk)
+    if entry.is_baseline:
+        entry.is_baseline = False
+        entry.baseline_marked_by = actor
+        entry.baseline_marked_at = timezone.now()
+        entry.save(update_fields=["is_baseline", "baseline_marked_by", "baseline_marked_at"])
+        audit_record(
+            actor=actor, action="assessment.baseline_unmark", object_type="assessment", object_id=entry.pk,
+            patient_id=entry.patient_id, clinic_id=entry.patient.clinic_id,
+        )  # fmt: skip
+        patient_entries_changed(entry.patient_id)
+    return entry, _course_of_entry(entry)
 
 
 @transaction.atomic

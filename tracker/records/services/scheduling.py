@@ -38,3 +38,14 @@ def schedule_patient_recompute(patient_id: uuid.UUID) -> None:
     if _suppressed.get() or outbox.enabled():
         return
     transaction.on_commit(lambda: entries_changed.send(sender=None, patient_id=patient_id))
+
+
+def patient_entries_changed(patient_id: uuid.UUID) -> None:
+    """After a change to a patient's entries other than a new version (a baseline mark): queue the
+    patient in the outbox (with a broker) or recompute at commit (run eagerly)."""
+    if _suppressed.get():
+        return
+    if outbox.enabled():
+        outbox.enqueue(patient_id)
+    else:
+        schedule_patient_recompute(patient_id)
