@@ -1,0 +1,46 @@
+"""The request body parser: JSON, with a nesting limit so a hostile body is a 400, never a 500."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in ``value`` (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Mapping):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser, refusing bodies nested deeper than ``MAX_JSON_DEPTH`` (DRF lets the
+    decoder's ``RecursionError`` through as a server error)."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(f"JSON nested too deeply: at most {settings.MAX_JSON_DEPTH} levels.") from None
+        except (ValueError, UnicodeDecodeError) as exc:  # pragma: no cover - DRF maps these itself
+            raise ParseError(f"JSON parse error: {exc}") from None
+        if nesting_depth(data) > settings.MAX_JSON_DEPTH:
+            raise ParseError(f"JSON nested too deeply: at most {settings.MAX_JSON_DEPTH} levels.")
+        return data
+
+
+__all__ = ["BoundedJSONParser", "nesting_depth"]
