@@ -41,7 +41,7 @@ def test_worked_example_from_stdin() -> None:
     assert out["safety_flags"] == []
     assert "projection" not in out
     assert out["assessments"][4] == {
-        "date": "2026-02-02", "total": 30, "severity": "severe",
+        "date": "2026-02-02", "timing": None, "total": 30, "severity": "severe",
         "improvement": 0.375, "response": "partial", "in_remission_range": False,
     }  # fmt: skip
     assert len(out["assessments"]) == 10

@@ -55,7 +55,7 @@ def test_worked_example_from_the_seed_article() -> None:
 def test_worked_example_dicts_are_json_ready() -> None:
     result = classify("bdi2", *WORKED_EXAMPLE, course_start=day(0))
     assert [r.as_dict() for r in result.rows][4] == {
-        "date": "2026-02-02", "total": 30, "severity": "severe",
+        "date": "2026-02-02", "timing": None, "total": 30, "severity": "severe",
         "improvement": 0.375, "response": "partial", "in_remission_range": False,
     }  # fmt: skip
 
@@ -97,15 +97,26 @@ def test_baseline_zero_leaves_improvement_undefined() -> None:
 
 def test_first_response_date_is_the_first_response() -> None:
     result = classify("phq9", (0, 20), (7, 11), (14, 10), (21, 14), (28, 8))
-    assert [r.response for r in result.rows] == ["none", "partial", "response", "partial", "response"]
+    assert [r.response for r in result.rows] == [None, "partial", "response", "partial", "response"]
     assert result.first_response_date == day(14)
     assert result.response == "response"
 
 
-def test_baseline_row_itself_is_none() -> None:
+def test_baseline_only_course_is_not_assessable() -> None:
     result = classify("madrs", (0, 30))
     assert result.baseline == result.latest == Entry(day(0), 30, key=0)
-    assert (result.improvement, result.response) == (0, "none")
+    assert (result.improvement, result.response) == (0, None)
+    assert result.assessable is False
+    out = result.as_dict()
+    assert out["latest"] == {"date": day(0).isoformat(), "total": 30, "improvement": 0.0, "response": None}
+    assert out["assessable"] is False
+    assert classify("madrs", (0, 30), (7, 30)).as_dict()["assessable"] is True
+
+
+def test_baseline_row_has_no_response_category() -> None:
+    result = classify("madrs", (0, 30), (7, 30))
+    assert [r.response for r in result.rows] == [None, "none"]
+    assert result.rows[0].improvement == 0
 
 
 def test_no_entries() -> None:
@@ -275,22 +286,29 @@ def test_new_run_after_relapse() -> None:
     assert result.state == "remission"
 
 
+# REMITTED followed by monthly in-range scores (no gap over 35 days) up to day 119.
+MONITORED = [*REMITTED, (56, 5), (84, 5), (112, 5)]
+
+
 def test_recovery_at_120_days_after_onset() -> None:
-    not_yet = classify("bdi2", *REMITTED, (126, 5))  # onset day 7 + 119
+    not_yet = classify("bdi2", *MONITORED, (126, 5))  # onset day 7 + 119
     assert not_yet.state == "remission"
-    result = classify("bdi2", *REMITTED, (126, 5), (127, 5))  # onset + 120
+    result = classify("bdi2", *MONITORED, (126, 5), (127, 5))  # onset + 120
     assert result.state == "recovered"
     assert result.events[-1] == Event("recovery", date=day(127))
     assert result.as_dict()["events"][-1] == {"type": "recovery", "date": day(127).isoformat()}
 
 
-def test_recovery_needs_a_score_below_relapse_level_not_remission_range() -> None:
-    result = classify("bdi2", *REMITTED, (127, 19))
-    assert result.state == "recovered"
+def test_recovery_needs_a_score_in_remission_range() -> None:
+    # Version 1 took any score below the relapse level; §2 now asks for remission range.
+    below_relapse = classify("bdi2", *MONITORED, (127, 19))
+    assert below_relapse.state == "remission"
+    result = classify("bdi2", *MONITORED, (127, 19), (130, 13))
+    assert result.events[-1] == Event("recovery", date=day(130))
 
 
 def test_recovery_waits_past_a_high_score() -> None:
-    result = classify("bdi2", *REMITTED, (127, 20), (134, 5))
+    result = classify("bdi2", *MONITORED, (127, 20), (134, 5))
     assert result.events[-1] == Event("recovery", date=day(134))
     assert [w.date for w in result.warnings] == [day(127)]
 
@@ -302,7 +320,7 @@ def test_no_recovery_after_relapse() -> None:
 
 
 def test_recurrence_after_recovery() -> None:
-    recovered = [*REMITTED, (127, 5)]
+    recovered = [*MONITORED, (127, 5)]
     single = classify("bdi2", *recovered, (140, 30), (147, 5))
     assert single.state == "recovered"
     assert [w.date for w in single.warnings] == [day(140)]
@@ -358,7 +376,7 @@ def test_clinician_marked_baseline() -> None:
     result = classify("bdi2", *pairs, baseline_key=1)
     assert result.baseline == Entry(day(7), 40, key=1)
     assert result.first_response_date == day(14)
-    assert [r.response for r in result.rows] == [None, "none", "response", "response"]
+    assert [r.response for r in result.rows] == [None, None, "response", "response"]
 
 
 def test_marked_baseline_must_exist() -> None:
