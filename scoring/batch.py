@@ -3,7 +3,10 @@
 Inputs are flat arrays in the CSR style: trajectory ``k`` is
 ``days[offsets[k]:offsets[k + 1]]`` and ``totals[...]`` alike.  Days are whole
 days since 1970-01-01 (``day_number``).  Entries inside a trajectory may come
-unsorted: they are ordered by day, then by input order, as in the scalar path.
+unsorted: they are put in the order of §2 as in the scalar path (day, pre_dose
+before post_dose, untimed before timed, time of day, input order).  The rules
+run over the pre_dose (and unknown-timing) entries only: post_dose entries are
+set aside after the sort and get no response, state or warning.
 
 The state machine runs one *position in trajectory* at a time, across every
 trajectory at once: trajectories are ranked longest first, so that at
@@ -30,6 +33,7 @@ from scoring.outcomes import (
     EVENT_TYPES,
     RESPONSES,
     STATES,
+    TIMINGS,
     Classification,
     Entry,
     EventType,
@@ -39,6 +43,7 @@ from scoring.outcomes import (
     Trace,
     _as_options,
     assemble_classification,
+    entry_order,
 )
 from scoring.scales import PARTIAL, RESPONSE, Scale, get_scale
 
@@ -60,6 +65,11 @@ NO_CODE = -1
 
 NOT_REMITTED, REMISSION_PENDING, REMISSION, RECOVERED = range(len(STATES))
 NONE, PARTIAL_CODE, RESPONSE_CODE = range(len(RESPONSES))
+#: Code of a post_dose entry in the ``timing`` array (``outcomes.TIMINGS``).
+POST_DOSE_CODE = TIMINGS.index("post_dose")
+#: ``time_of_day`` value of an entry without a recorded time.
+NO_TIME = -1
+MINUTES_PER_DAY = 24 * 60
 REMISSION_EVENT, RELAPSE_EVENT, RECOVERY_EVENT, RECURRENCE_EVENT = (
     EVENT_TYPES.index(kind) for kind in ("remission", "relapse", "recovery", "recurrence")
 )
@@ -89,6 +99,12 @@ class BatchResult:
     - events, sparse and in order per trajectory: ``event_trajectory``,
       ``event_type`` (codes of ``outcomes.EVENT_TYPES``), ``event_onset``,
       ``event_confirmed`` (for a recovery both are the recovery entry).
+    - ``timing`` (codes of ``outcomes.TIMINGS``) and ``time_of_day`` (minutes
+      after midnight, -1 for none) per entry, as given; ``baseline`` and
+      ``latest`` are pre_dose entries (-1 when a trajectory has none);
+      ``baseline_in_remission_range`` and ``assessable`` (a pre_dose entry
+      after the baseline) per trajectory.  post_dose entries have response
+      and state -1 and no warning.
     """
 
     scale: str
@@ -113,6 +129,10 @@ class BatchResult:
     event_type: SmallArray
     event_onset: IntArray
     event_confirmed: IntArray
+    timing: SmallArray
+    time_of_day: IntArray
+    baseline_in_remission_range: BoolArray
+    assessable: BoolArray
 
     @property
     def n_trajectories(self) -> int:
@@ -180,7 +200,10 @@ def _levels(
 
 @dataclass
 class _Layout:
-    """Entries ordered by trajectory, day and input order, and their positions."""
+    """The pre_dose entries in the order of §2, by trajectory, and their positions.
+
+    post_dose entries are left out: positions count pre_dose entries only.
+    """
 
     order: IntArray  # sorted index -> input index
     trajectory: IntArray  # per sorted entry
@@ -189,25 +212,49 @@ class _Layout:
     totals: IntArray  # sorted
     starts: IntArray  # per trajectory: first sorted index
     lengths: IntArray
+    n_input: int  # entries in the input, post_dose ones included
 
 
-def _layout(offsets: IntArray, days: IntArray, totals: IntArray) -> _Layout:
+def _layout(
+    offsets: IntArray, days: IntArray, totals: IntArray, within_day: IntArray | None, post: BoolArray | None
+) -> _Layout:
+    """``within_day`` orders entries of one day (timing, then time); ``post`` marks the
+    entries the rules leave out.  Either is None when every entry is untimed pre_dose."""
+    n = days.size
     lengths = np.diff(offsets)
     trajectory = np.repeat(np.arange(lengths.size, dtype=np.int64), lengths)
     same = trajectory[1:] == trajectory[:-1]
-    if np.any(same & (days[1:] < days[:-1])):
-        span = int(days.max() - days.min()) + 1
-        order = np.argsort(trajectory * span + (days - days.min()), kind="stable")
-        days, totals = days[order], totals[order]
+    later = days[1:] < days[:-1]
+    if within_day is not None:
+        later |= (days[1:] == days[:-1]) & (within_day[1:] < within_day[:-1])
+    unsorted = bool(np.any(same & later))
+    order = _sort_order(trajectory, days, within_day) if unsorted else np.arange(n, dtype=np.int64)
+    if post is not None and post.any():
+        order = order[~post[order]]
+        trajectory = trajectory[order]
+        lengths = np.bincount(trajectory, minlength=lengths.size).astype(np.int64)
+        starts = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(lengths)[:-1]])
     else:
-        order = np.arange(days.size, dtype=np.int64)
-    starts = offsets[:-1]
-    position = np.arange(days.size, dtype=np.int64) - np.repeat(starts, lengths)
-    return _Layout(order, trajectory, position, days, totals, starts, lengths)
+        starts = offsets[:-1]  # the sort keeps every entry inside its trajectory's block
+    position = np.arange(order.size, dtype=np.int64) - np.repeat(starts, lengths)
+    return _Layout(order, trajectory, position, days[order], totals[order], starts, lengths, n)
+
+
+def _sort_order(trajectory: IntArray, days: IntArray, within_day: IntArray | None) -> IntArray:
+    """Stable order by trajectory, day and ``within_day``: one int64 key when it fits."""
+    span = int(days.max() - days.min()) + 1
+    width = 1 if within_day is None else int(within_day.max()) + 1
+    if (int(trajectory[-1]) + 1) * span * width < 2**62:
+        key = trajectory * span + (days - days.min())
+        if within_day is not None:
+            key = key * width + within_day
+        return np.argsort(key, kind="stable")
+    keys = (days,) if within_day is None else (within_day, days)
+    return np.lexsort((*keys, trajectory))
 
 
 def _baseline_positions(lay: _Layout, course_start: IntArray, window: int, marked: IntArray) -> IntArray:
-    """Sorted position of each trajectory's baseline (-1 for empty trajectories)."""
+    """Position of each trajectory's baseline among its pre_dose entries (-1 for none)."""
     nonempty = lay.lengths > 0
     on_or_before = lay.days <= course_start[lay.trajectory]
     count = np.bincount(lay.trajectory[on_or_before], minlength=lay.lengths.size)
@@ -218,7 +265,7 @@ def _baseline_positions(lay: _Layout, course_start: IntArray, window: int, marke
     base[in_window] = last[in_window]
     has_mark = np.flatnonzero(marked >= 0)
     if has_mark.size:
-        inverse = np.empty_like(lay.order)
+        inverse = np.full(lay.n_input, -1, dtype=np.int64)
         inverse[lay.order] = np.arange(lay.order.size, dtype=np.int64)
         base[has_mark] = inverse[marked[has_mark]] - lay.starts[has_mark]
     return base
@@ -232,13 +279,42 @@ def _input_index(lay: _Layout, trajectory: IntArray, position: IntArray) -> IntA
     return index
 
 
-def _check_marked(marked: IntArray, offsets: IntArray) -> None:
+def _check_marked(marked: IntArray, offsets: IntArray, post: BoolArray | None) -> None:
     has_mark = marked >= 0
     outside = has_mark & ((marked < offsets[:-1]) | (marked >= offsets[1:]))
     bad = np.flatnonzero(outside)
     if bad.size:
         first = int(bad[0])
         raise ScoringError(f"baseline[{first}]", f"entry {marked[first]} is not in trajectory {first}")
+    if post is not None:
+        marks = np.flatnonzero(has_mark)
+        bad = marks[post[marked[marks]]]
+        if bad.size:
+            first = int(bad[0])
+            raise ScoringError(f"baseline[{first}]", f"entry {marked[first]} is post_dose: it cannot be the baseline")
+
+
+def _timing_codes(value: object, n: int) -> SmallArray | None:
+    if value is None:
+        return None
+    array = np.asarray(value)
+    if array.dtype == np.bool_:
+        array = array.astype(np.int64)
+    codes = _int_array(array, "timing")
+    if codes.size != n:
+        raise ScoringError("timing", f"expected {n} timings, one per entry")
+    _check_range(codes, 0, len(TIMINGS) - 1, "timing")
+    return codes.astype(np.int8)
+
+
+def _times(value: object, n: int) -> IntArray | None:
+    if value is None:
+        return None
+    times = _int_array(value, "time_of_day")
+    if times.size != n:
+        raise ScoringError("time_of_day", f"expected {n} times, one per entry")
+    _check_range(times, NO_TIME, MINUTES_PER_DAY - 1, "time_of_day")
+    return times
 
 
 def _responses(lay: _Layout, base: IntArray) -> tuple[SmallArray, IntArray]:
@@ -255,7 +331,7 @@ def _responses(lay: _Layout, base: IntArray) -> tuple[SmallArray, IntArray]:
     code = np.full(lay.totals.size, NONE, dtype=np.int8)
     code[gain * PARTIAL.denominator > PARTIAL.numerator * b] = PARTIAL_CODE
     code[gain * RESPONSE.denominator >= RESPONSE.numerator * b] = RESPONSE_CODE
-    code[(b == 0) | (lay.position < base[lay.trajectory])] = NO_CODE
+    code[(b == 0) | (lay.position <= base[lay.trajectory])] = NO_CODE  # the baseline has none
     return code, baseline_total
 
 
@@ -311,10 +387,12 @@ class _Machine:
     phase: SmallArray
     run_start: IntArray  # position where the current remission run started
     run_day: IntArray  # its day
-    onset_day: IntArray  # day of the onset of the current remission
-    high: IntArray  # position of an unanswered relapse-level score after remission, or -1
+    clock_day: IntArray  # day the recovery clock (re)started
+    clock_stopped: BoolArray  # a long gap stopped the clock until the next in-range score
+    watch: IntArray  # position of an open relapse watch's onset, or -1
+    watch_day: IntArray  # its day
     states: SmallArray  # (position, rank): state after each entry, -1 before the baseline
-    warnings: BoolArray  # (position, rank): a single relapse-level score after remission
+    warnings: BoolArray  # (position, rank): a relapse-level score no relapse confirmed
     events: list[tuple[IntArray, IntArray, IntArray, IntArray]]  # rank, type, onset, confirmed
 
     @classmethod
@@ -323,8 +401,10 @@ class _Machine:
             phase=np.zeros(n_traj, dtype=np.int8),
             run_start=np.zeros(n_traj, dtype=np.int64),
             run_day=np.zeros(n_traj, dtype=np.int64),
-            onset_day=np.zeros(n_traj, dtype=np.int64),
-            high=np.full(n_traj, -1, dtype=np.int64),
+            clock_day=np.zeros(n_traj, dtype=np.int64),
+            clock_stopped=np.zeros(n_traj, dtype=bool),
+            watch=np.full(n_traj, -1, dtype=np.int64),
+            watch_day=np.zeros(n_traj, dtype=np.int64),
             states=np.full((longest, n_traj), NO_CODE, dtype=np.int8),
             warnings=np.zeros((longest, n_traj), dtype=bool),
             events=[],
@@ -344,6 +424,8 @@ def _run_machine(rules: Rules, grid: _Grid) -> _Machine:
     machine = _Machine.empty(n_traj, longest)
     for j in range(longest):
         _step(machine, rules, grid, j)
+    still_open = np.flatnonzero(machine.watch >= 0)  # a trailing watch is a warning so far
+    machine.warnings[machine.watch[still_open], still_open] = True
     return machine
 
 
@@ -354,33 +436,43 @@ def _step(m: _Machine, rules: Rules, grid: _Grid, j: int) -> None:
     """
     a = int(grid.active[j])
     day, total, phase = grid.days[j, :a], grid.totals[j, :a], m.phase[:a]
-    seen = grid.base[:a] <= j
+    base = grid.base[:a]
+    seen = base <= j
     in_range = total <= grid.remission_max[:a]
     high_score = total >= grid.relapse_min[:a]
     pending = phase == REMISSION_PENDING
     watching = phase >= REMISSION
-    gap = day - grid.days[j - 1, :a] > rules.max_gap_days if j else np.zeros(a, dtype=bool)
-    start = (seen & (phase == NOT_REMITTED) & in_range) | (pending & in_range & gap)
+    gap = day - grid.days[j - 1, :a] if j else np.zeros(a, dtype=np.int64)
+    long_gap = gap > rules.recovery_max_gap_days
+    # The baseline cannot start a run; a gap over max_gap_days restarts one.
+    start = ((base < j) & (phase == NOT_REMITTED) & in_range) | (pending & in_range & (gap > rules.max_gap_days))
 
-    # After remission: a second consecutive high score is a relapse (or recurrence),
-    # a lone one a warning; a lower score 120 days after onset is recovery.
-    high = m.high[:a]
-    had_high = high >= 0
-    twice = watching & high_score & had_high
-    once = watching & high_score & ~had_high
-    low = watching & ~high_score
-    recover = low & (phase == REMISSION) & (day - m.onset_day[:a] >= rules.recovery_days)
-    m.record(np.where(phase == REMISSION, RELAPSE_EVENT, RECURRENCE_EVENT), twice, high, j)
+    # After remission: a high score opens a watch; one relapse_min_days_apart later with
+    # none below in between confirms a relapse (or recurrence); a lower score closes it.
+    watch = m.watch[:a]
+    is_open = watch >= 0
+    opens = watching & high_score & ~is_open
+    relapse = watching & high_score & is_open & (day - m.watch_day[:a] >= rules.relapse_min_days_apart)
+    closes = watching & ~high_score & is_open
+    m.record(np.where(phase == REMISSION, RELAPSE_EVENT, RECURRENCE_EVENT), relapse, watch, j)
+    closed = np.flatnonzero(closes)
+    m.warnings[watch[closed], closed] = True
+    m.watch[:a] = np.where(opens, j, np.where(relapse | closes, -1, watch))
+    m.watch_day[:a] = np.where(opens, day, m.watch_day[:a])
+
+    # The recovery clock: a long gap stops it, the next in-range score restarts it.
+    remitted = (phase == REMISSION) & ~relapse
+    stopped = m.clock_stopped[:a] | (remitted & long_gap)
+    restart = (remitted & in_range & stopped) | start | (pending & in_range & long_gap)
+    clock_day = np.where(restart, day, m.clock_day[:a])
+    stopped &= ~restart
+    recover = remitted & in_range & ~stopped & (day - clock_day >= rules.recovery_days)
     m.record(RECOVERY_EVENT, recover, np.int64(j), j)
-    m.warnings[j, :a] = once
-    twice_rows = np.flatnonzero(twice)
-    m.warnings[high[twice_rows], twice_rows] = False  # the first of the two was no lone spike
-    m.high[:a] = np.where(once, j, np.where(twice | low, -1, high))
 
     new_phase = phase.copy()
     new_phase[start] = REMISSION_PENDING
     new_phase[pending & ~in_range] = NOT_REMITTED
-    new_phase[twice] = NOT_REMITTED
+    new_phase[relapse] = NOT_REMITTED
     new_phase[recover] = RECOVERED
     m.run_start[:a] = np.where(start, j, m.run_start[:a])
     m.run_day[:a] = run_day = np.where(start, day, m.run_day[:a])
@@ -388,12 +480,13 @@ def _step(m: _Machine, rules: Rules, grid: _Grid, j: int) -> None:
     # A run of in-range scores lasting sustain_days confirms remission from its start.
     confirm = (new_phase == REMISSION_PENDING) & (day - run_day >= rules.sustain_days)
     m.record(REMISSION_EVENT, confirm, m.run_start[:a], j)
-    m.onset_day[:a] = np.where(confirm, run_day, m.onset_day[:a])
     new_phase[confirm] = REMISSION
-    recover_now = confirm & (day - run_day >= rules.recovery_days)
+    recover_now = confirm & ~stopped & (day - clock_day >= rules.recovery_days)
     m.record(RECOVERY_EVENT, recover_now, np.int64(j), j)
     new_phase[recover_now] = RECOVERED
 
+    m.clock_day[:a] = clock_day
+    m.clock_stopped[:a] = stopped
     m.phase[:a] = new_phase
     m.states[j, :a] = np.where(seen, new_phase, NO_CODE)
 
@@ -422,9 +515,11 @@ def _latest(lay: _Layout, response: SmallArray, baseline_total: IntArray) -> _La
     return _Latest(_input_index(lay, everyone, last), improvement, latest_response)
 
 
-def _in_input_order(lay: _Layout, values: _Array) -> _Array:
-    """Per sorted entry ``values`` rearranged to the input order."""
-    result: _Array = np.empty_like(values)
+def _in_input_order(lay: _Layout, values: _Array, fill: object) -> _Array:
+    """Per sorted entry ``values`` rearranged to the input order; ``fill`` for post_dose entries."""
+    result: _Array = np.empty_like(values, shape=lay.n_input)
+    if lay.order.size < lay.n_input:
+        result.fill(fill)
     result[lay.order] = values
     return result
 
@@ -457,12 +552,18 @@ def classify_batch(
     options: Options | Mapping[str, object] | None = None,
     remission_max: npt.ArrayLike | None = None,
     relapse_min: npt.ArrayLike | None = None,
+    timing: npt.ArrayLike | None = None,
+    time_of_day: npt.ArrayLike | None = None,
 ) -> BatchResult:
     """Classify many trajectories of one scale at once (same rules as the scalar path).
 
     ``course_start`` (day numbers, ``NO_DAY`` for none) and ``baseline`` (a
-    clinician-marked entry index, -1 for none) are per trajectory;
-    ``remission_max``/``relapse_min`` per trajectory override the options.
+    clinician-marked entry index, -1 for none; never a post_dose entry) are
+    per trajectory; ``remission_max``/``relapse_min`` per trajectory override
+    the options.  Per entry, ``timing`` holds codes of ``outcomes.TIMINGS``
+    (0 unknown, 1 post_dose, 2 pre_dose; a boolean post_dose array will do)
+    and ``time_of_day`` minutes after midnight (-1 for none); without them
+    every entry is an untimed pre_dose one, as in version 1.
     """
     scale = get_scale(scale_key)
     rules = _as_options(options).resolve(scale)
@@ -477,10 +578,17 @@ def classify_batch(
     n_traj = offset_array.size - 1
     start_days = _per_trajectory(course_start, NO_DAY, n_traj, "course_start")
     marked = _per_trajectory(baseline, -1, n_traj, "baseline")
-    _check_marked(marked, offset_array)
+    timing_codes, times = _timing_codes(timing, n), _times(time_of_day, n)
+    post = None if timing_codes is None else timing_codes == POST_DOSE_CODE
+    _check_marked(marked, offset_array, post)
     remission, relapse = _levels(scale, rules, remission_max, relapse_min, n_traj)
 
-    lay = _layout(offset_array, day_array, total_array)
+    within_day = None
+    if post is not None or times is not None:
+        within_day = np.zeros(n, dtype=np.int64) if times is None else times + 1
+        if post is not None:
+            within_day += post * (MINUTES_PER_DAY + 1)
+    lay = _layout(offset_array, day_array, total_array, within_day, post)
     base = _baseline_positions(lay, start_days, rules.baseline_window_days, marked)
     response, baseline_total = _responses(lay, base)
     grid = _Grid.of(lay, base, remission, relapse)
@@ -491,6 +599,7 @@ def classify_batch(
     cell = (lay.position, grid.rank[lay.trajectory])
     everyone = np.arange(n_traj, dtype=np.int64)
     event_trajectory, event_type, event_onset, event_confirmed = _events(lay, machine, grid.rank_order)
+    has_baseline = base >= 0
     return BatchResult(
         scale=scale.key,
         rules=rules,
@@ -507,13 +616,17 @@ def classify_batch(
         first_response=_first_response(lay, response),
         state=state,
         pending_since=_input_index(lay, everyone, pending),
-        entry_response=_in_input_order(lay, response),
-        entry_state=_in_input_order(lay, machine.states[cell]),
-        entry_warning=_in_input_order(lay, machine.warnings[cell]),
+        entry_response=_in_input_order(lay, response, NO_CODE),
+        entry_state=_in_input_order(lay, machine.states[cell], NO_CODE),
+        entry_warning=_in_input_order(lay, machine.warnings[cell], False),
         event_trajectory=event_trajectory,
         event_type=event_type,
         event_onset=event_onset,
         event_confirmed=event_confirmed,
+        timing=np.zeros(n, dtype=np.int8) if timing_codes is None else timing_codes,
+        time_of_day=np.full(n, NO_TIME, dtype=np.int64) if times is None else times,
+        baseline_in_remission_range=has_baseline & (baseline_total <= remission),
+        assessable=has_baseline & (lay.lengths - base > 1),
     )
 
 
@@ -528,11 +641,12 @@ def _classification(result: BatchResult, k: int, keys: Sequence[object] | None) 
         relapse_min=int(result.relapse_min[k]),
     )
     low, high = int(result.offsets[k]), int(result.offsets[k + 1])
-    inputs = list(range(low, high))
-    inputs.sort(key=lambda i: int(result.days[i]))  # stable: day, then input order
-    ordered = [(i - low, Entry(date_of_day(int(result.days[i])), int(result.totals[i]), _key(keys, i))) for i in inputs]
-    base = inputs.index(int(result.baseline[k])) if inputs else 0
-    seen = inputs[base:]
+    entries = {i: _entry(result, keys, i) for i in range(low, high)}
+    inputs = sorted(entries, key=lambda i: entry_order(i, entries[i]))
+    ordered = [(i - low, entries[i]) for i in inputs]
+    marked = int(result.baseline[k])
+    base = inputs.index(marked) if marked >= 0 else len(inputs)
+    seen = [i for i in inputs[base:] if not entries[i].post_dose]
     where = {entry: position for position, entry in enumerate(seen)}
     events = np.flatnonzero(result.event_trajectory == k)
     trace = Trace(
@@ -550,6 +664,17 @@ def _classification(result: BatchResult, k: int, keys: Sequence[object] | None) 
 
 def _key(keys: Sequence[object] | None, index: int) -> object:
     return index if keys is None else keys[index]
+
+
+def _entry(result: BatchResult, keys: Sequence[object] | None, i: int) -> Entry:
+    minutes = int(result.time_of_day[i])
+    return Entry(
+        date_of_day(int(result.days[i])),
+        int(result.totals[i]),
+        _key(keys, i),
+        TIMINGS[int(result.timing[i])],
+        None if minutes == NO_TIME else dt.time(minutes // 60, minutes % 60),
+    )
 
 
 def _response(code: np.integer) -> ResponseName | None:

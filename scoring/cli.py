@@ -16,15 +16,16 @@ from collections.abc import Mapping, Sequence
 from typing import NoReturn
 
 from scoring.errors import ScoringError
-from scoring.outcomes import Entry, Options, classify_trajectory
+from scoring.outcomes import Entry, Options, TimingName, classify_trajectory
 from scoring.safety import SafetyFlag, safety_flags
-from scoring.scales import Scale, as_integer, get_scale
+from scoring.scales import POST_DOSE, PRE_DOSE, Scale, as_integer, get_scale
 from scoring.validation import validate_items, validate_total
 
 EXIT_INVALID = 2
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CLOCK_TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 TOP_FIELDS = ("scale", "course_start", "assessments", "options", "baseline_index")
-ASSESSMENT_FIELDS = ("date", "items", "total", "item_directions")
+ASSESSMENT_FIELDS = ("date", "time", "timing", "baseline", "items", "total", "item_directions")
 
 
 def parse_date(value: object, field: str) -> dt.date:
@@ -37,6 +38,34 @@ def parse_date(value: object, field: str) -> dt.date:
     raise ScoringError(field, f"{value!r} is not a valid date (YYYY-MM-DD)")
 
 
+def parse_time(value: object, field: str) -> dt.time | None:
+    """An ``HH:MM`` string (00:00-23:59) as a time, None for null, or ScoringError."""
+    if value is None:
+        return None
+    match = _CLOCK_TIME.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ScoringError(field, f"{value!r} is not a valid time of day (HH:MM)")
+    return dt.time(int(match[1]), int(match[2]))
+
+
+def _timing(value: object, field: str) -> TimingName | None:
+    if value is None:
+        return None
+    if value == PRE_DOSE:
+        return PRE_DOSE
+    if value == POST_DOSE:
+        return POST_DOSE
+    raise ScoringError(field, f"{value!r} is not pre_dose, post_dose or null")
+
+
+def _marked(value: object, field: str, timing: TimingName | None) -> bool:
+    if type(value) is not bool:
+        raise ScoringError(field, f"{value!r} is not true or false")
+    if value and timing == POST_DOSE:
+        raise ScoringError(field, "a post_dose entry cannot be the baseline")
+    return value
+
+
 def _check_fields(data: Mapping[str, object], allowed: Sequence[str], prefix: str) -> None:
     for name in data:
         if name not in allowed:
@@ -44,8 +73,9 @@ def _check_fields(data: Mapping[str, object], allowed: Sequence[str], prefix: st
             raise ScoringError(where, f"unknown field (expected one of {', '.join(allowed)})")
 
 
-def _read_assessment(scale: Scale, index: int, raw: object) -> tuple[Entry, list[dict[str, object]]]:
-    """One input assessment as an Entry (keyed by its index) and its safety flags."""
+def _read_assessment(scale: Scale, index: int, raw: object) -> tuple[Entry, list[dict[str, object]], bool]:
+    """One input assessment as an Entry (keyed by its index), its safety flags
+    and whether it is marked as the baseline."""
     prefix = f"assessments[{index}]"
     if not isinstance(raw, Mapping):
         raise ScoringError(prefix, "expected an object with date and items or total")
@@ -53,12 +83,15 @@ def _read_assessment(scale: Scale, index: int, raw: object) -> tuple[Entry, list
     if "date" not in raw:
         raise ScoringError(f"{prefix}.date", "missing")
     date = parse_date(raw["date"], f"{prefix}.date")
+    time = parse_time(raw.get("time"), f"{prefix}.time")
+    timing = _timing(raw.get("timing"), f"{prefix}.timing")
+    marked = _marked(raw.get("baseline", False), f"{prefix}.baseline", timing)
     try:
         total, flags = _score(scale, raw)
     except ScoringError as error:
         raise error.within(prefix) from None
     dated = [{"date": date.isoformat(), **flag.as_dict()} for flag in flags]
-    return Entry(date, total, key=index), dated
+    return Entry(date, total, index, timing, time), dated, marked
 
 
 def _score(scale: Scale, raw: Mapping[str, object]) -> tuple[int, list[SafetyFlag]]:
@@ -93,8 +126,18 @@ def classify_document(document: object) -> dict[str, object]:
     assessments = document.get("assessments")
     if not isinstance(assessments, list):
         raise ScoringError("assessments", "expected a list of assessments")
-    read = [_read_assessment(scale, i, raw) for i, raw in enumerate(assessments)]
-    baseline_key = _baseline_index(document.get("baseline_index"), len(read))
+    read = []
+    marked: int | None = None
+    for i, raw in enumerate(assessments):
+        entry, flags, is_baseline = _read_assessment(scale, i, raw)
+        if is_baseline:
+            if marked is not None:
+                raise ScoringError(
+                    f"assessments[{i}].baseline", f"a second baseline (assessments[{marked}] is marked already)"
+                )
+            marked = i
+        read.append((entry, flags))
+    baseline_key = _baseline_index(document.get("baseline_index"), read, marked)
     classification = classify_trajectory(
         scale.key,
         [entry for entry, _ in read],
@@ -108,12 +151,19 @@ def classify_document(document: object) -> dict[str, object]:
     return result
 
 
-def _baseline_index(value: object, count: int) -> int | None:
+def _baseline_index(value: object, read: Sequence[tuple[Entry, object]], marked: int | None) -> int | None:
+    """The marked baseline: ``"baseline": true`` on an entry, or the older
+    top-level ``baseline_index``; both at once must name the same entry."""
     if value is None:
-        return None
+        return marked
+    count = len(read)
     index = as_integer(value, "baseline_index")
     if not 0 <= index < count:
         raise ScoringError("baseline_index", f"{index} is not an index of assessments (0-{count - 1})")
+    if marked is not None and marked != index:
+        raise ScoringError("baseline_index", f"{index} disagrees with assessments[{marked}].baseline")
+    if read[index][0].post_dose:
+        raise ScoringError("baseline_index", f"assessments[{index}] is post_dose: it cannot be the baseline")
     return index
 
 

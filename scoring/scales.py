@@ -10,7 +10,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Final, Literal
 
 from scoring.errors import ScoringError
 
@@ -30,6 +30,16 @@ MAX_GAP_DAYS = 14
 RECOVERY_DAYS = 120
 #: A baseline may be at most this many days before the course start.
 BASELINE_WINDOW_DAYS = 30
+#: SUSTAIN-1 (Daly et al. 2019): a relapse needs two relapse-level scores at
+#: least this many days apart (the trial took 5-15 days).
+RELAPSE_MIN_DAYS_APART = 5
+#: CLINICAL.md §2: a gap longer than this between consecutive assessments
+#: restarts the recovery clock (silence is not evidence of wellness).
+RECOVERY_MAX_GAP_DAYS = 35
+
+#: ``timing`` against the dose (CLINICAL §2); unknown (None) counts as pre_dose.
+PRE_DOSE: Final = "pre_dose"
+POST_DOSE: Final = "post_dose"
 
 #: Jacobson & Truax 1991: |RC| above this is reliable change (p < .05).
 RELIABLE_Z = 1.96
@@ -40,7 +50,10 @@ RESPONSE_SOURCE = (
 )
 DURATIONS_SOURCE = (
     "ACNP task force, Rush et al. 2006: remission after 3 consecutive weeks of "
-    "minimal symptoms, recovery at least 4 months after remission onset"
+    "minimal symptoms, recovery at least 4 months after remission onset; "
+    "SUSTAIN-1, Daly et al. 2019: relapse confirmed by a second relapse-level "
+    "score 5 or more days after the first; CLINICAL.md §2: a gap over 35 days "
+    "restarts the recovery clock"
 )
 
 #: Options of the directional items of the BDI-II (16 sleep, 18 appetite).

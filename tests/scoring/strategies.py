@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from scoring import SCALES, Classification, Entry, Options, Scale, classify_trajectory, get_scale
+from scoring.outcomes import TimingName
 from tests.scoring.helpers import day
 
-#: Day steps that land on and around every edge: same day, 14/15-day gaps, 20/21 days.
-STEPS = [0, 0, 1, 3, 6, 7, 7, 7, 13, 14, 15, 20, 21, 30, 60]
+#: Day steps that land on and around every edge: same day, 4/5 days apart, 14/15-day
+#: gaps, 20/21 days, 35/36-day gaps.
+STEPS = [0, 0, 1, 3, 4, 5, 6, 7, 7, 7, 13, 14, 15, 20, 21, 30, 35, 36, 60]
+#: Timings, unknown and pre_dose more often than post_dose.
+TIMING_CHOICES: list[TimingName | None] = [None, None, "pre_dose", "pre_dose", "post_dose"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,9 @@ def options_for(draw: st.DrawFn, key: str, *, keep_order_of_events: bool = False
     near_sustain = st.sampled_from([max(sustain, low_recovery), sustain + 7 + low_recovery])
     recovery = draw(st.just(max(120, low_recovery)) | st.integers(low_recovery, 150) | near_sustain)
     window = draw(st.just(30) | st.integers(0, 40))
-    return Options(remission, relapse, sustain, gap, recovery, window)
+    apart = draw(st.just(5) | st.integers(0, 8))
+    recovery_gap = draw(st.just(35) | st.integers(0, 40))
+    return Options(remission, relapse, sustain, gap, recovery, window, apart, recovery_gap)
 
 
 def scores(scale: Scale, options: Options) -> st.SearchStrategy[int]:
@@ -64,6 +70,7 @@ def courses(
     max_size: int = 14,
     key_offset: int = 0,
     distinct_dates: bool = False,
+    with_timing: bool = True,
 ) -> Course:
     scale = get_scale(key)
     size = draw(st.integers(0, max_size))
@@ -74,16 +81,23 @@ def courses(
         now += max(step, 1) if distinct_dates else step
         days.append(now)
     totals = draw(st.lists(scores(scale, options), min_size=size, max_size=size))
-    pairs = draw(st.permutations(list(zip(days, totals, strict=True))))
-    entries = [Entry(day(d), t, key=key_offset + i) for i, (d, t) in enumerate(pairs)]
+    timings = [None] * size
+    times: list[dt.time | None] = [None] * size
+    if with_timing:
+        timings = draw(st.lists(st.sampled_from(TIMING_CHOICES), min_size=size, max_size=size))
+        times = draw(st.lists(st.none() | st.builds(dt.time, st.integers(0, 23), st.sampled_from([0, 30, 59])),
+                              min_size=size, max_size=size))  # fmt: skip
+    rows = draw(st.permutations(list(zip(days, totals, timings, times, strict=True))))
+    entries = [Entry(day(d), t, key_offset + i, timing, time) for i, (d, t, timing, time) in enumerate(rows)]
     course_start = None
     if size and draw(st.booleans()):
         # Often exactly at, or one day past, the edge of the baseline window.
         edge = draw(st.sampled_from(days)) + options.baseline_window_days + draw(st.integers(0, 1))
         course_start = day(draw(st.integers(min(days) - 45, max(days) + 5) | st.just(edge)))
     baseline_key = None
-    if size and draw(st.integers(0, 4)) == 0:
-        baseline_key = key_offset + draw(st.integers(0, size - 1))
+    markable = [entry.key for entry in entries if not entry.post_dose]
+    if markable and draw(st.integers(0, 4)) == 0:
+        baseline_key = draw(st.sampled_from(markable))
     return Course(entries, course_start, baseline_key)
 
 

@@ -14,6 +14,7 @@ from scoring import (
     EVENT_TYPES,
     RESPONSES,
     STATES,
+    TIMINGS,
     Entry,
     Options,
     ScoringError,
@@ -39,6 +40,11 @@ def batch_inputs(course_list: list[Course]) -> dict[str, object]:
             dtype=np.int64,
         ),
         "baseline": np.array([-1 if c.baseline_key is None else c.baseline_key for c in course_list], dtype=np.int64),
+        "timing": np.array([TIMINGS.index(e.timing) for c in course_list for e in c.entries], dtype=np.int8),
+        "time_of_day": np.array(
+            [-1 if e.time is None else e.time.hour * 60 + e.time.minute for c in course_list for e in c.entries],
+            dtype=np.int64,
+        ),
     }
 
 
@@ -78,7 +84,7 @@ def batches(draw: st.DrawFn) -> tuple[str, Options, list[Course], list[Options],
         extra = {"remission_max": np.array(remission), "relapse_min": np.array(relapse)}
         options_list = [
             Options(r, p, options.sustain_days, options.max_gap_days, options.recovery_days,
-                    options.baseline_window_days)
+                    options.baseline_window_days, options.relapse_min_days_apart, options.recovery_max_gap_days)
             for r, p in zip(remission, relapse, strict=True)
         ]  # fmt: skip
     return key, options, course_list, options_list, extra

@@ -41,7 +41,7 @@ def test_worked_example_from_stdin() -> None:
     assert out["safety_flags"] == []
     assert "projection" not in out
     assert out["assessments"][4] == {
-        "date": "2026-02-02", "total": 30, "severity": "severe",
+        "date": "2026-02-02", "timing": None, "total": 30, "severity": "severe",
         "improvement": 0.375, "response": "partial", "in_remission_range": False,
     }  # fmt: skip
     assert len(out["assessments"]) == 10
@@ -239,3 +239,132 @@ def test_empty_assessments_is_not_an_error() -> None:
     out = run.json()
     assert (out["baseline"], out["latest"], out["state"]) == (None, None, "not_remitted")
     assert (out["assessments"], out["safety_flags"]) == ([], [])
+
+
+# ---------------------------------------------------------------- version 2: timing, time, marked baseline
+
+
+def test_timing_time_and_order_of_section_2() -> None:
+    payload = {
+        "scale": "bdi2",
+        "course_start": day(0).isoformat(),
+        "assessments": [
+            {"date": day(0).isoformat(), "total": 20, "timing": "post_dose", "time": "08:00"},
+            {"date": day(0).isoformat(), "total": 40, "timing": "pre_dose", "time": "10:00"},
+            {"date": day(-2).isoformat(), "total": 42},
+            {"date": day(7).isoformat(), "items": bdi2_items(12, suicide=1), "timing": "post_dose"},
+            {"date": day(7).isoformat(), "total": 30, "timing": None},
+        ],
+    }
+    out = run_cli(payload).json()
+    assert [(a["date"], a["timing"], a["total"]) for a in out["assessments"]] == [
+        (day(-2).isoformat(), None, 42),
+        (day(0).isoformat(), "pre_dose", 40),
+        (day(0).isoformat(), "post_dose", 20),
+        (day(7).isoformat(), None, 30),
+        (day(7).isoformat(), "post_dose", 12),
+    ]
+    assert out["baseline"] == {"date": day(0).isoformat(), "total": 40}
+    assert out["latest"]["total"] == 30
+    assert out["assessments"][1]["response"] is None  # the baseline itself
+    assert out["assessments"][4] == {
+        "date": day(7).isoformat(), "timing": "post_dose", "total": 12, "severity": "minimal",
+        "improvement": None, "response": None, "in_remission_range": True,
+    }  # fmt: skip
+    assert out["safety_flags"] == [{"date": day(7).isoformat(), "item": 9, "value": 1, "level": "review"}]
+    assert out["baseline_in_remission_range"] is False
+
+
+def test_marked_baseline_on_an_entry() -> None:
+    payload = {
+        "scale": "phq9",
+        "assessments": [
+            assessment(0, 10),
+            {**assessment(7, 20), "baseline": True},
+            {**assessment(14, 10), "baseline": False},
+        ],
+    }
+    out = run_cli(payload).json()
+    assert out["baseline"] == {"date": day(7).isoformat(), "total": 20}
+    assert [a["response"] for a in out["assessments"]] == [None, None, "response"]
+
+
+def test_baseline_only_course_is_not_assessable() -> None:
+    out = run_cli({"scale": "madrs", "assessments": [assessment(0, 8)]}).json()
+    assert out["latest"]["response"] is None
+    assert out["assessable"] is False
+    assert out["baseline_in_remission_range"] is True
+    assert out["state"] == "not_remitted"
+
+
+def test_worked_example_with_post_dose_entries_between() -> None:
+    noisy = dict(EXAMPLE)
+    noisy["assessments"] = (
+        [*EXAMPLE["assessments"]]
+        + [  # type: ignore[misc]
+            {**assessment(d, 0), "timing": "post_dose"} for d in (1, 8, 15)
+        ]
+        + [{**assessment(30, 40), "timing": "post_dose"}]
+    )
+    out = run_cli(noisy).json()
+    assert out["first_response_date"] == "2026-02-09"
+    assert out["events"] == [{"type": "remission", "onset": "2026-02-09", "confirmed": "2026-03-02"}]
+    assert len(out["assessments"]) == 14
+
+
+def test_new_options_are_accepted() -> None:
+    payload = {
+        "scale": "bdi2",
+        "options": {"relapse_min_days_apart": 2, "recovery_max_gap_days": 40},
+        "assessments": [assessment(d, t) for d, t in [(0, 40), (7, 5), (14, 5), (21, 5), (28, 5), (35, 20), (37, 20)]],
+    }
+    out = run_cli(payload).json()
+    assert out["state"] == "not_remitted"
+    assert out["events"][-1] == {"type": "relapse", "onset": day(35).isoformat(), "confirmed": day(37).isoformat()}
+    assert (out["rules"]["relapse_min_days_apart"], out["rules"]["recovery_max_gap_days"]) == (2, 40)
+
+
+@pytest.mark.parametrize(
+    ("entries", "line"),
+    [
+        (
+            [{**assessment(0, 3), "baseline": True}, assessment(7, 3), {**assessment(14, 3), "baseline": True}],
+            "error: assessments[2].baseline: a second baseline",
+        ),
+        (
+            [assessment(0, 3), {**assessment(0, 3), "timing": "post_dose", "baseline": True}],
+            "error: assessments[1].baseline:",
+        ),
+        ([{**assessment(0, 3), "baseline": "yes"}], "error: assessments[0].baseline: 'yes' is not true or false"),
+        ([{**assessment(0, 3), "baseline": 1}], "error: assessments[0].baseline:"),
+        ([assessment(0, 3), {**assessment(7, 3), "timing": "after"}], "error: assessments[1].timing: 'after' is not"),
+        ([{**assessment(0, 3), "timing": "PRE_DOSE"}], "error: assessments[0].timing:"),
+        ([{**assessment(0, 3), "timing": True}], "error: assessments[0].timing:"),
+        ([{**assessment(0, 3), "time": "9:00"}], "error: assessments[0].time: '9:00' is not a valid time of day"),
+        ([{**assessment(0, 3), "time": "24:00"}], "error: assessments[0].time:"),
+        ([assessment(0, 3), {**assessment(0, 3), "time": "12:60"}], "error: assessments[1].time:"),
+        ([{**assessment(0, 3), "time": 900}], "error: assessments[0].time:"),
+        ([{**assessment(0, 3), "time": "09:00:00"}], "error: assessments[0].time:"),
+    ],
+)
+def test_invalid_timing_time_or_baseline(entries: list[object], line: str) -> None:
+    run = run_cli({"scale": "phq9", "assessments": entries})
+    assert (run.status, run.stdout) == (2, "")
+    assert run.stderr.count("\n") == 1
+    assert run.stderr.startswith(line)
+
+
+def test_baseline_index_and_a_marked_entry_must_agree() -> None:
+    entries = [assessment(0, 3), {**assessment(7, 3), "baseline": True}]
+    agree = run_cli({"scale": "phq9", "baseline_index": 1, "assessments": entries})
+    assert agree.status == 0
+    run = run_cli({"scale": "phq9", "baseline_index": 0, "assessments": entries})
+    assert (run.status, run.stdout) == (2, "")
+    assert run.stderr.startswith("error: baseline_index: 0 disagrees with assessments[1].baseline")
+
+
+@pytest.mark.parametrize("option", ["relapse_min_days_apart", "recovery_max_gap_days"])
+def test_bad_new_options_exit_2(option: str) -> None:
+    run = run_cli({"scale": "phq9", "assessments": [], "options": {option: -1}})
+    assert (run.status, run.stdout) == (2, "")
+    assert run.stderr.startswith(f"error: options.{option}: -1 is out of range")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from fractions import Fraction
 
@@ -55,7 +56,7 @@ def test_worked_example_from_the_seed_article() -> None:
 def test_worked_example_dicts_are_json_ready() -> None:
     result = classify("bdi2", *WORKED_EXAMPLE, course_start=day(0))
     assert [r.as_dict() for r in result.rows][4] == {
-        "date": "2026-02-02", "total": 30, "severity": "severe",
+        "date": "2026-02-02", "timing": None, "total": 30, "severity": "severe",
         "improvement": 0.375, "response": "partial", "in_remission_range": False,
     }  # fmt: skip
 
@@ -97,15 +98,26 @@ def test_baseline_zero_leaves_improvement_undefined() -> None:
 
 def test_first_response_date_is_the_first_response() -> None:
     result = classify("phq9", (0, 20), (7, 11), (14, 10), (21, 14), (28, 8))
-    assert [r.response for r in result.rows] == ["none", "partial", "response", "partial", "response"]
+    assert [r.response for r in result.rows] == [None, "partial", "response", "partial", "response"]
     assert result.first_response_date == day(14)
     assert result.response == "response"
 
 
-def test_baseline_row_itself_is_none() -> None:
+def test_baseline_only_course_is_not_assessable() -> None:
     result = classify("madrs", (0, 30))
     assert result.baseline == result.latest == Entry(day(0), 30, key=0)
-    assert (result.improvement, result.response) == (0, "none")
+    assert (result.improvement, result.response) == (0, None)
+    assert result.assessable is False
+    out = result.as_dict()
+    assert out["latest"] == {"date": day(0).isoformat(), "total": 30, "improvement": 0.0, "response": None}
+    assert out["assessable"] is False
+    assert classify("madrs", (0, 30), (7, 30)).as_dict()["assessable"] is True
+
+
+def test_baseline_row_has_no_response_category() -> None:
+    result = classify("madrs", (0, 30), (7, 30))
+    assert [r.response for r in result.rows] == [None, "none"]
+    assert result.rows[0].improvement == 0
 
 
 def test_no_entries() -> None:
@@ -275,22 +287,29 @@ def test_new_run_after_relapse() -> None:
     assert result.state == "remission"
 
 
+# REMITTED followed by monthly in-range scores (no gap over 35 days) up to day 119.
+MONITORED = [*REMITTED, (56, 5), (84, 5), (112, 5)]
+
+
 def test_recovery_at_120_days_after_onset() -> None:
-    not_yet = classify("bdi2", *REMITTED, (126, 5))  # onset day 7 + 119
+    not_yet = classify("bdi2", *MONITORED, (126, 5))  # onset day 7 + 119
     assert not_yet.state == "remission"
-    result = classify("bdi2", *REMITTED, (126, 5), (127, 5))  # onset + 120
+    result = classify("bdi2", *MONITORED, (126, 5), (127, 5))  # onset + 120
     assert result.state == "recovered"
     assert result.events[-1] == Event("recovery", date=day(127))
     assert result.as_dict()["events"][-1] == {"type": "recovery", "date": day(127).isoformat()}
 
 
-def test_recovery_needs_a_score_below_relapse_level_not_remission_range() -> None:
-    result = classify("bdi2", *REMITTED, (127, 19))
-    assert result.state == "recovered"
+def test_recovery_needs_a_score_in_remission_range() -> None:
+    # Version 1 took any score below the relapse level; §2 now asks for remission range.
+    below_relapse = classify("bdi2", *MONITORED, (127, 19))
+    assert below_relapse.state == "remission"
+    result = classify("bdi2", *MONITORED, (127, 19), (130, 13))
+    assert result.events[-1] == Event("recovery", date=day(130))
 
 
 def test_recovery_waits_past_a_high_score() -> None:
-    result = classify("bdi2", *REMITTED, (127, 20), (134, 5))
+    result = classify("bdi2", *MONITORED, (127, 20), (134, 5))
     assert result.events[-1] == Event("recovery", date=day(134))
     assert [w.date for w in result.warnings] == [day(127)]
 
@@ -302,7 +321,7 @@ def test_no_recovery_after_relapse() -> None:
 
 
 def test_recurrence_after_recovery() -> None:
-    recovered = [*REMITTED, (127, 5)]
+    recovered = [*MONITORED, (127, 5)]
     single = classify("bdi2", *recovered, (140, 30), (147, 5))
     assert single.state == "recovered"
     assert [w.date for w in single.warnings] == [day(140)]
@@ -358,7 +377,7 @@ def test_clinician_marked_baseline() -> None:
     result = classify("bdi2", *pairs, baseline_key=1)
     assert result.baseline == Entry(day(7), 40, key=1)
     assert result.first_response_date == day(14)
-    assert [r.response for r in result.rows] == [None, "none", "response", "response"]
+    assert [r.response for r in result.rows] == [None, None, "response", "response"]
 
 
 def test_marked_baseline_must_exist() -> None:
@@ -462,3 +481,198 @@ def test_reliable_change_of_latest_against_baseline() -> None:
     assert result.reliable_change is not None
     assert (result.reliable_change.reliable, result.reliable_change.direction) == (True, "improved")
     assert classify("phq9", (0, 20), (7, 15)).reliable_change.reliable is False  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- version 2: timing against the dose
+
+
+def timed(d: int, total: int, key: int, timing: str | None = None, time: str | None = None) -> Entry:
+    return Entry(day(d), total, key, timing, None if time is None else dt.time.fromisoformat(time))  # type: ignore[arg-type]
+
+
+def test_post_dose_entry_on_the_start_day_is_not_the_baseline() -> None:
+    for order in (0, 1):
+        pair = [timed(0, 20, 0, "post_dose"), timed(0, 40, 1, "pre_dose")]
+        result = classify_trajectory("bdi2", pair[order:] + pair[:order], course_start=day(0))
+        assert result.baseline == Entry(day(0), 40, 1, "pre_dose")
+    earlier = [timed(-3, 38, 0), timed(0, 20, 1, "post_dose"), timed(7, 30, 2)]
+    result = classify_trajectory("bdi2", earlier, course_start=day(0))
+    assert result.baseline is not None and result.baseline.key == 0
+
+
+@pytest.mark.parametrize("post_first", [True, False])
+def test_same_day_pre_and_post_pair_in_either_input_order(post_first: bool) -> None:
+    pre, post = timed(7, 30, 1, "pre_dose"), timed(7, 12, 2, "post_dose")
+    pair = [post, pre] if post_first else [pre, post]
+    result = classify_trajectory("bdi2", [timed(0, 40, 0), *pair])
+    assert [r.timing for r in result.rows] == [None, "pre_dose", "post_dose"]
+    assert [r.as_dict()["timing"] for r in result.rows] == [None, "pre_dose", "post_dose"]
+    post_row = result.rows[2]
+    assert (post_row.improvement, post_row.response, post_row.state) == (None, None, None)
+    assert (post_row.severity, post_row.in_remission_range) == ("minimal", True)
+    assert result.latest == pre
+    assert result.first_response_date is None  # the post_dose 12 is no response
+    assert result.state == "not_remitted"
+
+
+def test_pre_dose_entry_sorts_before_post_dose_even_when_timed_later() -> None:
+    result = classify_trajectory(
+        "bdi2", [timed(0, 40, 0), timed(7, 12, 1, "post_dose", "08:00"), timed(7, 30, 2, None, "10:00")]
+    )
+    assert [r.key for r in result.rows] == [0, 2, 1]
+
+
+def test_time_of_day_orders_entries_of_one_day() -> None:
+    entries_ = [timed(0, 30, 0, time="09:00"), timed(0, 40, 1, time="08:00"), timed(0, 35, 2)]
+    result = classify_trajectory("bdi2", entries_, course_start=day(0))
+    assert [r.key for r in result.rows] == [2, 1, 0]  # untimed first, then by time
+    assert result.baseline is not None and result.baseline.key == 0  # the latest that day
+
+
+def test_post_dose_entries_never_start_continue_or_end_a_run() -> None:
+    post = [timed(0, 40, 0), timed(7, 5, 1, "post_dose"), timed(14, 5, 2, "post_dose"), timed(28, 5, 3, "post_dose")]
+    assert classify_trajectory("bdi2", post).state == "not_remitted"
+    through = [timed(0, 40, 0), timed(7, 10, 1), timed(10, 30, 2, "post_dose"), timed(14, 10, 3), timed(28, 10, 4)]
+    result = classify_trajectory("bdi2", through)
+    assert result.events == [remission(7, 28)]
+    assert [r.state for r in result.rows][2] is None
+
+
+def test_post_dose_scores_never_count_toward_relapse_or_recovery() -> None:
+    base = entries(*REMITTED)
+    highs = [timed(35, 30, 10, "post_dose"), timed(42, 30, 11, "post_dose")]
+    result = classify_trajectory("bdi2", base + highs)
+    assert result.state == "remission" and result.warnings == []
+    late = [timed(127, 5, 12, "post_dose")]
+    assert classify_trajectory("bdi2", base + late).state == "remission"
+
+
+def test_latest_is_the_latest_pre_dose_entry() -> None:
+    result = classify_trajectory("bdi2", [timed(0, 40, 0), timed(7, 20, 1), timed(8, 5, 2, "post_dose")])
+    assert result.latest == Entry(day(7), 20, 1)
+    assert result.response == "response"
+
+
+def test_only_post_dose_after_the_baseline_is_not_assessable() -> None:
+    result = classify_trajectory("bdi2", [timed(0, 40, 0), timed(7, 10, 1, "post_dose")])
+    assert (result.assessable, result.response, result.latest) == (False, None, result.baseline)
+    nothing = classify_trajectory("bdi2", [timed(0, 10, 0, "post_dose")])
+    assert (nothing.baseline, nothing.latest, nothing.baseline_in_remission_range) == (None, None, False)
+    assert [r.severity for r in nothing.rows] == ["minimal"]
+
+
+def test_a_post_dose_entry_cannot_be_marked_as_baseline() -> None:
+    with pytest.raises(ScoringError) as caught:
+        classify_trajectory("bdi2", [timed(0, 40, 0), timed(0, 20, 1, "post_dose")], baseline_key=1)
+    assert caught.value.field == "baseline_key"
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"), [(timed(0, 3, 1, "after"), "timing"), (Entry(day(0), 3, 1, None, "09:00"), "time")]
+)  # type: ignore[arg-type]
+def test_bad_timing_or_time(entry: Entry, field: str) -> None:
+    with pytest.raises(ScoringError) as caught:
+        classify_trajectory("bdi2", [Entry(day(0), 3), entry])
+    assert caught.value.field == f"entries[1].{field}"
+
+
+# ---------------------------------------------------------------- version 2: baseline in remission range
+
+
+def test_baseline_in_remission_range_does_not_start_a_run() -> None:
+    result = classify("bdi2", (0, 10), (7, 10), (14, 10), (21, 10))
+    assert result.baseline_in_remission_range is True
+    assert result.as_dict()["baseline_in_remission_range"] is True
+    assert result.state == "remission_pending"
+    assert result.remission_pending_since == day(7)
+    later = classify("bdi2", (0, 10), (7, 10), (14, 10), (21, 10), (28, 10))
+    assert later.events == [remission(7, 28)]
+    assert classify("bdi2", (0, 14), (7, 10)).baseline_in_remission_range is False
+
+
+# ---------------------------------------------------------------- version 2: spaced relapse
+
+
+def test_relapse_needs_scores_5_days_apart_4_is_not_enough() -> None:
+    four = classify("bdi2", *REMITTED, (35, 20), (39, 20))
+    assert four.state == "remission"
+    assert [e.type for e in four.events] == ["remission"]
+    assert [w.date for w in four.warnings] == [day(35)]  # an open watch, a warning so far
+    five = classify("bdi2", *REMITTED, (35, 20), (40, 20))
+    assert five.state == "not_remitted"
+    assert five.events[-1] == Event("relapse", onset=day(35), confirmed=day(40))
+    assert five.warnings == []
+    both = classify("bdi2", *REMITTED, (35, 20), (39, 20), (40, 20))
+    assert both.events[-1] == Event("relapse", onset=day(35), confirmed=day(40))
+
+
+def test_same_day_repeat_is_not_a_relapse() -> None:
+    result = classify("bdi2", *REMITTED, (35, 25), (35, 30))
+    assert result.state == "remission"
+    assert [w.date for w in result.warnings] == [day(35)]
+
+
+def test_a_score_below_relapse_level_closes_the_watch() -> None:
+    result = classify("bdi2", *REMITTED, (35, 20), (38, 19), (41, 20))
+    assert result.state == "remission"
+    assert [w.date for w in result.warnings] == [day(35), day(41)]
+
+
+def test_relapse_days_apart_option() -> None:
+    pairs = [*REMITTED, (35, 20), (37, 20)]
+    assert classify("bdi2", *pairs).state == "remission"
+    assert classify("bdi2", *pairs, options={"relapse_min_days_apart": 2}).state == "not_remitted"
+
+
+def test_recurrence_is_spaced_too() -> None:
+    recovered = [*MONITORED, (127, 5)]
+    near = classify("bdi2", *recovered, (140, 30), (144, 30))
+    assert near.state == "recovered"
+    result = classify("bdi2", *recovered, (140, 30), (144, 30), (145, 30))
+    assert result.events[-1] == Event("recurrence", onset=day(140), confirmed=day(145))
+    assert result.state == "not_remitted"
+
+
+# ---------------------------------------------------------------- version 2: continuous recovery
+
+
+def test_recovery_gap_35_days_keeps_the_clock_36_restarts_it() -> None:
+    kept = classify("bdi2", *REMITTED, (63, 5), (98, 5), (127, 5))  # gaps 35, 35, 29
+    assert kept.events[-1] == Event("recovery", date=day(127))
+    restarted = classify("bdi2", *REMITTED, (64, 5), (99, 5), (127, 5), (183, 5))  # gap 36 from day 28
+    assert restarted.state == "remission"
+    assert classify("bdi2", *REMITTED, (64, 5), (99, 5), (127, 5), (155, 5), (184, 5)).events[-1] == Event(
+        "recovery", date=day(184)
+    )
+
+
+def test_clock_restarts_at_the_first_in_range_score_after_the_gap() -> None:
+    pairs = [*REMITTED, (64, 15), (70, 5), (100, 5), (130, 5), (160, 5), (189, 5)]
+    assert classify("bdi2", *pairs).state == "remission"  # 189 is 119 days after 70
+    result = classify("bdi2", *pairs, (190, 5))
+    assert result.events[-1] == Event("recovery", date=day(190))
+
+
+def test_warnings_do_not_stop_the_clock_and_a_closing_score_can_recover() -> None:
+    result = classify("bdi2", *MONITORED, (126, 25), (127, 5))
+    assert [w.date for w in result.warnings] == [day(126)]
+    assert result.events[-1] == Event("recovery", date=day(127))
+
+
+def test_recovery_options() -> None:
+    pairs = [*REMITTED, (70, 5), (112, 5), (127, 5)]  # 42-day gaps
+    assert classify("bdi2", *pairs).state == "remission"
+    assert classify("bdi2", *pairs, options={"recovery_max_gap_days": 42}).state == "recovered"
+
+
+@pytest.mark.parametrize("name", ["relapse_min_days_apart", "recovery_max_gap_days"])
+@pytest.mark.parametrize("value", [-1, 5.0, "5", True, 10**9])
+def test_bad_new_options(name: str, value: object) -> None:
+    with pytest.raises(ScoringError) as caught:
+        classify("madrs", (0, 30), options={name: value})
+    assert caught.value.field == f"options.{name}"
+
+
+def test_rules_report_the_new_options() -> None:
+    rules = classify("bdi2", (0, 20)).as_dict()["rules"]
+    assert (rules["relapse_min_days_apart"], rules["recovery_max_gap_days"]) == (5, 35)  # type: ignore[index]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import replace
 from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring import Classification, Entry, Options, get_scale
+from scoring import Classification, Options, get_scale
 from tests.scoring.strategies import Course, classify_course, courses, options_for, scale_keys
 
 # The state machine of §2: the state after each assessment may only move along these.
@@ -63,7 +64,7 @@ def test_raising_a_later_score_never_creates_a_response(case: tuple[str, Options
         return
     row = data.draw(st.sampled_from(later))
     raised_total = data.draw(st.integers(row.total, get_scale(key).total_max))
-    entries = [Entry(e.date, raised_total, e.key) if e.key == row.key else e for e in course.entries]
+    entries = [replace(e, total=raised_total) if e.key == row.key else e for e in course.entries]
     after = classify_course(key, Course(entries, course.course_start, course.baseline_key), options)
     response_after = {r.key: r.response for r in after.rows}[row.key]
     if row.response != "response":
