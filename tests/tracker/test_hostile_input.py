@@ -28,8 +28,6 @@ def test_deeply_nested_items_store_nothing() -> None:
 
 @pytest.mark.django_db
 def test_nesting_within_the_limit_reaches_validation() -> None:
-    response = APIClient().post(
-        "/api/v1/auth/token/", data={"username": [[["x"]]], "password": "y"}, format="json"
-    )
+    response = APIClient().post("/api/v1/auth/token/", data={"username": [[["x"]]], "password": "y"}, format="json")
     assert response.status_code == 400
     assert "nested" not in str(response.json())

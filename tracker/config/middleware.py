@@ -1,13 +1,16 @@
-"""Request ids (for the audit trail and logs) and the request body size limit."""
+"""Request ids (for the audit trail and logs), the body size limit, session lifetimes, no-store caching."""
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import patch_cache_control
 
 from tracker.records.context import request_id_var
 
@@ -57,3 +60,43 @@ class RequestIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         return True
+
+
+class SessionLifetimeMiddleware:
+    """Dashboard sessions end ``SESSION_MAX_AGE_SECONDS`` after login and after
+    ``SESSION_IDLE_SECONDS`` without a request, like the staff's bearer tokens (the cookie itself
+    also ends with the browser)."""
+
+    # Refresh the last-seen time at most this often, so that not every request writes the session.
+    TOUCH_EVERY_SECONDS = 60
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = time.time()
+            session = request.session
+            started = session.setdefault("started_at", now)
+            seen = session.get("seen_at", now)
+            if now - started > settings.SESSION_MAX_AGE_SECONDS or now - seen > settings.SESSION_IDLE_SECONDS:
+                logout(request)
+            elif now - seen >= self.TOUCH_EVERY_SECONDS or "seen_at" not in session:
+                session["seen_at"] = now
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Health data is never kept by a browser's or a proxy's cache: every response the app builds
+    says ``Cache-Control: no-store`` unless its view chose a policy (static files are not served here
+    in production)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, no_store=True, private=True)
+        return response
