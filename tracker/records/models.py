@@ -257,7 +257,10 @@ class AuditEvent(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The actor's id and username as they were: no database constraint, so that removing a login
+    # never rewrites the trail (users are deactivated, not deleted; the table refuses UPDATE).
+    actor = models.ForeignKey(User, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    actor_username = models.CharField(max_length=150, blank=True, default="")
     actor_role = models.CharField(max_length=20, blank=True)
     clinic_id = models.UUIDField(null=True, db_index=True)
     action = models.CharField(max_length=60)

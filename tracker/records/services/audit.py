@@ -22,6 +22,7 @@ def audit_event(
     """The event, not yet saved (for a service that writes it with its other rows)."""
     return AuditEvent(
         actor=actor if actor is not None and actor.pk else None,
+        actor_username=getattr(actor, "username", "") or "",
         actor_role=getattr(actor, "role", "") or "",
         clinic_id=clinic_id if clinic_id is not None else getattr(actor, "clinic_id", None),
         action=action,
