@@ -26,8 +26,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response({"detail": GENERIC_LOGIN_ERROR}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, LoginLocked):
         return Response(
-            {"detail": "Too many failed logins. Try again later."},
+            {"detail": "Too many failed logins from this device. Try again later."},
             status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(exc.retry_after)},
         )
     return drf_exception_handler(exc, context)
 

@@ -14,7 +14,6 @@ from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from projections import services as projection_services
@@ -23,6 +22,7 @@ from projections.models import OutcomeSnapshot
 from projections.outcomes import current_outcomes
 from tracker.api import serializers as s
 from tracker.api.permissions import IsAdmin, IsClinician, IsPatient, IsStaff, IsStaffOrPatient
+from tracker.api.throttles import ScopedRateThrottle
 from tracker.records import selectors
 from tracker.records.models import AuthToken, Clinic, Patient, Role, SafetyFlag, User
 from tracker.records.selectors.schedule import questionnaires_due

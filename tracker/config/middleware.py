@@ -12,11 +12,25 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
 
-from tracker.records.context import request_id_var
+from tracker.records.context import client_address_var, request_id_var
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: the socket's peer, or with ``TRUSTED_PROXY_HOPS`` = N proxies in front,
+    the address the outermost trusted proxy saw (N-th from the right of ``X-Forwarded-For``). Entries
+    further left are the client's own claims and are never trusted. DRF's throttles use the same rule
+    (``NUM_PROXIES``)."""
+    hops = settings.TRUSTED_PROXY_HOPS
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    if hops <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    return forwarded[-hops] if len(forwarded) >= hops else (forwarded[0] if forwarded else remote)
 
 
 class RequestIdMiddleware:
-    """Give every request an id: the client's ``X-Request-ID`` if it is a UUID, else a new one."""
+    """Give every request an id: the client's ``X-Request-ID`` if it is a UUID, else a new one; note
+    the client's address for the login lockout."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -28,11 +42,13 @@ class RequestIdMiddleware:
         except ValueError:
             rid = str(uuid.uuid4())
         token = request_id_var.set(rid)
+        address = client_address_var.set(client_address(request))
         request.request_id = rid  # type: ignore[attr-defined]
         try:
             response = self.get_response(request)
         finally:
             request_id_var.reset(token)
+            client_address_var.reset(address)
         response["X-Request-ID"] = rid
         return response
 

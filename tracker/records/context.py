@@ -1,4 +1,5 @@
-"""The id of the request being served, for the audit trail and the logs (set by the middleware)."""
+"""The request being served, as the records layer needs it: its id (for the audit trail and the logs)
+and the client's address (for the login lockout). Both are set by the middleware."""
 
 from __future__ import annotations
 
@@ -9,3 +10,10 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 
 def current_request_id() -> str:
     return request_id_var.get()
+
+
+client_address_var: contextvars.ContextVar[str] = contextvars.ContextVar("client_address", default="")
+
+
+def current_client_address() -> str:
+    return client_address_var.get()

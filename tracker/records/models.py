@@ -80,6 +80,19 @@ class AuthToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
 
+class LoginFailure(models.Model):
+    """A failed login, counted per username and client address (``services.login_guard``). Kept in
+    the database, so the lockout holds when the cache is down; rows older than the window are purged."""
+
+    id = models.BigAutoField(primary_key=True)
+    # SHA-256 of the lower-cased username and the client address: no password, no readable name.
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "at"], name="login_failure_key_at")]
+
+
 class Patient(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")

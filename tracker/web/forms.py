@@ -10,10 +10,10 @@ from django.contrib.auth.forms import AuthenticationForm
 import scoring
 from projections.math.curves import SIGNALS
 from tracker.records.models import User
-from tracker.records.services import auth as auth_services
+from tracker.records.services import login_guard
 
 PATIENTS_USE_THE_APP = "This dashboard is for clinic staff. Patients sign in with the mobile app."
-LOCKED = "Too many failed sign-ins for this username. Try again later."
+LOCKED = "Too many failed sign-ins for this username from this device. Try again later."
 
 
 def _label(value: str) -> str:
@@ -33,15 +33,15 @@ class StaffLoginForm(AuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
-        if auth_services.login_locked(username):
+        if login_guard.seconds_locked(username):
             raise forms.ValidationError(self.error_messages["locked"], code="locked")
         try:
             cleaned = super().clean()
         except forms.ValidationError as exc:
             if exc.code == "invalid_login":  # a wrong pair, not a refused role
-                auth_services.login_failure_record(username)
+                login_guard.record_failure(username)
             raise
-        auth_services.login_failures_clear(username)
+        login_guard.clear(username)
         return cleaned
 
     def confirm_login_allowed(self, user: Any) -> None:

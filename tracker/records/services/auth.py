@@ -11,23 +11,22 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connections, router, transaction
 from django.utils import timezone
 
 from tracker.records.fastpath import JoinedSelect, hot_cursor, quoted_columns
 from tracker.records.models import AuthToken, Patient, Role, User
+from tracker.records.services import login_guard
 from tracker.records.services.audit import audit_record
+from tracker.records.services.login_guard import LoginLocked
+
+__all__ = ["GENERIC_LOGIN_ERROR", "IssuedToken", "LoginFailed", "LoginLocked", "login_with_password"]
 
 GENERIC_LOGIN_ERROR = "Invalid username or password."
 
 
 def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-class LoginLocked(Exception):
-    """Too many failed logins for this username: try again later."""
 
 
 class LoginFailed(Exception):
@@ -41,27 +40,6 @@ class IssuedToken:
     user: User
 
 
-def _failures_key(username: str) -> str:
-    return "login-failures:" + hashlib.sha256(username.lower().encode()).hexdigest()
-
-
-def login_locked(username: str) -> bool:
-    """Too many recent failures for this username (the app's and the dashboard's logins count alike)."""
-    return bool(username) and (cache.get(_failures_key(username)) or 0) >= settings.LOGIN_MAX_FAILURES
-
-
-def login_failure_record(username: str) -> None:
-    key = _failures_key(username)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
-
-
-def login_failures_clear(username: str) -> None:
-    cache.delete(_failures_key(username))
-
-
 def token_issue(*, user: User) -> IssuedToken:
     ttl = settings.TOKEN_TTL_HOURS["patient" if user.role == Role.PATIENT else "staff"]
     raw = secrets.token_urlsafe(32)
@@ -72,13 +50,12 @@ def token_issue(*, user: User) -> IssuedToken:
 
 def login_with_password(*, username: str, password: str) -> IssuedToken:
     """Check a username and password; raise LoginLocked (429) or LoginFailed (400)."""
-    if login_locked(username):
-        raise LoginLocked()
+    login_guard.check(username)
     user = authenticate(username=username, password=password)
     if not isinstance(user, User) or not user.role or (user.role != Role.PATIENT and not user.clinic_id):
-        login_failure_record(username)
+        login_guard.record_failure(username)
         raise LoginFailed()
-    login_failures_clear(username)
+    login_guard.clear(username)
     with transaction.atomic():
         issued = token_issue(user=user)
         audit_record(actor=user, action="auth.login", object_type="user", object_id=user.pk)
