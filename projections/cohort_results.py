@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from projections.math.cohort import kaplan_meier
-from projections.math.curves import ReferenceSet, load_reference_sets
+from projections.math.reference_sets import ReferenceSet, load_reference_sets
 from projections.models import CohortResult, FittedReferenceSet, OutcomeSnapshot
 from tracker.records.models import Clinic
 

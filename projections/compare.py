@@ -7,7 +7,8 @@ from functools import lru_cache
 from typing import Any
 
 import scoring
-from projections.math.curves import Curve, ReferenceSet, compare_to_reference, load_reference_sets, weeks_since_start
+from projections.math.reference_sets import Curve, ReferenceSet, load_reference_sets
+from projections.math.signals import compare_to_reference, day_of_treatment
 from tracker.records.models import Clinic, TreatmentCourse
 
 DEFAULT_REFERENCE_SET = "trials"
@@ -69,8 +70,27 @@ def projection_block(
         baseline=baseline.total if baseline is not None and baseline.total > rules.remission_max else None,
     )  # fmt: skip
     latest = classification.latest
-    has_followup = baseline is not None and latest is not None and latest.key != baseline.key
-    # The comparison is made at the exact week (days / 7); the block reports the whole week.
-    week = weeks_since_start(course.start_date, latest.date) if latest is not None else None
-    improvement = float(classification.improvement) if has_followup and classification.improvement is not None else None
-    return compare_to_reference(curve, week=week, improvement=improvement).as_dict()
+    # The comparison is made at the exact day; the block reports the whole week.
+    day = day_of_treatment(course.start_date, latest.date) if latest is not None else None
+    points = comparable_points(classification, course.start_date)
+    improvement = points[-1][1] if points else None
+    previous = points[-2] if len(points) >= 2 else None
+    return compare_to_reference(curve, day=day, improvement=improvement, previous=previous).as_dict()
+
+
+def comparable_points(classification: scoring.Classification, course_start: Any) -> list[tuple[int, float]]:
+    """``(day of the course, improvement)`` of the assessments that can be compared with the curve:
+    after the baseline, on the same scale, ``pre_dose`` (every entry here is: the records hold no
+    dose timing yet), in order."""
+    baseline = classification.baseline
+    if baseline is None:
+        return []
+    rows = classification.rows
+    start = next((i for i, row in enumerate(rows) if row.key == baseline.key), None)
+    if start is None:
+        return []
+    return [
+        (day_of_treatment(course_start, row.date), float(row.improvement))
+        for row in rows[start + 1 :]
+        if row.improvement is not None
+    ]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
+from projections.math.signals import SIGNALS
 from projections.models import OutcomeSnapshot
 from tracker.records.models import Patient, SafetyFlag
 
 
 class PatientFilter(filters.FilterSet):
     signal = filters.ChoiceFilter(
-        choices=[(x, x) for x in ("ahead", "on_track", "at_risk", "off_track", "insufficient_data")],
+        choices=[(x, x) for x in SIGNALS],
         method="filter_signal",
         help_text="Patients with any current outcome carrying this projection signal.",
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from projections.math.signals import WORRYING_SIGNALS
 from projections.models import OutcomeSnapshot
 from tracker.records.models import Notice
 
-WORRYING_SIGNALS = ("at_risk", "off_track")
+__all__ = ["WORRYING_SIGNALS", "notice_if_signal_worsened", "signal_notice"]
 
 
 def signal_notice(

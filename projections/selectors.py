@@ -6,7 +6,7 @@ from typing import Any
 
 import scoring
 from projections.cohort_results import recompute_cohorts
-from projections.math.curves import load_reference_sets
+from projections.math.reference_sets import load_reference_sets
 from projections.models import CohortResult, FittedReferenceSet
 from tracker.records.models import Clinic
 from tracker.records.services.errors import invalid

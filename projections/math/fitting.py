@@ -2,11 +2,14 @@
 clinic's own completed courses.
 
 Published sets (``fit_published_parameters``, ``refit_published``): for each modality, the
-free parameters among ``mu, sigma, tau`` (plus ``mu_with_therapy`` when a figure is with
+free parameters among ``mu, sigma, tau, shape, early`` (plus ``mu_with_therapy`` when a figure is with
 psychotherapy, and one ``mu`` per auxiliary cohort such as the pooled TRANSFORM-1/2
 population) minimise the sum of squared differences between the model's proportion and each
-cited figure (``scipy.optimize.least_squares``). Parameters a set cannot determine are fixed
-to another set's fitted value (``"fixed": {"sigma": "trials:iv_ketamine"}``). A fit with more
+cited figure (``scipy.optimize.least_squares``; a change in points weighs 1/100, as its
+tolerance does). The curve is held after the entry's last figure (``horizon``). Parameters a
+set cannot determine are fixed to another set's fitted value (``"fixed": {"sigma":
+"trials:iv_ketamine"}``); two entries of one set that borrow from each other are fitted in
+turn until neither changes. A fit with more
 free parameters than figures is refused. Regenerate the JSON files with
 ``python -m projections.math.fitting`` (writes ``projections/data/*.json``).
 
@@ -35,18 +38,18 @@ from numpy.typing import NDArray
 from scipy.optimize import least_squares
 
 from projections.math.cohort import kaplan_meier
-from projections.math.curves import (
+from projections.math.model import PERCENTILES, ModelParams, improvement_quantiles
+from projections.math.reference_sets import (
     DATA_DIR,
     MODALITIES,
-    PERCENTILES,
+    POINT_METRICS,
     Figure,
-    ModelParams,
     ReferenceSet,
-    improvement_quantiles,
     predicted_value,
 )
 
-_PARAMS = ("mu", "sigma", "tau", "shape")
+_PARAMS = ("mu", "sigma", "tau", "shape", "early")
+_MAX_CYCLES = 200
 _MAX_SHAPE = 5.0
 _DECIMALS = 6
 _OBSERVED_WEEKS = (4, 8, 12, 26, 52)
@@ -62,7 +65,7 @@ class NotEnoughData(ValueError):
 def _resolve_fixed(entry: Mapping[str, Any], others: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
     values: dict[str, float] = {}
     for name, ref in entry.get("fixed", {}).items():
-        if name not in _PARAMS:
+        if name not in (*_PARAMS, "horizon"):
             raise ValueError(f"cannot fix {name!r}")
         set_key, _, entry_key = str(ref).partition(":")
         source = others.get(set_key)
@@ -79,23 +82,32 @@ def _fit_entry(entry: Mapping[str, Any], figures: Sequence[Figure], fixed: Mappi
     fixed = dict(fixed)
     if not entry.get("fit_shape"):
         fixed.setdefault("shape", 0.0)  # the log model unless the figures can fit the shape
+    if not entry.get("fit_early"):
+        fixed.setdefault("early", 0.0)  # one phase unless the figures can fit the early share
+    # The curve is held after its last figure (no figure says what comes after); an entry
+    # without figures keeps the horizon of the entry it copies.
+    horizon = max(f.week for f in figures) if figures else fixed.pop("horizon", None)
     free = [name for name in _PARAMS if name not in fixed]
     therapy = any(f.with_therapy and f.cohort is None for f in figures)
     cohorts = sorted({f.cohort for f in figures if f.cohort is not None})
     n_free = len(free) + int(therapy) + len(cohorts)
-    out = {k: v for k, v in entry.items() if k not in (*_PARAMS, "mu_with_therapy", "cohort_mu")}
+    out = {k: v for k, v in entry.items() if k not in (*_PARAMS, "horizon", "mu_with_therapy", "cohort_mu")}
     if not figures:
         if free:
             raise ValueError(f"no figures to fit {', '.join(free)}")
         out.update({name: round(fixed[name], _DECIMALS) for name in _PARAMS})
+        if horizon is not None:
+            out["horizon"] = round(horizon, _DECIMALS)
         return out
     if n_free > len(figures):
         raise ValueError(f"{n_free} free parameters but only {len(figures)} figures")
 
-    # theta: mu as is, sigma and tau on the log scale, shape bounded to [0, _MAX_SHAPE]
-    start = {"mu": 1.0, "sigma": 0.0, "tau": 0.0, "shape": 0.5}
-    lower = {"mu": -np.inf, "sigma": -np.inf, "tau": -np.inf, "shape": 0.0}
-    upper = {"mu": np.inf, "sigma": np.inf, "tau": np.inf, "shape": _MAX_SHAPE}
+    # theta: mu as is, sigma and tau on the log scale, shape bounded to [0, _MAX_SHAPE], early to [0, 1]
+    start = {"mu": 1.0, "sigma": 0.0, "tau": 0.0, "shape": 0.5, "early": 0.2}
+    lower = {"mu": -np.inf, "sigma": -np.inf, "tau": -np.inf, "shape": 0.0, "early": 0.0}
+    upper = {"mu": np.inf, "sigma": np.inf, "tau": np.inf, "shape": _MAX_SHAPE, "early": 1.0}
+    # A change in points weighs as its tolerance does: 2 points like 2 percentage points.
+    weight = np.array([0.01 if f.metric in POINT_METRICS else 1.0 for f in figures])
     n_extra = int(therapy) + len(cohorts)
 
     def unpack(theta: NDArray[np.float64]) -> tuple[dict[str, float], float | None, dict[str, float]]:
@@ -110,10 +122,10 @@ def _fit_entry(entry: Mapping[str, Any], figures: Sequence[Figure], fixed: Mappi
 
     def residuals(theta: NDArray[np.float64]) -> NDArray[np.float64]:
         values, mu_t, cohort_mu = unpack(theta)
-        entry_now: dict[str, Any] = {**values, "cohort_mu": cohort_mu}
+        entry_now: dict[str, Any] = {**values, "cohort_mu": cohort_mu, "horizon": horizon}
         if mu_t is not None:
             entry_now["mu_with_therapy"] = mu_t
-        return np.array([predicted_value(entry_now, f) - f.value for f in figures])
+        return weight * np.array([predicted_value(entry_now, f) - f.value for f in figures])
 
     result = least_squares(
         residuals,
@@ -126,6 +138,7 @@ def _fit_entry(entry: Mapping[str, Any], figures: Sequence[Figure], fixed: Mappi
     )
     values, mu_t, cohort_mu = unpack(result.x)
     out.update({name: round(values[name], _DECIMALS) for name in _PARAMS})
+    out["horizon"] = round(horizon, _DECIMALS)
     if mu_t is not None:
         out["mu_with_therapy"] = round(mu_t, _DECIMALS)
     if cohort_mu:
@@ -147,6 +160,15 @@ def fit_published_parameters(
         raise ValueError(f"figures for modalities without a parameter entry: {sorted(unknown)}")
     fitted: dict[str, dict[str, Any]] = {}
     pending = dict(data["parameters"])
+
+    def fit(key: str, entry: Mapping[str, Any], own: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        sources = {**(others or {}), data["key"]: {"parameters": own}}
+        figs = [f for f in figures if f.modality == key]
+        try:
+            return _fit_entry(entry, figs, _resolve_fixed(entry, sources))
+        except ValueError as exc:
+            raise ValueError(f"{data['key']}:{key}: {exc}") from None
+
     while pending:  # entries that borrow from this set's own entries come after them
         ready = {
             key: entry
@@ -157,18 +179,28 @@ def fit_published_parameters(
             )
         }
         if not ready:
-            raise ValueError(f"{data['key']}: circular 'fixed' references")
+            # Entries that borrow from each other (esketamine takes IV ketamine's time constant,
+            # IV ketamine esketamine's shape): fitted in turn, from the stored values, until
+            # neither changes (a fixed point).
+            cycle = {key: dict(entry) for key, entry in pending.items()}
+            for _ in range(_MAX_CYCLES):
+                before = {k: {n: v.get(n) for n in _PARAMS} for k, v in cycle.items()}
+                for key in cycle:
+                    cycle[key] = fit(key, pending[key], {**fitted, **cycle})
+                if all(
+                    abs(float(cycle[k][n]) - float(before[k][n] if before[k][n] is not None else math.inf)) < 2e-6
+                    for k in cycle
+                    for n in _PARAMS
+                ):
+                    break
+            else:
+                raise ValueError(f"{data['key']}: circular 'fixed' references do not settle")
+            fitted.update(cycle)
+            pending.clear()
+            break
         for key, entry in ready.items():
             del pending[key]
-            if "same_as" in entry:
-                fitted[key] = dict(entry)
-                continue
-            sources = {**(others or {}), data["key"]: {"parameters": fitted}}
-            figs = [f for f in figures if f.modality == key]
-            try:
-                fitted[key] = _fit_entry(entry, figs, _resolve_fixed(entry, sources))
-            except ValueError as exc:
-                raise ValueError(f"{data['key']}:{key}: {exc}") from None
+            fitted[key] = dict(entry) if "same_as" in entry else fit(key, entry, fitted)
     return {key: fitted[key] for key in data["parameters"]}
 
 
@@ -269,7 +301,7 @@ def fit_percentile_curves(emp: EmpiricalPercentiles) -> tuple[ModelParams, float
     late_median = float(emp.quantiles[-1, 2])
     mu0 = -math.log1p(-min(max(late_median, -1.0), 0.95))
 
-    def unpack(theta: NDArray[np.float64]) -> ModelParams:
+    def unpack(theta: NDArray[np.float64]) -> ModelParams:  # one phase (early = 0)
         return ModelParams(float(theta[0]), math.exp(theta[1]), math.exp(theta[2]), float(theta[3]))
 
     def residuals(theta: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -364,6 +396,7 @@ def fit_clinic_reference(
         "version": version,
         "title": title,
         "kind": "clinic",
+        "label": f"Fitted to this clinic's own courses ({len(all_courses)})",
         "description": (
             f"Fitted from {len(all_courses)} completed courses of this clinic: the model's percentile curves "
             "fitted by least squares to the empirical weekly percentiles of improvement, per modality x scale x "

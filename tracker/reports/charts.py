@@ -32,7 +32,7 @@ from matplotlib.ticker import MaxNLocator
 
 import scoring
 from projections.compare import reference_set_for
-from projections.math.curves import improvement_quantiles
+from projections.math.model import improvement_quantiles
 from tracker.records.models import Patient
 from tracker.reports.data import CourseData, ScaleData, current_course_data
 

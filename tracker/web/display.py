@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import scoring
-from projections.math.curves import weeks_since_start
+from projections.math.signals import weeks_since_start
 from projections.models import OutcomeSnapshot
 from tracker.records.models import Assessment, FlagLevel, Patient, SafetyFlag, TreatmentCourse
 from tracker.records.selectors.schedule import Due

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 import scoring
-from projections.math.curves import SIGNALS
+from projections.math.signals import SIGNALS
 from tracker.records.models import User
 from tracker.records.services import login_guard
 
