@@ -26,7 +26,7 @@ install-dev: $(VENV)/.dev-installed
 
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --address $(HOST)
 	$(PY) manage.py runserver $(HOST)
 
 test: install-dev

@@ -25,7 +25,7 @@ from projections.notices import notice_if_signal_worsened
 from tracker.records.models import Assessment, Clinic, Patient, TreatmentCourse
 
 # Bump when the meaning of a stored snapshot changes, so every snapshot is recomputed.
-SNAPSHOT_VERSION = "1"
+SNAPSHOT_VERSION = "2"
 
 
 def scoring_options(clinic: Clinic, scale: str) -> scoring.Options:
