@@ -9,13 +9,14 @@ from __future__ import annotations
 import uuid
 from functools import reduce
 from operator import or_
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 
 from scoring import SCALES, Options
+from tracker.records.cleaning import username_skeleton
 
 
 def _each_scale(make: object) -> Q:
@@ -59,6 +60,13 @@ class User(AbstractUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey(Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    # The username's look-alike form (``cleaning.username_skeleton``): a new username whose skeleton
+    # is taken is refused as if the username were.
+    username_skeleton = models.CharField(max_length=150, db_index=True, blank=True, default="")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.username_skeleton = username_skeleton(self.username)
+        super().save(*args, **kwargs)
 
     @property
     def is_clinic_staff(self) -> bool:

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tracker.records.cleaning import check_timezone, clean_text
 from tracker.records.models import (
     EnrollmentCode,
     Modality,
@@ -24,7 +25,7 @@ from tracker.records.models import (
 )
 from tracker.records.services.audit import audit_record
 from tracker.records.services.auth import IssuedToken, token_digest, token_issue
-from tracker.records.services.clinics import _check_new_login
+from tracker.records.services.clinics import USERNAME_UNAVAILABLE, check_new_login
 from tracker.records.services.errors import invalid
 
 # Unambiguous characters for codes read off a screen or paper (no 0/O, 1/I/L).
@@ -46,14 +47,6 @@ def patient_local_today(patient: Patient) -> date:
 def check_not_too_early(field: str, value: date) -> None:
     if value < EARLIEST_DATE:
         raise invalid(field, f"The date cannot be before {EARLIEST_DATE.isoformat()}.")
-
-
-def _check_timezone(name: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise invalid("timezone", f"Unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'.") from None
-    return name
 
 
 @dataclass(frozen=True)
@@ -82,16 +75,14 @@ def patient_create(
     external_id: str = "",
     timezone_name: str = "UTC",
 ) -> NewPatient:
-    name = (name or "").strip()
     assert actor.clinic_id is not None, "only clinic staff create patients"
-    if not name:
-        raise invalid("name", "A name is required.")
-    _check_timezone(timezone_name)
+    name = clean_text("name", name, max_length=200)
+    check_timezone(timezone_name)
     if date_of_birth is not None and date_of_birth > timezone.now().date():
         raise invalid("date_of_birth", "The date of birth cannot be in the future.")
     if date_of_birth is not None:
         check_not_too_early("date_of_birth", date_of_birth)
-    external_id = (external_id or "").strip()
+    external_id = clean_text("external_id", external_id, max_length=100, required=False)
     if external_id and Patient.objects.filter(clinic_id=actor.clinic_id, external_id=external_id).exists():
         raise invalid("external_id", "Another patient of this clinic has this external id.")
     patient = Patient.objects.create(
@@ -143,14 +134,14 @@ def patient_enroll(*, enrollment_code: str, username: str, password: str) -> tup
         patient = Patient.objects.select_for_update().get(pk=code.patient_id)
         if patient.user_id is not None:
             raise invalid("enrollment_code", "This enrollment code is invalid, used or expired.")
-        _check_new_login(username, password)
+        check_new_login(username, password)
         try:
             with transaction.atomic():
                 user = User.objects.create_user(
                     username=username, password=password, clinic_id=patient.clinic_id, role=Role.PATIENT
                 )
         except IntegrityError:
-            raise invalid("username", "This username is taken.") from None
+            raise invalid("username", USERNAME_UNAVAILABLE) from None
         patient.user = user
         patient.save(update_fields=["user"])
         code.used_at = timezone.now()
