@@ -4,6 +4,12 @@ In one run: the real endpoint (bearer token, validation, scoring, flags, audit e
 and a bare endpoint that inserts one row with no auth, validation or audit, under the same
 concurrent load, served by the same gunicorn with the production settings (gunicorn.conf.py).
 The bare endpoint is mounted only in the benchmark's own server (``benchmarks.settings``).
+
+With ``REDIS_URL`` set, the server uses the Redis database it names as broker and cache, and only
+if that database is empty: the run claims it with a marker key (``REDIS_MARKER``), its server
+writes every key under a prefix of the run's own (``BENCHMARK_REDIS_PREFIX``), and at the end the
+run deletes its own keys. It never flushes a database; if keys it did not write appear in it, it
+leaves them and exits with a message saying so.
 """
 
 from __future__ import annotations
@@ -26,9 +32,11 @@ from typing import Any
 
 import dj_database_url
 import psycopg
+import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 BARE_TABLE = "benchmark_bare_row"
+REDIS_MARKER = "benchmark-api:owner"
 
 
 @dataclass
@@ -60,7 +68,7 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -125,7 +133,7 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / tick
 
 
-def _server_pids(master: int) -> list[int]:
+def server_pids(master: int) -> list[int]:
     try:
         children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     except OSError:
@@ -145,7 +153,7 @@ def _postgres_pids() -> list[int]:
     return pids
 
 
-def _wait_for(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def wait_for(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -170,6 +178,9 @@ def run(
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("benchmark api needs PostgreSQL: set DATABASE_URL=postgres://user@127.0.0.1:5432/db")
+    redis_url = os.environ.get("REDIS_URL", "")
+    run_id = uuid.uuid4().hex
+    redis_client = claim_redis(redis_url, run_id) if redis_url else None
     name = f"bench_api_{os.getpid()}"
     admin_dsn = _admin_dsn(url, "postgres")
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
@@ -182,9 +193,8 @@ def run(
         "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
         "DJANGO_DEBUG": "0",
         "LOG_LEVEL": "WARNING",
+        "BENCHMARK_REDIS_PREFIX": f"bench-api-{run_id}",
     }
-    if os.environ.get("REDIS_URL"):
-        env["REDIS_URL"] = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/13"
     py = sys.executable
     proc: subprocess.Popen[bytes] | None = None
     try:
@@ -195,7 +205,7 @@ def run(
         tokens: list[str] = json.loads(setup.stdout.strip().splitlines()[-1])
         with psycopg.connect(_admin_dsn(bench_url, name), autocommit=True) as conn:
             conn.execute(f"CREATE TABLE {BARE_TABLE} (id uuid PRIMARY KEY, body jsonb NOT NULL)")
-        port = _free_port()
+        port = free_port()
         # The production configuration (gunicorn.conf.py); ``workers`` overrides its worker count.
         config = ROOT / "gunicorn.conf.py"
         workers = workers or int(runpy.run_path(str(config))["workers"])
@@ -204,7 +214,7 @@ def run(
              "-w", str(workers), "--log-level", "warning"],
             cwd=ROOT, env=env,
         )  # fmt: skip
-        _wait_for(port, proc)
+        wait_for(port, proc)
         per_client = requests // clients
         sent_ids: list[list[str]] = [[] for _ in range(clients)]
 
@@ -233,7 +243,7 @@ def run(
 
         def measured(label: str, make: Callable[[int, int], tuple[str, bytes, dict[str, str]]], count: int) -> None:
             """One round of a load, with the CPU time the app server and PostgreSQL spent on it."""
-            app, pg = _server_pids(proc.pid), _postgres_pids()
+            app, pg = server_pids(proc.pid), _postgres_pids()
             app0, pg0 = _cpu_seconds(app), _cpu_seconds(pg)
             results[label].append(_load(port, clients, count, make))
             cpu[label][0] += _cpu_seconds(app) - app0
@@ -260,18 +270,19 @@ def run(
         duplicated = stored[0] - stored[1]
         for label, r in (("bare", bare_result), ("submission", real)):
             out(
-                f"{label:>10}: {r.requests} requests, {r.rps:8.1f} req/s, p50 {r.pct(50):6.1f} ms, p99 {r.pct(99):6.1f} ms, statuses {dict(sorted(r.statuses.items()))}"
+                f"{label:>10}: {r.requests} requests, {r.rps:8.1f} req/s, p50 {r.pct(50):6.1f} ms, "
+                f"p99 {r.pct(99):6.1f} ms, statuses {dict(sorted(r.statuses.items()))}"
             )
         out(
             f"CPU per request: bare app {bare_app_ms:.2f} ms + postgres {bare_pg_ms:.2f} ms; "
             f"submission app {real_app_ms:.2f} ms + postgres {real_pg_ms:.2f} ms"
         )
         out(
-            f"entries: expected {expected}, stored {stored[0]}, lost {lost}, duplicated {duplicated}; bare rows {bare_rows[0]}"
+            f"entries: expected {expected}, stored {stored[0]}, lost {lost}, duplicated {duplicated}; "
+            f"bare rows {bare_rows[0]}"
         )
-        out(
-            f"clients={clients} gunicorn_workers={workers} rounds={rounds} celery={'redis' if 'REDIS_URL' in env else 'eager'}"
-        )
+        celery = "redis" if "REDIS_URL" in env else "eager"
+        out(f"clients={clients} gunicorn_workers={workers} rounds={rounds} celery={celery}")
         ratio = real.rps / bare_result.rps
         out(f"ratio={ratio:.2f}")
         return {"ratio": ratio, "lost": lost, "duplicated": duplicated, "p99_ms": real.pct(99)}
@@ -284,10 +295,53 @@ def run(
                 proc.kill()
         with psycopg.connect(admin_dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if os.environ.get("REDIS_URL"):
-            import redis
+        if redis_client is not None:
+            release_redis(redis_client, run_id, f"bench-api-{run_id}:")
 
-            redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+
+def claim_redis(url: str, run_id: str) -> redis.Redis:
+    """The Redis database that ``url`` names, claimed for this run: only if it holds no key at all.
+
+    The marker is set only where it is absent, and then it must be the one key in the database:
+    a second run, or anyone else's keys, make this one exit before it writes anything else."""
+    client = redis.Redis.from_url(url)
+    db = client.connection_pool.connection_kwargs.get("db", 0)
+    if not client.set(REDIS_MARKER, run_id, nx=True):
+        owner = client.get(REDIS_MARKER)
+        raise SystemExit(
+            f"benchmark api: Redis database {db} is in use by another benchmark run ({REDIS_MARKER}={owner!r}); "
+            "set REDIS_URL to an empty database"
+        )
+    if (size := client.dbsize()) != 1:
+        _release_marker(client, run_id)
+        raise SystemExit(
+            f"benchmark api: Redis database {db} holds {size - 1} keys the benchmark did not write; "
+            "it uses only an empty database: set REDIS_URL to one (redis-cli -n N dbsize says 0)"
+        )
+    return client
+
+
+def release_redis(client: redis.Redis, run_id: str, prefix: str) -> None:
+    """Delete the keys this run wrote (its prefix, its marker); exit with a message, leaving them,
+    if the database holds any other key or the marker is no longer this run's."""
+    ours, foreign = [], []
+    for key in client.scan_iter(count=1000):
+        (ours if key.startswith(prefix.encode()) else foreign).append(key)
+    for start in range(0, len(ours), 1000):
+        client.delete(*ours[start : start + 1000])
+    foreign = [key for key in foreign if key != REDIS_MARKER.encode()]
+    _release_marker(client, run_id)
+    if foreign:
+        db = client.connection_pool.connection_kwargs.get("db", 0)
+        raise SystemExit(
+            f"benchmark api: Redis database {db} holds {len(foreign)} keys the benchmark did not write "
+            f"(such as {foreign[0]!r}); deleted only its own keys ({prefix}*) and left the rest"
+        )
+
+
+def _release_marker(client: redis.Redis, run_id: str) -> None:
+    if client.get(REDIS_MARKER) == run_id.encode():
+        client.delete(REDIS_MARKER)
 
 
 SETUP_SCRIPT = """
@@ -301,7 +355,9 @@ clinic, admin = clinic_create(name="Bench", admin_username="bench-admin", admin_
 tokens = []
 for i in range(int(sys.argv[1])):
     new = patient_create(actor=admin, name=f"bench {i}")
-    patient, issued = patient_enroll(enrollment_code=new.enrollment_code, username=f"bench-{i}", password="bench-Password-2026")
+    patient, issued = patient_enroll(
+        enrollment_code=new.enrollment_code, username=f"bench-{i}", password="bench-Password-2026"
+    )
     tokens.append(issued.raw)
 print(json.dumps(tokens))
 """

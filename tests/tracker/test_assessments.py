@@ -180,8 +180,8 @@ def test_same_client_id_twice_is_one_entry(world: Any) -> None:
 
 @pytest.mark.parametrize("suicide", [0, 3])
 def test_a_retry_is_answered_exactly_as_the_first_submission(world: Any, suicide: int) -> None:
-    """A retry is answered from the stored entry and its flags (one hand-written query): the
-    same body, crisis resources included, as the answer the phone may have missed."""
+    """A retry is answered from the stored entry and its flags: the same body, crisis resources
+    included, as the answer the phone may have missed."""
     client = client_for(world.patient_user)
     payload = body(items=items_with_total("bdi2", 20, suicide))
     first = client.post("/api/v1/assessments/", payload, format="json")
@@ -196,24 +196,18 @@ def test_a_retry_is_answered_exactly_as_the_first_submission(world: Any, suicide
     ]
 
 
-def test_the_stored_entry_lookup_loads_what_the_orm_loads(world: Any, django_assert_num_queries: Any) -> None:
-    from tracker.records.services.assessments import _stored_entry
-
-    r = submit(client_for(world.patient_user), "bdi2", TODAY, 20, suicide=2)
-    stored = Assessment.objects.get(pk=r.json()["id"])
-    with django_assert_num_queries(1):
-        loaded = _stored_entry(world.patient, stored.client_id)
-        assert loaded is not None
-        flags = list(loaded.flags.all())
-        assert flags[0].assessment is loaded
-
-    def values(obj: Any) -> dict[str, Any]:
-        return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
-
-    assert values(loaded) == values(stored)
-    assert [values(f) for f in flags] == [values(f) for f in stored.flags.all()] and len(flags) == 1
-    assert _stored_entry(world.patient, uuid.uuid4()) is None
-    assert _stored_entry(world.other_patient, stored.client_id) is None
+def test_a_client_id_is_one_patients(world: Any) -> None:
+    """Another patient's entry under the same client_id is a new entry; each retry is answered
+    with the retrying patient's own entry."""
+    payload = body()
+    mine = client_for(world.patient_user).post("/api/v1/assessments/", payload, format="json")
+    theirs = client_for(world.other_patient_user).post("/api/v1/assessments/", payload, format="json")
+    assert (mine.status_code, theirs.status_code) == (201, 201)
+    assert mine.json()["id"] != theirs.json()["id"]
+    again_mine = client_for(world.patient_user).post("/api/v1/assessments/", payload, format="json")
+    again_theirs = client_for(world.other_patient_user).post("/api/v1/assessments/", payload, format="json")
+    assert (again_mine.status_code, again_theirs.status_code) == (200, 200)
+    assert again_mine.json() == mine.json() and again_theirs.json() == theirs.json()
 
 
 def test_bdi_sleep_and_appetite_directions_are_stored(world: Any) -> None:

@@ -93,10 +93,19 @@ def _field_values(obj: object) -> dict[str, object]:
     return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}  # type: ignore[attr-defined]
 
 
+def _plain_token_lookup(digest: str) -> AuthToken | None:
+    """The ORM path that ``fastpath.token_with_user`` replaces."""
+    return (
+        AuthToken.objects.select_related("user", "user__patient")
+        .filter(digest=digest, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
 @pytest.mark.parametrize("who", ["patient_user", "clinician", "admin"])
-def test_the_hand_written_token_lookup_loads_what_the_orm_loads(who: str, django_assert_num_queries: object) -> None:
-    from tracker.records.models import Patient, User
-    from tracker.records.services.auth import token_authenticate, token_issue
+def test_token_with_user_loads_what_the_orm_loads(who: str, django_assert_num_queries: object) -> None:
+    from tracker.records.models import Patient
+    from tracker.records.services.auth import token_authenticate, token_digest, token_issue
 
     world = make_clinic()
     user = getattr(world, who)
@@ -108,14 +117,33 @@ def test_the_hand_written_token_lookup_loads_what_the_orm_loads(who: str, django
         patient = None
         with contextlib.suppress(Patient.DoesNotExist):
             patient = loaded.patient
-    expected = AuthToken.objects.select_related("user").get(digest=token.digest)
+    expected = _plain_token_lookup(token_digest(issued.raw))
+    assert expected is not None
     assert _field_values(token) == _field_values(expected)
-    assert _field_values(loaded) == _field_values(User.objects.get(pk=user.pk))
+    assert _field_values(loaded) == _field_values(expected.user)
     if who == "patient_user":
-        assert patient is not None and _field_values(patient) == _field_values(Patient.objects.get(user=user))
+        assert patient is not None and _field_values(patient) == _field_values(expected.user.patient)
         assert patient.user is loaded
     else:
         assert patient is None
+        with pytest.raises(Patient.DoesNotExist):
+            expected.user.patient  # noqa: B018 (the plain path raises too)
+
+
+def test_token_with_user_finds_nothing_where_the_orm_finds_nothing() -> None:
+    from tracker.records.fastpath import token_with_user
+    from tracker.records.services.auth import token_digest, token_issue
+
+    world = make_clinic()
+    live, revoked, expired = (token_issue(user=world.patient_user) for _ in range(3))
+    AuthToken.objects.filter(digest=token_digest(revoked.raw)).update(revoked_at=timezone.now())
+    AuthToken.objects.filter(digest=token_digest(expired.raw)).update(expires_at=timezone.now() - timedelta(seconds=1))
+    for raw in (live.raw, revoked.raw, expired.raw, "never-issued"):
+        digest = token_digest(raw)
+        ours, plain = token_with_user(digest), _plain_token_lookup(digest)
+        assert (ours is None) is (plain is None)
+        assert ours is None or ours.pk == plain.pk  # type: ignore[union-attr]
+    assert token_with_user(token_digest(live.raw)) is not None
 
 
 def test_revoked_tokens_and_inactive_users_are_refused() -> None:
@@ -135,11 +163,9 @@ def test_revoked_tokens_and_inactive_users_are_refused() -> None:
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("dropped", [False, True])
-def test_the_token_lookup_is_the_requests_connection_check(dropped: bool) -> None:
-    """On PostgreSQL the token query stands in for Django's ``SELECT 1`` health check: a healthy
-    connection is not checked separately, and a dropped one is replaced and the token still found."""
-    from unittest import mock
-
+def test_a_dropped_connection_is_replaced_at_the_next_request(dropped: bool) -> None:
+    """On PostgreSQL with persistent connections, Django's health check (CONN_HEALTH_CHECKS) finds
+    a connection the server dropped between requests: it is replaced and the token still found."""
     import psycopg
     from django.db import close_old_connections, connections
 
@@ -155,10 +181,7 @@ def test_the_token_lookup_is_the_requests_connection_check(dropped: bool) -> Non
         with psycopg.connect(host=params["host"], port=params.get("port") or 5432, user=params["user"],
                              dbname=params["dbname"], autocommit=True) as admin:  # fmt: skip
             admin.execute("SELECT pg_terminate_backend(%s)", [backend])
-    close_old_connections()  # what Django does when a request starts: the check is due again
-    assert connection.health_check_enabled and not connection.health_check_done
-    with mock.patch.object(type(connection), "is_usable", side_effect=AssertionError("SELECT 1 sent")):
-        token = token_authenticate(raw=issued.raw)
+    close_old_connections()  # what Django does when a request starts
+    token = token_authenticate(raw=issued.raw)
     assert token is not None and token.user.username == "a-patient-1"
-    assert connection.health_check_done
     assert (connection.connection.info.backend_pid != backend) is dropped

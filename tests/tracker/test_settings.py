@@ -77,10 +77,10 @@ def test_gunicorn_serves_with_the_production_config(tmp_path: Path) -> None:
     import runpy
     import time
 
-    from benchmarks.api import _free_port, _server_pids, _wait_for
+    from benchmarks.api import free_port, server_pids, wait_for
 
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 2 * (os.cpu_count() or 1)
-    port = _free_port()
+    port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
     env = {**clean, "WEB_CONCURRENCY": "2", "SQLITE_PATH": str(tmp_path / "db.sqlite3")}
     proc = subprocess.Popen(
@@ -88,15 +88,15 @@ def test_gunicorn_serves_with_the_production_config(tmp_path: Path) -> None:
         cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        _wait_for(port, proc)
+        wait_for(port, proc)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request("GET", "/api/v1/patients/")
         response = conn.getresponse()
         assert response.status == 401 and response.getheader("Content-Type") == "application/json"
         deadline = time.time() + 10
-        while len(_server_pids(proc.pid)) < 3 and time.time() < deadline:  # the master and its workers
+        while len(server_pids(proc.pid)) < 3 and time.time() < deadline:  # the master and its workers
             time.sleep(0.1)
-        assert len(_server_pids(proc.pid)) == 3
+        assert len(server_pids(proc.pid)) == 3
     finally:
         proc.terminate()
         proc.wait(timeout=30)

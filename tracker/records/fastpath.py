@@ -1,51 +1,49 @@
-"""Writing several new rows of different models in one statement (PostgreSQL).
+"""The request path's hand-written bypasses of the ORM: the one place where SQL is written by hand.
 
-An entry is three to four rows (the assessment, its safety flags, its outbox row, its audit event).
-Through the ORM that was a transaction of as many INSERTs, each compiled anew: about a third of the
-app's CPU time on a submission. ``insert_together`` sends them as one statement of data-modifying
-CTEs (``WITH a AS (INSERT ...), b AS (INSERT ...) INSERT ...``): one round trip, atomic on its own,
-the statement's text cached per shape so that psycopg prepares it. Foreign keys between the rows
-are checked at the end of the statement, so a flag may reference the assessment inserted beside it.
+Each bypass stays only while it pays. For each: what it replaces (the plain path), the benchmark
+that justifies it, and the test that holds it equal to the plain path (on SQLite and PostgreSQL;
+CI runs the suite on both).
 
-Values are prepared as the ORM's insert compiler prepares them (``pre_save`` for defaults such as
-``auto_now_add``, then ``get_db_prep_save``), and the instances end up as ``save()`` leaves them.
-Model ``save()`` methods and save signals are not run: no receivers exist, and ``AuditEvent.save``
-only refuses updates. Other databases (SQLite) save the instances one by one in a transaction.
+``insert_together(objs)``
+    Replaces ``obj.save(force_insert=True)`` for each row in ``transaction.atomic()``: an entry is
+    three to five rows (the assessment, its safety flags, its patient's outbox row, its audit
+    event). On PostgreSQL they go as one statement of data-modifying CTEs
+    (``WITH w0 AS (INSERT ...), w1 AS (INSERT ...) INSERT ...``): one round trip, atomic on its
+    own, its text cached per shape so that psycopg prepares it. Foreign keys between the rows are
+    checked at the end of the statement, so a flag may reference the assessment inserted beside
+    it. On other databases (SQLite) it is the plain path.
+    Benchmark: ``manage.py benchmark api`` (a submission's app CPU; the plain path's compiling of
+    each INSERT is the cost it removes).
+    Tests: ``tests/tracker/test_db.py`` (the rows and the instances are those ``save()`` leaves; a
+    failure stores nothing and leaves the caller's transaction usable; the upsert).
+
+``token_with_user(digest)``
+    Replaces ``AuthToken.objects.select_related("user", "user__patient").filter(digest=digest,
+    revoked_at__isnull=True, expires_at__gt=now).first()``, the first query of every authenticated
+    request: the same join, its SQL written once per process and database (``JoinedSelect``)
+    instead of compiled on every request.
+    Benchmark: ``manage.py benchmark api`` (every submission authenticates).
+    Tests: ``tests/tracker/test_auth.py`` (``test_token_with_user_loads_what_the_orm_loads`` and
+    the refusals of revoked, expired and unknown tokens).
+
+Both run through Django's cursor, so query logging, execute wrappers, error translation and the
+connection's health checks (``CONN_HEALTH_CHECKS``) apply to them as to any query.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connections, router, transaction
 from django.db.models import Field, Model
+from django.utils import timezone
 
+from tracker.records.models import AuthToken, Patient, User
 
-@contextlib.contextmanager
-def hot_cursor(conn: Any) -> Iterator[Any]:
-    """A cursor for the statements of the submission path: the bearer-token lookup, the entry's
-    insert, a retry's lookup of the stored entry.
-
-    On PostgreSQL in autocommit (no transaction open), with no query logging (``DEBUG``, tests
-    counting queries) and no execute wrappers installed, it is psycopg's own cursor: Django's
-    wrapper would add only those features here, at 10–25 µs of CPU a statement (2–3% of the
-    app's work on a submission, measured in-process). Errors are still translated to
-    ``django.db``'s (``IntegrityError`` and the rest) and mark the connection as Django's cursor
-    would. In every other case it is Django's cursor. Instrumentation that patches Django's
-    cursor wrapper (rather than using ``execute_wrapper``) does not see these statements.
-    """
-    if conn.vendor != "postgresql" or conn.in_atomic_block or conn.queries_logged or conn.execute_wrappers:
-        with conn.cursor() as cursor:
-            yield cursor
-        return
-    conn.close_if_health_check_failed()
-    conn.ensure_connection()
-    conn.validate_thread_sharing()
-    with conn.wrap_database_errors, conn.connection.cursor() as cursor:
-        yield cursor
+__all__ = ["insert_together", "token_with_user"]
 
 
 def quoted_columns(q: Callable[[str], str], model: type[Model], *names: str) -> list[str]:
@@ -56,11 +54,10 @@ def quoted_columns(q: Callable[[str], str], model: type[Model], *names: str) -> 
 
 
 class JoinedSelect:
-    """A SELECT of whole rows of several models joined, written by hand once per process, for
-    lookups on the hot path; the rows come back as model instances built as the ORM builds them.
+    """A SELECT of whole rows of several models joined, written by hand once per process; the rows
+    come back as model instances built as the ORM builds them.
 
-    The ORM compiles a query anew on every call: for a join of a few tables about 0.3 ms, more
-    than the database takes to answer it. Here the columns, and each column's value converters,
+    The ORM compiles a query anew on every call. Here the columns, and each column's value converters,
     are taken from the models' ``_meta`` (as the ORM's compiler takes them) and the SQL is built
     once per database; ``tail(quote)`` writes the ``FROM ... WHERE ...`` part (``quoted_columns``
     names its columns). A model whose primary key comes back NULL (the outer side of a LEFT JOIN
@@ -196,7 +193,7 @@ def insert_together(objs: list[Model]) -> None:
     # Alone the statement is atomic; inside a caller's transaction a savepoint keeps a failure
     # (say, a unique violation the caller handles) from aborting the caller's transaction.
     savepoint = transaction.atomic(using=conn.alias) if conn.in_atomic_block else contextlib.nullcontext()
-    with savepoint, hot_cursor(conn) as cursor:
+    with savepoint, conn.cursor() as cursor:
         cursor.execute(sql, params)
         returned = cursor.fetchone() if cursor.description else None
     last_model, last_rows = groups[-1]
@@ -206,3 +203,36 @@ def insert_together(objs: list[Model]) -> None:
     for obj in objs:
         obj._state.adding = False
         obj._state.db = conn.alias
+
+
+def _token_tail(q: Callable[[str], str]) -> str:
+    t, u, p = (q(m._meta.db_table) for m in (AuthToken, User, Patient))
+    [user_pk], [patient_user] = quoted_columns(q, User, "pk"), quoted_columns(q, Patient, "user")
+    token_user, digest, revoked, expires = quoted_columns(q, AuthToken, "user", "digest", "revoked_at", "expires_at")
+    return (
+        f"FROM {t} t INNER JOIN {u} u ON u.{user_pk} = t.{token_user} "
+        f"LEFT OUTER JOIN {p} p ON p.{patient_user} = u.{user_pk} "
+        f"WHERE t.{digest} = %s AND t.{revoked} IS NULL AND t.{expires} > %s"
+    )
+
+
+_TOKEN_SELECT = JoinedSelect([(AuthToken, "t"), (User, "u"), (Patient, "p")], _token_tail)
+
+
+def token_with_user(digest: str) -> AuthToken | None:
+    """The live (unrevoked, unexpired) token with this digest, its ``user`` and the user's
+    ``patient`` (None for staff: reading ``user.patient`` then raises without a query) loaded in
+    one query; None if there is none. Whether the user is active is the caller's to check."""
+    conn = connections[router.db_for_read(AuthToken)]
+    with conn.cursor() as cursor:
+        cursor.execute(_TOKEN_SELECT.sql(conn), [digest, conn.ops.adapt_datetimefield_value(timezone.now())])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    token, user, patient = _TOKEN_SELECT.load(conn, row)
+    assert isinstance(token, AuthToken) and isinstance(user, User)
+    if patient is not None:
+        patient.user = user  # type: ignore[attr-defined]
+    token.user = user
+    User.patient.related.set_cached_value(user, patient)
+    return token

@@ -8,18 +8,18 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from datetime import time as time_of_day
 from typing import Any
 
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 import scoring
 from tracker.records.courses import latest_course_of
-from tracker.records.fastpath import JoinedSelect, hot_cursor, insert_together, quoted_columns
+from tracker.records.fastpath import insert_together
 from tracker.records.models import (
     Assessment,
     Patient,
@@ -121,8 +121,8 @@ def _store_version(
     **extra: Any,
 ) -> Assessment:
     """Write one version of an entry with its flags, its audit event and (with a broker) its
-    patient's outbox row, as one statement on PostgreSQL (tracker/records/fastpath.py); run eagerly, recompute
-    the patient's outcomes once it commits."""
+    patient's outbox row, as one statement on PostgreSQL (``fastpath.insert_together``); run eagerly,
+    recompute the patient's outcomes once it commits."""
     scale_def, values, dirs, total = validated
     assessment = Assessment(
         patient=patient,
@@ -153,43 +153,10 @@ def _store_version(
     return assessment
 
 
-def _stored_entry_tail(q: Callable[[str], str]) -> str:
-    a, f = q(Assessment._meta.db_table), q(SafetyFlag._meta.db_table)
-    pk, patient, client_id = quoted_columns(q, Assessment, "pk", "patient", "client_id")
-    flag_entry, item = quoted_columns(q, SafetyFlag, "assessment", "item")
-    # LIMIT 1 (the key is unique) tells the planner that one entry comes out, so that it reads
-    # the flags through their index even on tables without statistics yet; without it, it may
-    # hash-join the whole flag table.
-    return (
-        f"FROM (SELECT * FROM {a} WHERE {patient} = %s AND {client_id} = %s LIMIT 1) a "  # noqa: S608 (names from _meta)
-        f"LEFT OUTER JOIN {f} f ON f.{flag_entry} = a.{pk} ORDER BY f.{item}"
-    )
-
-
-_STORED_ENTRY = JoinedSelect([(Assessment, "a"), (SafetyFlag, "f")], _stored_entry_tail)
-
-
 def _stored_entry(patient: Patient, client_id: uuid.UUID) -> Assessment | None:
-    """The entry stored under a client id, with its flags, in one query written once. Phones
-    retry on poor networks; through the ORM this lookup took two queries whose compiling cost
-    more CPU than the whole first submission."""
-    conn = connections[router.db_for_read(Assessment)]
-    params = [
-        Assessment._meta.get_field(name).get_db_prep_value(value, conn)  # type: ignore[union-attr]
-        for name, value in (("patient", patient.pk), ("client_id", client_id))
-    ]
-    with hot_cursor(conn) as cursor:
-        cursor.execute(_STORED_ENTRY.sql(conn), params)
-        rows = [_STORED_ENTRY.load(conn, row) for row in cursor.fetchall()]
-    if not rows:
-        return None
-    assessment = rows[0][0]
-    assert isinstance(assessment, Assessment)
-    flags = [flag for _, flag in rows if flag is not None]
-    for flag in flags:
-        flag.assessment = assessment  # type: ignore[attr-defined]
-    assessment._prefetched_objects_cache = {"flags": flags}  # type: ignore[attr-defined]
-    return assessment
+    """The entry stored under a client id, with its flags in the order the first answer gave them."""
+    flags = Prefetch("flags", queryset=SafetyFlag.objects.order_by("item"))
+    return Assessment.objects.filter(patient=patient, client_id=client_id).prefetch_related(flags).first()
 
 
 def _check_timing(timing: str | None) -> None:
