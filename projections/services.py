@@ -1,9 +1,11 @@
-"""Writes of the outcomes layer: a clinic's choice of reference set and its per-scale thresholds."""
+"""Writes of the outcomes layer: a clinic's choice of reference set and its per-scale thresholds, and
+the hand-over of stale outcomes from a read to the workers."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -11,6 +13,7 @@ from django.db import transaction
 import scoring
 from projections.selectors import reference_set_exists
 from projections.tasks import recompute_clinic
+from tracker.records import outbox
 from tracker.records.models import Clinic, User
 from tracker.records.services.audit import audit_record
 from tracker.records.services.errors import invalid
@@ -30,6 +33,16 @@ def _schedule_clinic_recompute(clinic_id: uuid.UUID) -> None:
             )
 
     transaction.on_commit(send)
+
+
+def outcomes_refresh_request(*, patient_ids: Iterable[uuid.UUID]) -> None:
+    """A read computed these patients' outcomes because their snapshots were missing or out of date:
+    ask the workers to store them. With a broker, the patients join the outbox that ``drain_pending``
+    empties every few seconds (a queue row, not an outcome). Run eagerly there are no workers and
+    nothing is queued: entries and settings recompute at their own commit, the nightly run catches
+    up on the rest, and the read itself never stores a snapshot or raises a notice."""
+    if outbox.enabled():
+        outbox.enqueue(patient_ids)
 
 
 @transaction.atomic

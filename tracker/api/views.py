@@ -20,7 +20,6 @@ from rest_framework.views import APIView
 from projections import services as projection_services
 from projections.filters import PatientFilter
 from projections.models import OutcomeSnapshot
-from projections.outcomes import current_outcomes
 from tracker.api import serializers as s
 from tracker.api.permissions import IsAdmin, IsClinician, IsPatient, IsStaff, IsStaffOrPatient
 from tracker.records import selectors
@@ -32,6 +31,7 @@ from tracker.records.services import clinics as clinic_services
 from tracker.records.services import patients as patient_services
 from tracker.records.services.audit import audit_record, audit_record_many
 from tracker.records.services.errors import invalid
+from tracker.reports.read_model import patient_outcomes
 
 
 def _actor(request: Request) -> User:
@@ -327,7 +327,7 @@ class PatientOutcomesView(APIView):
     def get(self, request: Request, patient_id: str) -> Response:
         patient = selectors.patient_get(actor=_actor(request), patient_id=patient_id)
         audit_read(request, "outcome.read", "patient", patient.pk, patient)
-        return Response({o["scale"]: o for o in current_outcomes(patient)})
+        return Response(patient_outcomes(patient).by_scale())
 
 
 class FlagListView(APIView):
@@ -377,7 +377,7 @@ class PatientChartView(APIView):
         if scale and scale not in s.scoring.SCALES:
             raise invalid("scale", f"Unknown scale; one of {', '.join(s.scoring.SCALES)}.")
         audit_read(request, f"chart.{fmt}", "patient", patient.pk, patient)
-        content = render_patient_chart(patient, fmt=fmt, scale=scale)
+        content = render_patient_chart(patient_outcomes(patient), fmt=fmt, scale=scale)
         return HttpResponse(content, content_type="image/png" if fmt == "png" else "image/svg+xml")
 
 
@@ -390,7 +390,9 @@ class PatientReportView(APIView):
 
         patient = selectors.patient_get(actor=_actor(request), patient_id=patient_id)
         audit_read(request, "report.pdf", "patient", patient.pk, patient)
-        response = HttpResponse(render_response_report(patient, actor=_actor(request)), content_type="application/pdf")
+        response = HttpResponse(
+            render_response_report(patient_outcomes(patient), actor=_actor(request)), content_type="application/pdf"
+        )
         response["Content-Disposition"] = f'attachment; filename="response-report-{patient.pk}.pdf"'
         return response
 

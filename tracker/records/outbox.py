@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from celery import current_app
 from django.db import transaction
@@ -45,6 +45,12 @@ def enabled() -> bool:
 def row(patient_id: uuid.UUID) -> PendingRecompute:
     """The outbox row to write with an entry (``insert_together`` upserts it)."""
     return PendingRecompute(patient_id=patient_id)
+
+
+def enqueue(patient_ids: Iterable[uuid.UUID]) -> None:
+    """Queue patients for the next drain without an entry (a read found their snapshots out of
+    date). One ``INSERT ... ON CONFLICT DO NOTHING``: a patient already waiting keeps its row."""
+    PendingRecompute.objects.bulk_create([row(pid) for pid in dict.fromkeys(patient_ids)], ignore_conflicts=True)
 
 
 def _take(batch_size: int) -> list[str]:
