@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import TestCase
 
-from projections.models import OutcomeSnapshot
-from projections.tasks import recompute_patient
+from projections.models import CohortResult, OutcomeSnapshot
+from projections.tasks import recompute_cohorts_task, recompute_patient
 from tests.tracker.helpers import client_for, make_clinic, submit, weekly_course
 from tracker.records.models import Assessment, Notice
 from tracker.records.services.scheduling import recompute_deferred
@@ -114,6 +114,12 @@ def test_cohort_curve_beside_the_references(django_capture_on_commit_callbacks: 
     with django_capture_on_commit_callbacks(execute=True):  # the recomputation each entry schedules
         for k, total in enumerate([48, 47, 46, 44, 30, 12, 4, 3, 4, 3]):
             submit(phone, "bdi2", TODAY - timedelta(days=63 - 7 * k), total)
+    # The read computes nothing: until the workers' cohort run, the answer is "not yet computed".
+    pending = client_for(world.clinician).get("/api/v1/reports/cohort/?scale=bdi2")
+    assert pending.status_code == 202 and pending.json() == []
+    assert 0 < int(pending["Retry-After"]) <= 24 * 3600
+    assert not CohortResult.objects.exists()
+    recompute_cohorts_task()
     r = client_for(world.clinician).get("/api/v1/reports/cohort/?scale=bdi2")
     assert r.status_code == 200
     [cohort] = r.json()
@@ -122,6 +128,12 @@ def test_cohort_curve_beside_the_references(django_capture_on_commit_callbacks: 
     assert km["times_days"] == [56] and km["cumulative_incidence"] == [1.0]
     assert {ref["reference"] for ref in cohort["references"]} >= {"seed_projection", "trials", "real_world"}
     assert client_for(world.clinician).get("/api/v1/reports/cohort/?scale=bad").status_code == 400
+
+
+def test_a_clinic_without_courses_has_an_empty_cohort_not_a_pending_one() -> None:
+    world = make_clinic()
+    r = client_for(world.clinician).get("/api/v1/reports/cohort/")
+    assert r.status_code == 200 and r.json() == [] and "Retry-After" not in r
 
 
 def test_fit_reference_needs_thirty_completed_courses_then_is_choosable(capsys: pytest.CaptureFixture[str]) -> None:

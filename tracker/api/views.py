@@ -3,11 +3,13 @@ audit every read of patient data."""
 
 from __future__ import annotations
 
-from datetime import date
+import math
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -476,6 +478,12 @@ class ReferenceSetListView(APIView):
         return Response(reference_sets_for(clinic=_clinic(request)))
 
 
+def _retry_after(when: datetime | None) -> dict[str, str]:
+    if when is None:
+        return {}
+    return {"Retry-After": str(max(1, math.ceil((when - timezone.now()).total_seconds())))}
+
+
 class CohortView(APIView):
     permission_classes = [IsStaff]
 
@@ -483,20 +491,38 @@ class CohortView(APIView):
         parameters=[
             OpenApiParameter("modality", OpenApiTypes.STR, required=False),
             OpenApiParameter("scale", OpenApiTypes.STR, required=False),
+            OpenApiParameter(
+                "Retry-After",
+                OpenApiTypes.INT,
+                location=OpenApiParameter.HEADER,
+                response=[202],
+                description="Seconds until the workers' next cohort computation.",
+            ),
         ],
-        responses={200: s.CohortSerializer(many=True)},
+        responses={
+            200: s.CohortSerializer(many=True),
+            202: OpenApiResponse(
+                s.CohortSerializer(many=True),
+                description=(
+                    "Not yet computed: the clinic has courses with outcomes but the workers have not computed its "
+                    "cohort yet. The body is an empty list; Retry-After gives the seconds until their next run."
+                ),
+            ),
+        },
     )
     def get(self, request: Request) -> Response:
         from projections.selectors import cohort_results
 
         actor = _actor(request)
-        results = cohort_results(
+        answer = cohort_results(
             clinic=_clinic(request),
             modality=request.query_params.get("modality"),
             scale=request.query_params.get("scale"),
         )
         audit_record(actor=actor, action="cohort.read", object_type="clinic", object_id=actor.clinic_id)
-        return Response(results)
+        if answer.pending:
+            return Response([], status=202, headers=_retry_after(answer.next_run_at))
+        return Response(answer.results)
 
 
 # --- notices -------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import scoring
+from projections.cohort_results import recompute_cohorts
 from projections.nightly import recompute_all
 from tracker.records.models import Clinic, Patient, Role, User
 from tracker.records.services.assessments import assessment_submit
@@ -80,6 +81,7 @@ class Command(BaseCommand):
             with recompute_deferred():
                 self._create(options["patients"], random.Random(options["seed"]))
             recompute_all(progress=False)
+            recompute_cohorts()
         self.stdout.write(self.style.SUCCESS(f"Demo clinic: {DEMO_CLINIC}"))
         self.stdout.write(f"  clinic admin : {ADMIN} / {DEMO_PASSWORD}")
         self.stdout.write(f"  clinician    : {CLINICIAN} / {DEMO_PASSWORD}")
