@@ -15,7 +15,7 @@ from django.test import TestCase
 from projections.models import CohortResult, OutcomeSnapshot
 from projections.tasks import recompute_cohorts_task, recompute_patient
 from tests.tracker.helpers import client_for, make_clinic, submit, weekly_course
-from tracker.records.models import Assessment, Notice
+from tracker.records.models import Assessment, AuditEvent, Notice
 from tracker.records.services.scheduling import recompute_deferred
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +136,9 @@ def test_a_clinic_without_courses_has_an_empty_cohort_not_a_pending_one() -> Non
     assert r.status_code == 200 and r.json() == [] and "Retry-After" not in r
 
 
-def test_fit_reference_needs_thirty_completed_courses_then_is_choosable(capsys: pytest.CaptureFixture[str]) -> None:
+def test_fit_reference_needs_thirty_completed_courses_then_is_choosable(
+    capsys: pytest.CaptureFixture[str], django_capture_on_commit_callbacks: Any
+) -> None:
     world = make_clinic()
     with pytest.raises(CommandError, match="at least 30"):
         call_command("fit_reference", "--clinic", str(world.clinic.pk))
@@ -146,8 +148,17 @@ def test_fit_reference_needs_thirty_completed_courses_then_is_choosable(capsys: 
             baseline = 30 + i % 15
             totals = [max(0, round(baseline * (1 - (0.2 + 0.6 * (i % 7) / 6) * (1 - 0.6**week)))) for week in range(12)]
             patient = weekly_course(world, f"c{i}", "iv_ketamine", "bdi2", start, totals)
-    call_command("fit_reference", "--clinic", str(world.clinic.pk), "--activate")
+    with django_capture_on_commit_callbacks() as callbacks:
+        call_command("fit_reference", "--clinic", str(world.clinic.pk), "--activate")
     out = json.loads(capsys.readouterr().out)
+    # Audited, and the clinic's recomputation is scheduled for the workers once the new set commits.
+    [fit] = AuditEvent.objects.filter(action="reference_set.fit", clinic_id=world.clinic.pk)
+    assert fit.actor is None
+    assert AuditEvent.objects.filter(action="clinic.settings", object_id=str(world.clinic.pk)).count() == 1
+    assert len(callbacks) == 1 and not OutcomeSnapshot.objects.exists()
+    callbacks[0]()
+    stored = OutcomeSnapshot.objects.filter(patient__clinic=world.clinic, scale="bdi2")
+    assert stored.count() == 36 and {s.data["projection"]["reference"] for s in stored} == {out["reference_set"]}
     assert out["courses"] == 36 and out["reference_set"].startswith(f"clinic:{world.clinic.pk}")
     staff = client_for(world.clinician)
     assert out["reference_set"] in {r["key"] for r in staff.get("/api/v1/reference-sets/").json()}
