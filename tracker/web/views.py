@@ -26,6 +26,9 @@ from tracker.records.selectors.schedule import questionnaires_due
 from tracker.records.services import assessments as assessment_services
 from tracker.records.services.audit import audit_record, audit_record_many
 from tracker.records.services.patients import patient_local_today
+from tracker.reports.charts import render_patient_chart
+from tracker.reports.fhir import patient_bundle_json
+from tracker.reports.pdf import render_response_report
 from tracker.reports.read_model import patient_outcomes
 from tracker.web import display
 from tracker.web.access import acting_user, clinician_required, staff_required
@@ -185,8 +188,6 @@ def _private_file(content: str | bytes, content_type: str, filename: str | None 
 @staff_required
 @require_safe
 def patient_chart_svg(request: HttpRequest, patient_id: str) -> HttpResponse:
-    from tracker.reports.charts import render_patient_chart
-
     patient = selectors.patient_get(actor=acting_user(request), patient_id=patient_id)
     _audit_patient(request, "web.chart.svg", patient)
     return _private_file(render_patient_chart(patient_outcomes(patient), fmt="svg", scale=None), "image/svg+xml")
@@ -195,8 +196,6 @@ def patient_chart_svg(request: HttpRequest, patient_id: str) -> HttpResponse:
 @staff_required
 @require_safe
 def patient_report_pdf(request: HttpRequest, patient_id: str) -> HttpResponse:
-    from tracker.reports.pdf import render_response_report
-
     actor = acting_user(request)
     patient = selectors.patient_get(actor=actor, patient_id=patient_id)
     _audit_patient(request, "web.report.pdf", patient)
@@ -210,8 +209,6 @@ def patient_report_pdf(request: HttpRequest, patient_id: str) -> HttpResponse:
 @staff_required
 @require_safe
 def patient_fhir(request: HttpRequest, patient_id: str) -> HttpResponse:
-    from tracker.reports.fhir import patient_bundle_json
-
     patient = selectors.patient_get(actor=acting_user(request), patient_id=patient_id)
     _audit_patient(request, "web.fhir.export", patient)
     return _private_file(patient_bundle_json(patient), "application/fhir+json", f"patient-{patient.pk}.fhir.json")
