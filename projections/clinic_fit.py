@@ -14,8 +14,8 @@ from typing import Any
 from django.utils import timezone
 
 import scoring
+from projections.math.curves import ReferenceSet
 from projections.math.fitting import ClinicCourse, fit_clinic_reference
-from projections.models import FittedReferenceSet
 from projections.outcomes import ENTRY_COLUMNS, EntryRow, classify_rows, split_by_course
 from tracker.records.models import Assessment, Clinic, TreatmentCourse
 
@@ -72,12 +72,11 @@ def completed_courses(clinic: Clinic) -> list[ClinicCourse]:
     return result
 
 
-def fit_and_store(clinic: Clinic, *, min_courses: int = 30, activate: bool = False) -> FittedReferenceSet:
+def fit_clinic(clinic: Clinic, *, min_courses: int = 30) -> tuple[ReferenceSet, int]:
+    """The clinic's own reference set fitted from its completed courses (not stored) and how many
+    courses it was fitted from; ``NotEnoughData`` below ``min_courses``. Storing and activating it
+    is ``projections.services.reference_set_fit``."""
     courses = completed_courses(clinic)
     key = f"clinic:{clinic.pk}:{timezone.now():%Y%m%dT%H%M%S}"
     ref = fit_clinic_reference(courses, key=key, title=f"{clinic.name}: own courses", min_courses=min_courses)
-    fitted = FittedReferenceSet.objects.create(clinic=clinic, key=key, data=ref.to_dict(), n_courses=len(courses))
-    if activate:
-        clinic.reference_set = key
-        clinic.save(update_fields=["reference_set"])
-    return fitted
+    return ref, len(courses)

@@ -2,12 +2,44 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
 from projections.math.signals import SIGNALS
 from projections.models import OutcomeSnapshot
 from tracker.records.models import Patient, SafetyFlag
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """``true``/``false`` (or ``1``/``0``, ``yes``/``no``); any other value is an error naming the
+    parameter, where Django's ``NullBooleanField`` would read it as "no filter"."""
+
+    TRUE = ("true", "1", "yes")
+    FALSE = ("false", "0", "no")
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        text = str(value).lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("Must be true or false.", code="invalid")
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The value as sent: django-filter's BooleanWidget would read an unknown one as None.
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
 
 
 class PatientFilter(filters.FilterSet):
@@ -20,7 +52,7 @@ class PatientFilter(filters.FilterSet):
         choices=[(x, x) for x in ("not_remitted", "remission_pending", "remission", "recovered")],
         method="filter_state",
     )
-    flagged = filters.BooleanFilter(method="filter_flagged", help_text="Patients with open safety flags.")
+    flagged = StrictBooleanFilter(method="filter_flagged", help_text="Patients with open safety flags.")
 
     class Meta:
         model = Patient

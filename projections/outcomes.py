@@ -1,6 +1,7 @@
 """One patient's outcomes: classify each course and scale with ``scoring`` and compare with the
-expected curve. The per-patient task, the API's fallback and the nightly batch job all store what
-this module computes, so a snapshot is the same whichever path wrote it.
+expected curve. The per-patient task and the nightly batch job store what this module computes, and
+a read whose snapshot is out of date computes the same in memory (``tracker.reports.read_model``),
+so an outcome is the same whichever path produced it.
 """
 
 from __future__ import annotations
@@ -215,21 +216,3 @@ def store_snapshot(
     existing.save()
     notice_if_signal_worsened(existing, previous_signal=previous)
     return existing
-
-
-def current_outcomes(patient: Patient) -> list[dict[str, Any]]:
-    """The outcomes of the patient's current course, per scale: from the snapshots when they are
-    up to date with the entries, recomputed and stored first when they are not."""
-    clinic = patient.clinic
-    courses = list(TreatmentCourse.objects.filter(patient=patient))
-    current = max(courses, key=lambda c: (c.start_date, c.created_at)) if courses else None
-    rows = patient_rows(patient)
-    by_course = split_by_course(courses, rows, scoring.Options().baseline_window_days)
-    by_scale: dict[str, list[EntryRow]] = defaultdict(list)
-    for row in by_course.get(current, []):
-        by_scale[row.scale].append(row)
-    result = []
-    for scale in scoring.SCALES:
-        if scale in by_scale:
-            result.append(store_snapshot(patient, clinic, current, scale, by_scale[scale]).data)
-    return result

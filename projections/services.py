@@ -1,16 +1,21 @@
-"""Writes of the outcomes layer: a clinic's choice of reference set and its per-scale thresholds."""
+"""Writes of the outcomes layer: a clinic's choice of reference set and its per-scale thresholds, its
+own fitted reference sets, and the hand-over of stale outcomes from a read to the workers."""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 
 import scoring
+from projections.clinic_fit import fit_clinic
+from projections.models import FittedReferenceSet
 from projections.selectors import reference_set_exists
 from projections.tasks import recompute_clinic
+from tracker.records import outbox
 from tracker.records.models import Clinic, User
 from tracker.records.services.audit import audit_record
 from tracker.records.services.errors import invalid
@@ -30,6 +35,16 @@ def _schedule_clinic_recompute(clinic_id: uuid.UUID) -> None:
             )
 
     transaction.on_commit(send)
+
+
+def outcomes_refresh_request(*, patient_ids: Iterable[uuid.UUID]) -> None:
+    """A read computed these patients' outcomes because their snapshots were missing or out of date:
+    ask the workers to store them. With a broker, the patients join the outbox that ``drain_pending``
+    empties every few seconds (a queue row, not an outcome). Run eagerly there are no workers and
+    nothing is queued: entries and settings recompute at their own commit, the nightly run catches
+    up on the rest, and the read itself never stores a snapshot or raises a notice."""
+    if outbox.enabled():
+        outbox.enqueue(patient_ids)
 
 
 @transaction.atomic
@@ -56,3 +71,27 @@ def clinic_update_settings(
     audit_record(actor=actor, action="clinic.settings", object_type="clinic", object_id=clinic.pk)
     _schedule_clinic_recompute(clinic.pk)
     return clinic
+
+
+@transaction.atomic
+def reference_set_fit(
+    *, actor: User | None, clinic: Clinic, min_courses: int = 30, activate: bool = False
+) -> FittedReferenceSet:
+    """Fit the clinic's own expected curves from its completed courses and store them (audited as
+    ``reference_set.fit``). With ``activate`` they become the clinic's default reference set
+    (audited as ``clinic.settings``) and its snapshots are recomputed once that commits. ``actor``
+    is None for the operator's command. Raises ``NotEnoughData`` below ``min_courses``."""
+    ref, n_courses = fit_clinic(clinic, min_courses=min_courses)
+    fitted = FittedReferenceSet.objects.create(clinic=clinic, key=ref.key, data=ref.to_dict(), n_courses=n_courses)
+    audit_record(
+        actor=actor, action="reference_set.fit", object_type="reference_set", object_id=fitted.pk, clinic_id=clinic.pk
+    )
+    if activate:
+        clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
+        clinic.reference_set = fitted.key
+        clinic.save(update_fields=["reference_set"])
+        audit_record(
+            actor=actor, action="clinic.settings", object_type="clinic", object_id=clinic.pk, clinic_id=clinic.pk
+        )
+        _schedule_clinic_recompute(clinic.pk)
+    return fitted

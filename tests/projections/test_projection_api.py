@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import TestCase
 
-from projections.models import OutcomeSnapshot
-from projections.tasks import recompute_patient
+from projections.models import CohortResult, OutcomeSnapshot
+from projections.tasks import recompute_cohorts_task, recompute_patient
 from tests.tracker.helpers import client_for, make_clinic, submit, weekly_course
-from tracker.records.models import Assessment, Notice
+from tracker.records.models import Assessment, AuditEvent, Notice
 from tracker.records.services.scheduling import recompute_deferred
 
 pytestmark = pytest.mark.django_db
@@ -32,12 +33,14 @@ def _course(world: Any, days_ago: int, modality: str = "iv_ketamine") -> Any:
 
 
 def _falling_behind() -> Any:
-    """A clinic whose patient's BDI-II has not moved in six weeks of IV ketamine."""
+    """A clinic whose patient's BDI-II has not moved in six weeks of IV ketamine, its snapshots
+    stored by the recomputation each entry schedules at its commit (the workers' job)."""
     world = make_clinic()
     _course(world, 42)
     phone = client_for(world.patient_user)
-    for k, total in enumerate([40, 40, 39, 41, 40, 40, 39]):
-        submit(phone, "bdi2", TODAY - timedelta(days=42 - 7 * k), total)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for k, total in enumerate([40, 40, 39, 41, 40, 40, 39]):
+            submit(phone, "bdi2", TODAY - timedelta(days=42 - 7 * k), total)
     return world
 
 
@@ -111,6 +114,12 @@ def test_cohort_curve_beside_the_references(django_capture_on_commit_callbacks: 
     with django_capture_on_commit_callbacks(execute=True):  # the recomputation each entry schedules
         for k, total in enumerate([48, 47, 46, 44, 30, 12, 4, 3, 4, 3]):
             submit(phone, "bdi2", TODAY - timedelta(days=63 - 7 * k), total)
+    # The read computes nothing: until the workers' cohort run, the answer is "not yet computed".
+    pending = client_for(world.clinician).get("/api/v1/reports/cohort/?scale=bdi2")
+    assert pending.status_code == 202 and pending.json() == []
+    assert 0 < int(pending["Retry-After"]) <= 24 * 3600
+    assert not CohortResult.objects.exists()
+    recompute_cohorts_task()
     r = client_for(world.clinician).get("/api/v1/reports/cohort/?scale=bdi2")
     assert r.status_code == 200
     [cohort] = r.json()
@@ -121,7 +130,15 @@ def test_cohort_curve_beside_the_references(django_capture_on_commit_callbacks: 
     assert client_for(world.clinician).get("/api/v1/reports/cohort/?scale=bad").status_code == 400
 
 
-def test_fit_reference_needs_thirty_completed_courses_then_is_choosable(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_clinic_without_courses_has_an_empty_cohort_not_a_pending_one() -> None:
+    world = make_clinic()
+    r = client_for(world.clinician).get("/api/v1/reports/cohort/")
+    assert r.status_code == 200 and r.json() == [] and "Retry-After" not in r
+
+
+def test_fit_reference_needs_thirty_completed_courses_then_is_choosable(
+    capsys: pytest.CaptureFixture[str], django_capture_on_commit_callbacks: Any
+) -> None:
     world = make_clinic()
     with pytest.raises(CommandError, match="at least 30"):
         call_command("fit_reference", "--clinic", str(world.clinic.pk))
@@ -131,8 +148,17 @@ def test_fit_reference_needs_thirty_completed_courses_then_is_choosable(capsys: 
             baseline = 30 + i % 15
             totals = [max(0, round(baseline * (1 - (0.2 + 0.6 * (i % 7) / 6) * (1 - 0.6**week)))) for week in range(12)]
             patient = weekly_course(world, f"c{i}", "iv_ketamine", "bdi2", start, totals)
-    call_command("fit_reference", "--clinic", str(world.clinic.pk), "--activate")
+    with django_capture_on_commit_callbacks() as callbacks:
+        call_command("fit_reference", "--clinic", str(world.clinic.pk), "--activate")
     out = json.loads(capsys.readouterr().out)
+    # Audited, and the clinic's recomputation is scheduled for the workers once the new set commits.
+    [fit] = AuditEvent.objects.filter(action="reference_set.fit", clinic_id=world.clinic.pk)
+    assert fit.actor is None
+    assert AuditEvent.objects.filter(action="clinic.settings", object_id=str(world.clinic.pk)).count() == 1
+    assert len(callbacks) == 1 and not OutcomeSnapshot.objects.exists()
+    callbacks[0]()
+    stored = OutcomeSnapshot.objects.filter(patient__clinic=world.clinic, scale="bdi2")
+    assert stored.count() == 36 and {s.data["projection"]["reference"] for s in stored} == {out["reference_set"]}
     assert out["courses"] == 36 and out["reference_set"].startswith(f"clinic:{world.clinic.pk}")
     staff = client_for(world.clinician)
     assert out["reference_set"] in {r["key"] for r in staff.get("/api/v1/reference-sets/").json()}
@@ -158,13 +184,14 @@ def test_broker_down_at_save_time_still_saves(
     assert Assessment.objects.count() == 1
     assert len(callbacks) == 1 and "nightly run will catch up" in caplog.text
     assert not OutcomeSnapshot.objects.exists()
-    # The next read (or the nightly run) catches up.
+    # The next read answers from the entry all the same; the nightly run stores it.
     assert (
         client_for(world.patient_user)
         .get(f"/api/v1/patients/{world.patient.pk}/outcomes/")
         .json()["bdi2"]["latest"]["total"]
         == 25
     )
+    assert not OutcomeSnapshot.objects.exists()
 
 
 def test_the_task_run_twice_changes_nothing() -> None:

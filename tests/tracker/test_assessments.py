@@ -382,13 +382,14 @@ def test_a_course_cannot_start_before_the_patient_was_born(world: Any) -> None:
 
 @pytest.mark.parametrize("scale", sorted(SCALES))
 def test_the_entry_body_is_what_the_schemas_serializer_renders(world: Any, scale: str) -> None:
-    """``assessment_body`` builds the entry's answer by hand; ``AssessmentSerializer`` describes it
-    in the schema. Fresh, reloaded, flagged, amended and acknowledged entries render alike."""
+    """The API answers an entry through one cached ``AssessmentSerializer`` instance; what it
+    answers is what a fresh ``AssessmentSerializer`` (which describes it in the schema) renders.
+    Fresh, reloaded, flagged, amended and acknowledged entries render alike."""
     import json
 
     from rest_framework.renderers import JSONRenderer
 
-    from tracker.api.serializers import AssessmentSerializer, assessment_body
+    from tracker.api.serializers.assessments import AssessmentSerializer
 
     staff = client_for(world.clinician)
     flagged = submit(staff, scale, TODAY, 12, patient=world.patient, suicide=2).json()
@@ -408,10 +409,13 @@ def test_the_entry_body_is_what_the_schemas_serializer_renders(world: Any, scale
     def rendered(data: Any) -> Any:
         return json.loads(JSONRenderer().render(data))
 
-    entries = [*Assessment.objects.all(), *Assessment.objects.prefetch_related("flags")]
-    assert len(entries) == 2 * (4 if scale == "bdi2" else 3)
-    for entry in entries:
-        assert rendered(assessment_body(entry)) == rendered(AssessmentSerializer(entry).data)
+    entries = list(Assessment.objects.order_by("administered_on", "seq", "created_at"))
+    assert len(entries) == (4 if scale == "bdi2" else 3)
+    expected = [rendered(AssessmentSerializer(entry).data) for entry in entries]
+    for entry, body in zip(entries, expected, strict=True):
+        assert staff.get(f"/api/v1/assessments/{entry.pk}/").json() == body
+    assert staff.get(f"/api/v1/patients/{world.patient.pk}/assessments/").json() == expected
+    assert amended == expected[[e["id"] for e in expected].index(amended["id"])]
     assert amended["supersedes"] == plain["id"]
-    acknowledged = Assessment.objects.get(pk=flagged["id"])
-    assert assessment_body(acknowledged)["flags"][0]["acknowledged_at"] is not None
+    acknowledged = staff.get(f"/api/v1/assessments/{flagged['id']}/").json()
+    assert acknowledged["flags"][0]["acknowledged_at"] is not None

@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from celery import current_app
 from django.db import transaction
-from django.utils import timezone
 
 from tracker.records.models import PendingRecompute
 
@@ -48,9 +47,10 @@ def row(patient_id: uuid.UUID) -> PendingRecompute:
     return PendingRecompute(patient_id=patient_id)
 
 
-def enqueue(patient_id: uuid.UUID) -> None:
-    """Queue one patient outside an entry's statement (in the caller's transaction)."""
-    PendingRecompute.objects.update_or_create(patient_id=patient_id, defaults={"queued_at": timezone.now()})
+def enqueue(patient_ids: Iterable[uuid.UUID]) -> None:
+    """Queue patients for the next drain without an entry (a read found their snapshots out of
+    date). One ``INSERT ... ON CONFLICT DO NOTHING``: a patient already waiting keeps its row."""
+    PendingRecompute.objects.bulk_create([row(pid) for pid in dict.fromkeys(patient_ids)], ignore_conflicts=True)
 
 
 def _take(batch_size: int) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -33,8 +34,7 @@ from matplotlib.ticker import MaxNLocator
 import scoring
 from projections.compare import reference_set_for
 from projections.math.model import improvement_quantiles
-from tracker.records.models import Patient
-from tracker.reports.data import CourseData, ScaleData, current_course_data
+from tracker.reports.read_model import PatientOutcomes, ScaleOutcome
 
 ChartFormat = Literal["png", "svg"]
 
@@ -90,18 +90,19 @@ class Panel:
     scale: scoring.Scale
     dates: list[date]
     totals: list[int]
-    outcome: dict[str, Any]
+    outcome: Mapping[str, Any]
     remission_max: int
     relapse_min: int
     expected: ExpectedBand | None = None
     events: list[tuple[str, date, int]] = field(default_factory=list)  # (label, date, score)
 
 
-def render_patient_chart(patient: Patient, *, fmt: ChartFormat | str, scale: str | None) -> bytes:
-    """The progress chart of the patient's current course as PNG or SVG bytes (cached by content)."""
+def render_patient_chart(outcomes: PatientOutcomes, *, fmt: ChartFormat | str, scale: str | None) -> bytes:
+    """The progress chart of the patient's current course (of one scale, or of all for None) as PNG
+    or SVG bytes, cached by content."""
     if fmt not in ("png", "svg"):
         raise ValueError(f"unknown chart format {fmt!r}")
-    data = current_course_data(patient, scale=scale)
+    data = outcomes.only(scale)
     panels = [_panel(data, scale_data) for scale_data in data.scales]
     key = _cache_key(data, panels, fmt, scale)
     cached = cache.get(key)
@@ -115,7 +116,7 @@ def render_patient_chart(patient: Patient, *, fmt: ChartFormat | str, scale: str
 # --------------------------------------------------------------------------- data for the drawing
 
 
-def _panel(data: CourseData, scale_data: ScaleData) -> Panel:
+def _panel(data: PatientOutcomes, scale_data: ScaleOutcome) -> Panel:
     scale = scoring.SCALES[scale_data.scale]
     outcome = scale_data.outcome
     rules = outcome["rules"]
@@ -162,7 +163,7 @@ def _events(panel: Panel) -> list[tuple[str, date, int]]:
     return marks
 
 
-def _expected_band(data: CourseData, panel: Panel) -> ExpectedBand | None:
+def _expected_band(data: PatientOutcomes, panel: Panel) -> ExpectedBand | None:
     """Expected scores from the baseline: score = baseline x (1 - improvement percentile)."""
     course = data.course
     baseline = panel.outcome.get("baseline")
@@ -186,7 +187,7 @@ def _expected_band(data: CourseData, panel: Panel) -> ExpectedBand | None:
     )
 
 
-def _cache_key(data: CourseData, panels: list[Panel], fmt: str, scale: str | None) -> str:
+def _cache_key(data: PatientOutcomes, panels: list[Panel], fmt: str, scale: str | None) -> str:
     payload = {
         "v": CHART_VERSION,
         "mpl": mpl.__version__,
@@ -204,7 +205,7 @@ def _cache_key(data: CourseData, panels: list[Panel], fmt: str, scale: str | Non
 # --------------------------------------------------------------------------- drawing
 
 
-def _title(data: CourseData) -> str:
+def _title(data: PatientOutcomes) -> str:
     course = data.course
     if course is None:
         return "Progress: assessments without a treatment course"
@@ -212,7 +213,7 @@ def _title(data: CourseData) -> str:
     return f"Progress: {course.get_modality_display()}{therapy}, course started {course.start_date.isoformat()}"
 
 
-def _render(data: CourseData, panels: list[Panel], fmt: str, scale: str | None) -> bytes:
+def _render(data: PatientOutcomes, panels: list[Panel], fmt: str, scale: str | None) -> bytes:
     n = max(len(panels), 1)
     fig = Figure(figsize=(WIDTH_IN, 1.0 + PANEL_HEIGHT_IN * n + 0.6), dpi=DPI, layout="constrained")
     fig.suptitle(_title(data), fontsize=12, fontweight="bold")
@@ -254,7 +255,7 @@ def _y_top(panel: Panel) -> float:
     return float(min(scale.total_max, 5 * np.ceil(top / 5)))
 
 
-def _draw_panel(ax: Axes, data: CourseData, panel: Panel, legend: dict[str, Any]) -> None:
+def _draw_panel(ax: Axes, data: PatientOutcomes, panel: Panel, legend: dict[str, Any]) -> None:
     scale = panel.scale
     top = _y_top(panel)
     ax.set_ylim(0, top)

@@ -1,7 +1,7 @@
 """The clinic admin's response export: one CSV row per patient course and scale.
 
-Outcomes are the stored snapshots (recomputed and stored where stale), exactly what the API and
-dashboard show; nothing here re-applies an outcome rule. A course without any assessment still
+Outcomes come from the read model (``tracker.reports.read_model``): the stored snapshots, computed
+in memory where stale, exactly what the API and dashboard show; nothing here re-applies an outcome rule. A course without any assessment still
 gets one row (scale empty), so missing measurement is visible rather than silently dropped.
 """
 
@@ -20,7 +20,7 @@ from django.db.models import Count
 import scoring
 from tracker.records import selectors
 from tracker.records.models import TreatmentCourse, TreatmentSession, User
-from tracker.reports.data import BULK_CHUNK, ScaleData, outcomes_of_courses
+from tracker.reports.read_model import BULK_CHUNK, ScaleOutcome, outcomes_of_courses
 
 COLUMNS = (
     "patient_id",
@@ -87,7 +87,7 @@ def events_text(events: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
-def _scale_columns(scale_data: ScaleData) -> dict[str, object]:
+def _scale_columns(scale_data: ScaleOutcome) -> dict[str, object]:
     outcome = scale_data.outcome
     baseline = outcome.get("baseline") or {}
     latest = outcome.get("latest") or {}

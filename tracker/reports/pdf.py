@@ -46,9 +46,9 @@ from reportlab.platypus import (
 
 import scoring
 from projections.outcomes import classify_rows
-from tracker.records.models import Patient, TreatmentCourse, TreatmentSession, User
+from tracker.records.models import TreatmentCourse, TreatmentSession, User
 from tracker.reports.charts import render_patient_chart
-from tracker.reports.data import CourseData, ScaleData, current_course_data
+from tracker.reports.read_model import PatientOutcomes, ScaleOutcome
 
 # --------------------------------------------------------------------------- payer rules
 
@@ -182,11 +182,11 @@ def _table(rows: list[list[Any]], widths: list[float], header: bool = False) -> 
 # --------------------------------------------------------------------------- the report
 
 
-def render_response_report(patient: Patient, *, actor: User) -> bytes:
-    """The payer response report of the patient's current course, as PDF bytes."""
+def render_response_report(data: PatientOutcomes, *, actor: User) -> bytes:
+    """The payer response report of the patient's current course, as PDF bytes: the tables and the
+    chart from the one read of the course the caller made."""
     _register_unicode_font()
     styles = _styles()
-    data = current_course_data(patient)
     today = timezone.localdate()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -211,7 +211,7 @@ def render_response_report(patient: Patient, *, actor: User) -> bytes:
     story += _payer_rules(data, styles)
     story += _attestation(actor, styles)
     if data.scales:
-        story += _chart(patient, styles, doc)
+        story += _chart(data, styles, doc)
 
     def footer(canvas: Canvas, document: SimpleDocTemplate) -> None:
         canvas.saveState()
@@ -225,7 +225,7 @@ def render_response_report(patient: Patient, *, actor: User) -> bytes:
     return buffer.getvalue()
 
 
-def _header(data: CourseData, today: date, styles: StyleSheet1, width: float) -> list[Flowable]:
+def _header(data: PatientOutcomes, today: date, styles: StyleSheet1, width: float) -> list[Flowable]:
     patient, course = data.patient, data.course
     cell = styles["Cell"]
     rows = [
@@ -286,7 +286,7 @@ def _remission(outcome: Mapping[str, Any], rules: Mapping[str, Any]) -> str:
 
 
 def _scale_section(
-    data: CourseData, scale_data: ScaleData, today: date, styles: StyleSheet1, width: float
+    data: PatientOutcomes, scale_data: ScaleOutcome, today: date, styles: StyleSheet1, width: float
 ) -> list[Flowable]:
     scale = scoring.SCALES[scale_data.scale]
     outcome = scale_data.outcome
@@ -361,7 +361,11 @@ def _scale_section(
 
 
 def _induction_rows(
-    data: CourseData, classification: scoring.Classification, baseline_total: int, today: date, rules: Mapping[str, Any]
+    data: PatientOutcomes,
+    classification: scoring.Classification,
+    baseline_total: int,
+    today: date,
+    rules: Mapping[str, Any],
 ) -> list[list[str]]:
     assert data.course is not None
     induction = induction_end(data.course, data.sessions)
@@ -407,7 +411,7 @@ def _rule_text(scale: scoring.Scale, rules: Mapping[str, Any]) -> str:
     )
 
 
-def _dosing(data: CourseData, styles: StyleSheet1, width: float) -> list[Flowable]:
+def _dosing(data: PatientOutcomes, styles: StyleSheet1, width: float) -> list[Flowable]:
     if data.course is None:
         return []
     heading = Paragraph("Dosing history", styles["Heading2"])
@@ -425,7 +429,7 @@ def _dosing(data: CourseData, styles: StyleSheet1, width: float) -> list[Flowabl
     return [heading, _table(rows, [0.5 * inch, 1.4 * inch, 1.4 * inch], header=True), Spacer(1, 8)]
 
 
-def _payer_rules(data: CourseData, styles: StyleSheet1) -> list[Flowable]:
+def _payer_rules(data: PatientOutcomes, styles: StyleSheet1) -> list[Flowable]:
     floors = ", ".join(f"{_short(k)} >= {v}" for k, v in PAYER_SEVERITY_FLOORS.items())
     without = ", ".join(_short(k) for k in scoring.SCALES if k not in PAYER_SEVERITY_FLOORS)
     lines = [
@@ -478,8 +482,8 @@ def _attestation(actor: User, styles: StyleSheet1) -> list[Flowable]:
     ]
 
 
-def _chart(patient: Patient, styles: StyleSheet1, doc: SimpleDocTemplate) -> list[Flowable]:
-    png = render_patient_chart(patient, fmt="png", scale=None)
+def _chart(data: PatientOutcomes, styles: StyleSheet1, doc: SimpleDocTemplate) -> list[Flowable]:
+    png = render_patient_chart(data, fmt="png", scale=None)
     width_px, height_px = ImageReader(io.BytesIO(png)).getSize()
     width = doc.width
     height = width * height_px / width_px

@@ -20,13 +20,16 @@ from django.views.decorators.http import require_POST, require_safe
 
 from projections.filters import PatientFilter
 from projections.models import OutcomeSnapshot
-from projections.outcomes import current_outcomes
 from tracker.records import selectors
 from tracker.records.models import Patient, Role, SafetyFlag
 from tracker.records.selectors.schedule import questionnaires_due
 from tracker.records.services import assessments as assessment_services
 from tracker.records.services.audit import audit_record, audit_record_many
 from tracker.records.services.patients import patient_local_today
+from tracker.reports.charts import render_patient_chart
+from tracker.reports.fhir import patient_bundle_json
+from tracker.reports.pdf import render_response_report
+from tracker.reports.read_model import patient_outcomes
 from tracker.web import display
 from tracker.web.access import acting_user, clinician_required, staff_required
 from tracker.web.forms import FlagAcknowledgeForm, PatientListFilterForm, StaffLoginForm
@@ -148,7 +151,8 @@ def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
     actor = acting_user(request)
     patient = selectors.patient_get(actor=actor, patient_id=patient_id)
     _audit_patient(request, "web.patient.read", patient)
-    course = selectors.current_course(patient=patient)
+    view = patient_outcomes(patient)
+    course = view.course
     today = patient_local_today(patient)
     open_flags = (
         selectors.flags_visible(actor=actor)
@@ -156,11 +160,11 @@ def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
         .select_related("assessment")
     )
     entries = selectors.patient_assessments(patient=patient).reverse()
-    outcomes = [display.outcome_view(o) for o in current_outcomes(patient)]
+    outcomes = [display.outcome_view(s.outcome) for s in view.scales]
     context = {
         "patient": patient,
         "course": display.CourseInfo.of(course, today),
-        "sessions": [(s, display.dose_text(s.dose_mg)) for s in course.sessions.all()] if course is not None else [],
+        "sessions": [(s, display.dose_text(s.dose_mg)) for s in view.sessions],
         "flags": display.flag_views(open_flags),
         "can_acknowledge": actor.role == Role.CLINICIAN,
         "ack_form": FlagAcknowledgeForm(),
@@ -184,31 +188,27 @@ def _private_file(content: str | bytes, content_type: str, filename: str | None 
 @staff_required
 @require_safe
 def patient_chart_svg(request: HttpRequest, patient_id: str) -> HttpResponse:
-    from tracker.reports.charts import render_patient_chart
-
     patient = selectors.patient_get(actor=acting_user(request), patient_id=patient_id)
     _audit_patient(request, "web.chart.svg", patient)
-    return _private_file(render_patient_chart(patient, fmt="svg", scale=None), "image/svg+xml")
+    return _private_file(render_patient_chart(patient_outcomes(patient), fmt="svg", scale=None), "image/svg+xml")
 
 
 @staff_required
 @require_safe
 def patient_report_pdf(request: HttpRequest, patient_id: str) -> HttpResponse:
-    from tracker.reports.pdf import render_response_report
-
     actor = acting_user(request)
     patient = selectors.patient_get(actor=actor, patient_id=patient_id)
     _audit_patient(request, "web.report.pdf", patient)
     return _private_file(
-        render_response_report(patient, actor=actor), "application/pdf", f"response-report-{patient.pk}.pdf"
+        render_response_report(patient_outcomes(patient), actor=actor),
+        "application/pdf",
+        f"response-report-{patient.pk}.pdf",
     )
 
 
 @staff_required
 @require_safe
 def patient_fhir(request: HttpRequest, patient_id: str) -> HttpResponse:
-    from tracker.reports.fhir import patient_bundle_json
-
     patient = selectors.patient_get(actor=acting_user(request), patient_id=patient_id)
     _audit_patient(request, "web.fhir.export", patient)
     return _private_file(patient_bundle_json(patient), "application/fhir+json", f"patient-{patient.pk}.fhir.json")

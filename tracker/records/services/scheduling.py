@@ -46,6 +46,6 @@ def patient_entries_changed(patient_id: uuid.UUID) -> None:
     if _suppressed.get():
         return
     if outbox.enabled():
-        outbox.enqueue(patient_id)
+        outbox.enqueue([patient_id])
     else:
         schedule_patient_recompute(patient_id)

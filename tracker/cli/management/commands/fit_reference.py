@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from projections.clinic_fit import fit_and_store
 from projections.math.fitting import NotEnoughData
+from projections.services import reference_set_fit
 from tracker.records.models import Clinic
 
 
@@ -25,7 +25,9 @@ class Command(BaseCommand):
         if clinic is None:
             raise CommandError(f"No clinic with id {options['clinic']!r}.")
         try:
-            fitted = fit_and_store(clinic, min_courses=options["min_courses"], activate=options["activate"])
+            fitted = reference_set_fit(
+                actor=None, clinic=clinic, min_courses=options["min_courses"], activate=options["activate"]
+            )
         except NotEnoughData as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(

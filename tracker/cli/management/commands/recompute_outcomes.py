@@ -6,11 +6,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from projections.cohort_results import recompute_cohorts
 from projections.nightly import recompute_all
 
 
 class Command(BaseCommand):
-    help = "Recompute the outcome snapshots of every active course now (the nightly job, synchronously)."
+    help = "Recompute the outcome snapshots of every active course, then the cohort results (the nightly jobs, now)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--clinic", help="Only this clinic's patients (its id).")
@@ -21,4 +22,7 @@ class Command(BaseCommand):
         stats = recompute_all(
             clinic_id=options.get("clinic"), chunk_size=options["chunk_size"], progress=not options["no_progress"]
         )
-        self.stdout.write(f"recomputed {stats['patients']} patients, {stats['snapshots']} snapshots")
+        cohorts = recompute_cohorts(options.get("clinic"))
+        self.stdout.write(
+            f"recomputed {stats['patients']} patients, {stats['snapshots']} snapshots, {cohorts} cohort results"
+        )

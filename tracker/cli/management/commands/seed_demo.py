@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import scoring
+from projections.cohort_results import recompute_cohorts
 from projections.compare import DEFAULT_REFERENCE_SET
 from projections.math.model import from_latent, time_course
 from projections.math.reference_sets import Curve, load_reference_sets
@@ -92,6 +93,7 @@ class Command(BaseCommand):
             with recompute_deferred():
                 self._create(options["patients"], random.Random(options["seed"]))
             recompute_all(progress=False)
+            recompute_cohorts()
         self.stdout.write(self.style.SUCCESS(f"Demo clinic: {DEMO_CLINIC}"))
         self.stdout.write(f"  clinic admin : {ADMIN} / {DEMO_PASSWORD}")
         self.stdout.write(f"  clinician    : {CLINICIAN} / {DEMO_PASSWORD}")

@@ -1,0 +1,127 @@
+"""Questionnaire entries: submission, amendment, and the entry as the API answers it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+import scoring
+from tracker.api.serializers.base import StrictSerializer, represent
+from tracker.records.models import SCALE_CHOICES, Assessment, SafetyFlag
+
+
+@extend_schema_field(
+    {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^(0|[1-9][0-9]*[ab])$"}]}
+)
+class ItemValueField(serializers.Field):  # type: ignore[type-arg]
+    """One item as sent, passed through: ``scoring`` checks it and names the item in its message.
+    (DRF's JSONField would re-encode every item to check it is JSON, which it already is.)"""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class ItemsField(serializers.ListField):  # type: ignore[type-arg]
+    """Item scores in item order. Integers; BDI-II items 16 and 18 may also be "1a", "2b", ...
+
+    The values are checked by ``scoring`` (count, range, direction) with messages naming the item.
+    """
+
+    child = ItemValueField()
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", max(s.n_items for s in scoring.SCALES.values()))
+        kwargs.setdefault("allow_empty", False)
+        super().__init__(**kwargs)
+
+    def run_child_validation(self, data: Any) -> list[Any]:
+        """Items pass to ``scoring`` as sent, without a validation call per item (the child
+        converts nothing), a null item included: ``scoring`` names it in its message."""
+        return list(data)
+
+
+class AssessmentCreateSerializer(StrictSerializer):
+    patient = serializers.UUIDField(required=False, help_text="Staff only: whose entry this is.")
+    scale = serializers.ChoiceField(choices=SCALE_CHOICES)
+    administered_on = serializers.DateField()
+    items = ItemsField()
+    item_directions = serializers.DictField(
+        child=serializers.ChoiceField(choices=["increase", "decrease"]), required=False
+    )
+    client_id = serializers.UUIDField(
+        help_text="The client's idempotency key: the same id again returns the first entry."
+    )
+
+
+class AmendSerializer(StrictSerializer):
+    items = ItemsField()
+    item_directions = serializers.DictField(
+        child=serializers.ChoiceField(choices=["increase", "decrease"]), required=False
+    )
+    reason = serializers.CharField(max_length=2000)
+
+
+class AssessmentFlagSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = SafetyFlag
+        fields = ["id", "item", "value", "level", "acknowledged_at"]
+
+
+class AssessmentSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    flags = AssessmentFlagSerializer(many=True, read_only=True)
+    items = serializers.ListField(child=serializers.IntegerField())
+    item_directions = serializers.DictField(child=serializers.CharField())
+    supersedes = serializers.UUIDField(source="supersedes_id", allow_null=True, read_only=True)
+    entered_by_role = serializers.CharField()
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "patient",
+            "scale",
+            "scale_version",
+            "administered_on",
+            "items",
+            "item_directions",
+            "total",
+            "severity",
+            "flags",
+            "entered_by_role",
+            "client_id",
+            "supersedes",
+            "is_superseded",
+            "amend_reason",
+            "is_baseline",
+            "created_at",
+        ]
+
+
+class CrisisResourcesSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    message = serializers.CharField()
+    phone = serializers.CharField()
+    emergency = serializers.CharField()
+
+
+class SubmittedAssessmentSerializer(AssessmentSerializer):
+    crisis_resources = CrisisResourcesSerializer(required=False, allow_null=True)
+
+    class Meta(AssessmentSerializer.Meta):
+        fields = [*AssessmentSerializer.Meta.fields, "crisis_resources"]
+
+
+class AssessmentListQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    scale = serializers.ChoiceField(choices=list(scoring.SCALES), required=False)
+    include_superseded = serializers.BooleanField(required=False, default=True)
+
+
+def assessment_body(assessment: Assessment) -> dict[str, Any]:
+    """An entry as the API answers it: ``AssessmentSerializer`` (which describes it in the
+    schema), through its one instance per process. The entry's flags are read from a
+    ``prefetch_related("flags")`` when there is one."""
+    return represent(AssessmentSerializer, assessment)

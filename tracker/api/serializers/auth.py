@@ -1,0 +1,30 @@
+"""Logins, logouts and enrolment."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from tracker.api.serializers.base import StrictSerializer
+
+
+class TokenRequestSerializer(StrictSerializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    role = serializers.CharField()
+
+
+class EnrollRequestSerializer(StrictSerializer):
+    enrollment_code = serializers.CharField(max_length=64)
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+
+class EnrollResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    patient_id = serializers.UUIDField()

@@ -1,0 +1,37 @@
+"""Exports across patients: the response CSV and the clinic's cohort."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+import scoring
+from tracker.records.models import Modality
+
+
+class ResponseCsvQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """``?from=&to=``: courses that started between the two dates (either optional)."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        # "from" is a Python keyword: declared here rather than as a class attribute.
+        return {"from": serializers.DateField(required=False), "to": serializers.DateField(required=False)}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
+            raise serializers.ValidationError({"from": ["'from' is after 'to'."]})
+        return attrs
+
+
+class CohortSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    modality = serializers.CharField()
+    scale = serializers.CharField()
+    courses = serializers.IntegerField()
+    kaplan_meier = serializers.DictField(allow_null=True)
+    references = serializers.ListField(child=serializers.DictField())
+    computed_at = serializers.DateTimeField()
+
+
+class CohortQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    modality = serializers.ChoiceField(choices=Modality.values, required=False)
+    scale = serializers.ChoiceField(choices=list(scoring.SCALES), required=False)

@@ -1,0 +1,19 @@
+"""A clinic's staff accounts."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from tracker.api.serializers.base import StrictSerializer
+
+
+class StaffCreateSerializer(StrictSerializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    role = serializers.ChoiceField(choices=["clinician", "admin"])
+
+
+class StaffSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField()
+    username = serializers.CharField()
+    role = serializers.CharField()

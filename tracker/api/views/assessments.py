@@ -1,0 +1,88 @@
+"""Questionnaire entries: submit, read, list a patient's, amend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tracker.api.permissions import IsStaff, IsStaffOrPatient
+from tracker.api.serializers import assessments as s
+from tracker.api.serializers.base import validated
+from tracker.api.views.base import Endpoint, PatientEndpoint, audit_read
+from tracker.records import selectors
+from tracker.records.models import Assessment, Role
+from tracker.records.services import assessments as assessment_services
+from tracker.records.services.errors import invalid
+
+
+def _submitted_body(assessment: Assessment) -> dict[str, Any]:
+    """A submitted entry's answer: the entry, and the crisis resources when it raised a flag."""
+    body = s.assessment_body(assessment)
+    body["crisis_resources"] = assessment_services.CRISIS_RESOURCES if body["flags"] else None
+    return body
+
+
+class AssessmentCreateView(Endpoint):
+    permission_classes = [IsStaffOrPatient]
+
+    @extend_schema(
+        request=s.AssessmentCreateSerializer,
+        responses={
+            201: s.SubmittedAssessmentSerializer,
+            200: OpenApiResponse(s.SubmittedAssessmentSerializer, description="The same client_id was seen before."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        actor = self.actor
+        values = validated(s.AssessmentCreateSerializer, request.data)
+        patient_id = values.pop("patient", None)
+        if actor.role == Role.PATIENT:
+            patient = selectors.patient_of_user(actor=actor)
+            if patient_id is not None and patient_id != patient.pk:
+                raise invalid("patient", "Patients submit only their own entries.")
+        else:
+            if patient_id is None:
+                raise invalid("patient", "This field is required for staff.")
+            found = selectors.patients_visible(actor=actor).filter(pk=patient_id).first()
+            if found is None:
+                raise invalid("patient", "Unknown patient.")
+            patient = found
+        result = assessment_services.assessment_submit(actor=actor, patient=patient, **values)
+        return Response(_submitted_body(result.assessment), status=201 if result.created else 200)
+
+
+class AssessmentDetailView(Endpoint):
+    permission_classes = [IsStaffOrPatient]
+
+    @extend_schema(responses={200: s.AssessmentSerializer})
+    def get(self, request: Request, assessment_id: str) -> Response:
+        assessment = selectors.assessment_get(actor=self.actor, assessment_id=assessment_id)
+        audit_read(request, "assessment.read", "assessment", assessment.pk, assessment.patient)
+        return Response(s.assessment_body(assessment))
+
+
+class PatientAssessmentsView(PatientEndpoint):
+    permission_classes = [IsStaffOrPatient]
+    read_action = "assessment.list"
+
+    @extend_schema(parameters=[s.AssessmentListQuerySerializer], responses={200: s.AssessmentSerializer(many=True)})
+    def get(self, request: Request, patient_id: str) -> Response:
+        params = self.query(s.AssessmentListQuerySerializer)
+        entries = selectors.patient_assessments(
+            patient=self.patient, scale=params.get("scale"), include_superseded=params["include_superseded"]
+        )
+        return Response([s.assessment_body(a) for a in entries])
+
+
+class AssessmentAmendView(Endpoint):
+    permission_classes = [IsStaff]
+
+    @extend_schema(request=s.AmendSerializer, responses={201: s.AssessmentSerializer})
+    def post(self, request: Request, assessment_id: str) -> Response:
+        assessment = selectors.assessment_get(actor=self.actor, assessment_id=assessment_id)
+        values = validated(s.AmendSerializer, request.data)
+        amended = assessment_services.assessment_amend(actor=self.actor, assessment=assessment, **values)
+        return Response(s.assessment_body(amended), status=201)

@@ -1,0 +1,55 @@
+"""Logins, logouts and enrolment."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tracker.api.serializers import auth as s
+from tracker.api.serializers.base import validated
+from tracker.api.throttles import ScopedRateThrottle
+from tracker.api.views.base import Endpoint
+from tracker.records.models import AuthToken
+from tracker.records.services import auth as auth_services
+from tracker.records.services import patients as patient_services
+
+
+class TokenView(Endpoint):
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenSerializer}, auth=[])
+    def post(self, request: Request) -> Response:
+        data = s.TokenRequestSerializer(data=request.data)
+        if not data.is_valid():
+            # Missing or malformed fields get the same generic answer as a wrong pair.
+            return Response({"detail": auth_services.GENERIC_LOGIN_ERROR, **data.errors}, status=400)
+        issued = auth_services.login_with_password(
+            username=data.validated_data["username"], password=data.validated_data["password"]
+        )
+        return Response({"token": issued.raw, "expires_at": issued.expires_at, "role": issued.user.role})
+
+
+class LogoutView(Endpoint):
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        assert isinstance(request.auth, AuthToken)
+        auth_services.token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EnrollView(Endpoint):
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "enroll"
+
+    @extend_schema(request=s.EnrollRequestSerializer, responses={201: s.EnrollResponseSerializer}, auth=[])
+    def post(self, request: Request) -> Response:
+        patient, issued = patient_services.patient_enroll(**validated(s.EnrollRequestSerializer, request.data))
+        return Response({"token": issued.raw, "expires_at": issued.expires_at, "patient_id": patient.pk}, status=201)

@@ -1,0 +1,73 @@
+"""What the API's views share: the acting user, query parameters through serializers, and the base
+class of the views of one patient."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from tracker.api.serializers.base import query
+from tracker.records import selectors
+from tracker.records.models import Clinic, Patient, User
+from tracker.records.services.audit import audit_record
+
+
+def actor_of(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def clinic_of(request: Request) -> Clinic:
+    clinic = actor_of(request).clinic
+    assert clinic is not None, "staff endpoints are only reached by clinic staff"
+    return clinic
+
+
+def audit_read(request: Request, action: str, object_type: str, object_id: Any, patient: Patient) -> None:
+    audit_record(
+        actor=actor_of(request),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient.pk,
+        clinic_id=patient.clinic_id,
+    )
+
+
+class Endpoint(APIView):
+    # An API view: the acting user, and query parameters validated by a serializer.
+    @property
+    def actor(self) -> User:
+        return actor_of(self.request)
+
+    def query(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:  # type: ignore[type-arg]
+        """The request's query parameters, validated: a wrong value is a 400 naming the parameter."""
+        return query(serializer_class, self.request.query_params)
+
+
+class PatientEndpoint(Endpoint):
+    # A view of one patient's data (``patients/{patient_id}/…``), as Sentry's ``ProjectEndpoint``:
+    # once the role is checked, ``initial`` resolves the id through the actor-scoped selector (another
+    # clinic's or another patient's id is a 404, as if it did not exist) and hands ``self.patient`` to
+    # the handler. A read that answers is audited once, as ``read_action``, on the patient.
+    read_action: ClassVar[str] = ""
+    patient: Patient
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.patient = selectors.patient_get(actor=actor_of(request), patient_id=kwargs["patient_id"])
+
+    def audit_action(self) -> str:
+        return self.read_action
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patient = getattr(self, "patient", None)
+        if request.method in ("GET", "HEAD") and patient is not None and response.status_code < 400:
+            assert self.audit_action(), f"{type(self).__name__} names no read_action"
+            audit_read(request, self.audit_action(), "patient", patient.pk, patient)
+        return response

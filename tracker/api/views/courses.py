@@ -1,0 +1,46 @@
+"""Treatment courses and their sessions."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tracker.api.permissions import IsStaff
+from tracker.api.serializers import courses as s
+from tracker.api.serializers.base import validated
+from tracker.api.views.base import Endpoint, PatientEndpoint, audit_read
+from tracker.records import selectors
+from tracker.records.services import patients as patient_services
+
+
+class PatientCoursesView(PatientEndpoint):
+    permission_classes = [IsStaff]
+    read_action = "course.list"
+
+    @extend_schema(responses={200: s.CourseSerializer(many=True)})
+    def get(self, request: Request, patient_id: str) -> Response:
+        return Response(s.CourseSerializer(self.patient.courses.all(), many=True).data)
+
+    @extend_schema(request=s.CourseCreateSerializer, responses={201: s.CourseSerializer})
+    def post(self, request: Request, patient_id: str) -> Response:
+        values = validated(s.CourseCreateSerializer, request.data)
+        course = patient_services.course_create(actor=self.actor, patient=self.patient, **values)
+        return Response(s.CourseSerializer(course).data, status=201)
+
+
+class CourseSessionsView(Endpoint):
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses={200: s.SessionSerializer(many=True)})
+    def get(self, request: Request, course_id: str) -> Response:
+        course = selectors.course_get(actor=self.actor, course_id=course_id)
+        audit_read(request, "session.list", "course", course.pk, course.patient)
+        return Response(s.SessionSerializer(course.sessions.all(), many=True).data)
+
+    @extend_schema(request=s.SessionCreateSerializer, responses={201: s.SessionSerializer})
+    def post(self, request: Request, course_id: str) -> Response:
+        course = selectors.course_get(actor=self.actor, course_id=course_id)
+        values = validated(s.SessionCreateSerializer, request.data)
+        session = patient_services.session_create(actor=self.actor, course=course, **values)
+        return Response(s.SessionSerializer(session).data, status=201)

@@ -1,0 +1,45 @@
+"""Safety flags: the clinic's list and their acknowledgement."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tracker.api.permissions import IsClinician, IsStaff
+from tracker.api.serializers import flags as s
+from tracker.api.views.base import Endpoint
+from tracker.records import selectors
+from tracker.records.services import assessments as assessment_services
+from tracker.records.services.audit import audit_record_many
+
+LIST_LIMIT = 500
+
+
+class FlagListView(Endpoint):
+    permission_classes = [IsStaff]
+
+    @extend_schema(parameters=[s.FlagListQuerySerializer], responses={200: s.FlagSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        params = self.query(s.FlagListQuerySerializer)
+        flags = selectors.flags_visible(actor=self.actor).order_by("-created_at")
+        if params["open"]:
+            flags = flags.filter(acknowledged_at__isnull=True)
+        page = list(flags[:LIST_LIMIT])
+        audit_record_many(
+            actor=self.actor,
+            action="flag.list",
+            object_type="patient",
+            patient_ids=sorted({f.patient_id for f in page}),
+        )
+        return Response(s.FlagSerializer(page, many=True).data)
+
+
+class FlagAcknowledgeView(Endpoint):
+    permission_classes = [IsClinician]
+
+    @extend_schema(request=None, responses={200: s.FlagSerializer})
+    def post(self, request: Request, flag_id: str) -> Response:
+        flag = selectors.flag_get(actor=self.actor, flag_id=flag_id)
+        flag = assessment_services.flag_acknowledge(actor=self.actor, flag=flag)
+        return Response(s.FlagSerializer(flag).data)

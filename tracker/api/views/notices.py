@@ -1,0 +1,44 @@
+"""Notices for a clinic's clinicians: the list and marking one read."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tracker.api.permissions import IsStaff
+from tracker.api.serializers import notices as s
+from tracker.api.views.base import Endpoint
+from tracker.records import selectors
+from tracker.records.services.audit import audit_record_many
+from tracker.records.services.notices import notice_mark_read
+
+LIST_LIMIT = 500
+
+
+class NoticeListView(Endpoint):
+    permission_classes = [IsStaff]
+
+    @extend_schema(parameters=[s.NoticeListQuerySerializer], responses={200: s.NoticeSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        params = self.query(s.NoticeListQuerySerializer)
+        notices = selectors.notices_visible(actor=self.actor)
+        if params["unread"]:
+            notices = notices.filter(read_at__isnull=True)
+        page = list(notices[:LIST_LIMIT])
+        audit_record_many(
+            actor=self.actor,
+            action="notice.list",
+            object_type="patient",
+            patient_ids=sorted({n.patient_id for n in page}),
+        )
+        return Response(s.NoticeSerializer(page, many=True).data)
+
+
+class NoticeReadView(Endpoint):
+    permission_classes = [IsStaff]
+
+    @extend_schema(request=None, responses={200: s.NoticeSerializer})
+    def post(self, request: Request, notice_id: str) -> Response:
+        notice = selectors.notice_get(actor=self.actor, notice_id=notice_id)
+        return Response(s.NoticeSerializer(notice_mark_read(actor=self.actor, notice=notice)).data)
