@@ -57,11 +57,11 @@ from tqdm import tqdm
 import scoring
 from projections.compare import expected_curve, reference_set_for
 from projections.math.curves import (
-    _PERCENTILE_EPS,
     INSUFFICIENT_DATA,
     MIN_COMPARISON_WEEK,
+    PERCENTILE_EPS,
     ModelParams,
-    _cdf,
+    improvement_cdf,
     signal_for,
 )
 from projections.models import OutcomeSnapshot
@@ -535,8 +535,8 @@ def _severity(scale: str, total: int) -> str:
 def _percentiles(curve: Any, weeks: npt.NDArray[np.float64], improvements: npt.NDArray[np.float64]) -> list[int]:
     """``curve.percentile_of(week, improvement)`` for each pair, at once. Where floating point could
     tip the whole number (within 1e-7 of it), the scalar method decides."""
-    cdf = _cdf(curve.params, weeks, improvements)
-    raw = 100.0 * cdf + _PERCENTILE_EPS
+    cdf = improvement_cdf(curve.params, weeks, improvements)
+    raw = 100.0 * cdf + PERCENTILE_EPS
     whole = np.clip(np.floor(raw), 0, 100).astype(np.int64)
     # (A cdf of exactly 0 or 1 is exact either way.)
     for i in np.flatnonzero((np.abs(raw - np.rint(raw)) < 1e-7) & (cdf > 0) & (cdf < 1)).tolist():

@@ -103,7 +103,7 @@ SIGNALS: tuple[str, ...] = ("ahead", "on_track", "at_risk", "off_track", INSUFFI
 # No comparison before one day of treatment: at week 0 every expected improvement is 0.
 MIN_COMPARISON_WEEK = 1 / 7
 
-_PERCENTILE_EPS = 1e-9
+PERCENTILE_EPS = 1e-9
 # What a cited figure may count: the proportion in remission range, responding (>= 50 %), or
 # worse than baseline (improvement < 0).
 FIGURE_METRICS = ("remission", "response", "worsened")
@@ -169,7 +169,7 @@ def improvement_quantiles(params: ModelParams, weeks: ArrayLike) -> NDArray[np.f
     return np.asarray(_h_inverse(params, np.multiply.outer(g, r)) + 0.0, dtype=float)  # no -0.0
 
 
-def _cdf(params: ModelParams, weeks: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.float64]:
+def improvement_cdf(params: ModelParams, weeks: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.float64]:
     """``P(I(w) <= x)``; NaN where week < MIN_COMPARISON_WEEK or x is NaN."""
     g = _g(params, weeks)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -180,7 +180,7 @@ def _cdf(params: ModelParams, weeks: NDArray[np.float64], x: NDArray[np.float64]
 
 
 def _to_percentile(cdf: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.clip(np.floor(100.0 * cdf + _PERCENTILE_EPS), 0, 100)
+    return np.clip(np.floor(100.0 * cdf + PERCENTILE_EPS), 0, 100)
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,7 @@ class Curve:
             raise ValueError(f"no percentile before week {MIN_COMPARISON_WEEK:.3f}")
         if math.isnan(improvement):
             raise ValueError("improvement is NaN")
-        cdf = _cdf(self.params, np.asarray(float(week)), np.asarray(float(improvement)))
+        cdf = improvement_cdf(self.params, np.asarray(float(week)), np.asarray(float(improvement)))
         return int(_to_percentile(cdf))
 
     def response_proportion(self, week: float) -> float:
@@ -586,7 +586,7 @@ def percentiles_of(curve: Curve, weeks: ArrayLike, improvements: ArrayLike) -> N
     """Vectorised ``percentile_of``: whole-number percentiles, NaN where no comparison is made."""
     w = np.asarray(weeks, dtype=float)
     x = np.asarray(improvements, dtype=float)
-    return _to_percentile(_cdf(curve.params, w, x))
+    return _to_percentile(improvement_cdf(curve.params, w, x))
 
 
 def signals_of(percentiles: ArrayLike) -> NDArray[np.int8]:
