@@ -437,11 +437,11 @@ def _plain_read() -> tuple[int, float]:
     """(a): every assessment row the nightly reads, as tuples, through Django's cursor."""
     from django.db import connection
 
-    from projections.nightly import COLUMNS, FETCH_BATCH
+    from projections.storage import ENTRY_COLUMNS, FETCH_BATCH
     from tracker.records.models import Assessment
 
     sql, params = (
-        Assessment.objects.filter(is_superseded=False).order_by().values_list(*COLUMNS).query.sql_with_params()
+        Assessment.objects.filter(is_superseded=False).order_by().values_list(*ENTRY_COLUMNS).query.sql_with_params()
     )
     rows = 0
     started = time.perf_counter()
