@@ -292,7 +292,8 @@ def _drop_indexes(conn: psycopg.Connection[Any], table: str) -> list[tuple[str, 
         [table],
     ).fetchall()
     plain = conn.execute(
-        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = %s::regclass"
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+        " WHERE i.indrelid = %s::regclass"
         " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)",
         [table],
     ).fetchall()
@@ -344,8 +345,8 @@ def _fill(dsn: str, population: Population, *, seed: int = 1) -> dict[str, int]:
                 [uuid.uuid4(), name, reference, json.dumps(options), k],
             )
         conn.execute(
-            "CREATE TEMP TABLE bench_patient (i int4, clinic int2, has_course bool, modality int2, therapy bool, start date,"
-            " id uuid, course_id uuid)"
+            "CREATE TEMP TABLE bench_patient (i int4, clinic int2, has_course bool, modality int2, therapy bool,"
+            " start date, id uuid, course_id uuid)"
         )
         with conn.cursor().copy("COPY bench_patient FROM STDIN (FORMAT binary)") as copy:
             copy.write(
@@ -365,17 +366,20 @@ def _fill(dsn: str, population: Population, *, seed: int = 1) -> dict[str, int]:
         with _bulk_load(conn, "tracker_patient"):
             conn.execute(
                 "INSERT INTO tracker_patient (id, clinic_id, name, external_id, timezone, created_at)"
-                " SELECT p.id, c.id, 'bench ' || p.i, '', 'UTC', now() FROM bench_patient p JOIN bench_clinic c ON c.k = p.clinic"
+                " SELECT p.id, c.id, 'bench ' || p.i, '', 'UTC', now()"
+                " FROM bench_patient p JOIN bench_clinic c ON c.k = p.clinic"
             )
         with _bulk_load(conn, "tracker_treatmentcourse"):
             conn.execute(
-                "INSERT INTO tracker_treatmentcourse (id, patient_id, clinic_id, modality, with_therapy, start_date, reference_set, created_at)"
+                "INSERT INTO tracker_treatmentcourse"
+                " (id, patient_id, clinic_id, modality, with_therapy, start_date, reference_set, created_at)"
                 " SELECT p.course_id, p.id, c.id, (%s::text[])[p.modality + 1], p.therapy, p.start, '', now()"
                 " FROM bench_patient p JOIN bench_clinic c ON c.k = p.clinic WHERE p.has_course",
                 [list(MODALITIES)],
             )
         conn.execute(
-            "CREATE TEMP TABLE bench_item (s int2, t int2, scale text, version text, items jsonb, item_count int2, severity text)"
+            "CREATE TEMP TABLE bench_item"
+            " (s int2, t int2, scale text, version text, items jsonb, item_count int2, severity text)"
         )
         with conn.cursor() as cur:
             cur.executemany(
@@ -413,9 +417,9 @@ def _fill(dsn: str, population: Population, *, seed: int = 1) -> dict[str, int]:
         with _bulk_load(conn, "tracker_assessment", unlogged=True):
             # The item lookup is hashed, so rows go in as staged: in date order.
             conn.execute(
-                "INSERT INTO tracker_assessment (id, patient_id, scale, scale_version, administered_on, items, item_count,"
-                " item_directions, total, severity, entered_by_role, client_id, is_superseded, amend_reason, is_baseline,"
-                " created_at, seq)"
+                "INSERT INTO tracker_assessment (id, patient_id, scale, scale_version, administered_on, items,"
+                " item_count, item_directions, total, severity, entered_by_role, client_id, is_superseded,"
+                " amend_reason, is_baseline, created_at, seq)"
                 " SELECT r.id, r.p, k.scale, k.version, r.d, k.items, k.item_count, '{}', r.t, k.severity, 'patient',"
                 " r.client_id, false, '', r.b, (r.d + time '12:00') AT TIME ZONE 'UTC', %s + r.n"
                 " FROM bench_row r JOIN bench_item k ON k.s = r.s AND k.t = r.t",
@@ -437,11 +441,11 @@ def _plain_read() -> tuple[int, float]:
     """(a): every assessment row the nightly reads, as tuples, through Django's cursor."""
     from django.db import connection
 
-    from projections.nightly import COLUMNS, FETCH_BATCH
+    from projections.storage import ENTRY_COLUMNS, FETCH_BATCH
     from tracker.records.models import Assessment
 
     sql, params = (
-        Assessment.objects.filter(is_superseded=False).order_by().values_list(*COLUMNS).query.sql_with_params()
+        Assessment.objects.filter(is_superseded=False).order_by().values_list(*ENTRY_COLUMNS).query.sql_with_params()
     )
     rows = 0
     started = time.perf_counter()
@@ -496,9 +500,9 @@ def run(*, patients: int = 100_000, chunk_size: int = 5000, out: Callable[[str],
         fill_started = time.perf_counter()
         filled = _fill(_admin_dsn(url, name), population)
         out(
-            f"fill (untimed): {filled['patients']:,} patients, {filled['courses']:,} courses, {filled['assessments']:,} assessments"
-            f" in {time.perf_counter() - fill_started:.1f} s (COPY; the assessments table is UNLOGGED, which only spares"
-            " writing it)"
+            f"fill (untimed): {filled['patients']:,} patients, {filled['courses']:,} courses,"
+            f" {filled['assessments']:,} assessments in {time.perf_counter() - fill_started:.1f} s (COPY; the"
+            " assessments table is UNLOGGED, which only spares writing it)"
         )
         del population
         # Measured as in production: with DEBUG on, Django would keep the text of every query.
@@ -506,7 +510,8 @@ def run(*, patients: int = 100_000, chunk_size: int = 5000, out: Callable[[str],
             result = _measure(chunk_size=chunk_size, out=out)
         result["seconds_total"] = time.perf_counter() - started
         out(
-            f"whole job: {result['seconds_total']:.1f} s (create and migrate the database, fill, (a), (b), memory, drop)"
+            f"whole job: {result['seconds_total']:.1f} s"
+            " (create and migrate the database, fill, (a), (b), memory, drop)"
         )
         out(f"ratio={result['ratio']:.2f}")
         return result

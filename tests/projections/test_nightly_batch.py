@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import scoring
 from benchmarks.scoring import synthetic_trajectories
+from projections.batch import classification_json, percentiles_at_once
 from projections.math.curves import load_reference_sets
-from projections.nightly import _percentiles, classification_json
 from projections.outcomes import EntryRow, fingerprint
 from scoring.batch import NO_DAY, classify_batch
 from tracker.records.models import Clinic, TreatmentCourse
@@ -122,7 +122,7 @@ def test_percentiles_at_once_equal_one_at_a_time() -> None:
                 improvements[5 * i] = curve.improvement_percentiles(float(week))["p25"]
             improvements[-3:] = [1.0, 1.5, -4.0]
             expected = [curve.percentile_of(float(w), float(x)) for w, x in zip(weeks, improvements, strict=True)]
-            assert _percentiles(curve, weeks, improvements) == expected
+            assert percentiles_at_once(curve, weeks, improvements) == expected
 
 
 def test_fingerprint_changes_with_every_input_of_the_outcome(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,383 @@
+"""A chunk's snapshots computed at once, for the nightly job (``projections.nightly``): equal, field
+for field, to what ``projections.outcomes`` computes patient by patient, built for volume:
+
+- ``scoring.classify_batch`` classifies each scale and rule set of the chunk at once, and
+  ``classification_json`` writes each outcome straight from the result's arrays (the JSON of
+  ``BatchResult.classification(k).as_dict()``, without building a Classification per trajectory);
+- the projection block (``compare.projection_block``) looks each curve up once per distinct input
+  and computes the percentiles of every course sharing a curve model at once
+  (``percentiles_at_once``);
+- the outcome JSON is assembled from fragments computed once per distinct value; the
+  fingerprint (``outcomes.fingerprint``) hashes the same bytes, taken from the chunk's arrays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import replace
+from functools import lru_cache, partial
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+import scoring
+from projections.compare import expected_curve, reference_set_for
+from projections.math.curves import (
+    INSUFFICIENT_DATA,
+    MIN_COMPARISON_WEEK,
+    PERCENTILE_EPS,
+    Curve,
+    ModelParams,
+    improvement_cdf,
+    signal_for,
+)
+from projections.outcomes import ENTRY_RECORD, clinic_fingerprint_key, fingerprint_head, scoring_options
+from projections.storage import SCALE_KEYS, Chunk, Course, IntArray, Outcome
+from scoring.batch import EPOCH, NO_DAY, BatchResult
+from scoring.outcomes import EVENT_TYPES, RESPONSES, STATES
+from tracker.records.models import TreatmentCourse
+
+_EPOCH_ORDINAL = EPOCH.toordinal()
+
+
+# ---------------------------------------------------------------------------- the outcome as JSON
+
+# Compact JSON, as UTF-8 text: the same document as json.dumps gives, and stored equal (jsonb).
+_dumps = partial(json.dumps, separators=(",", ":"), ensure_ascii=False)
+
+
+@lru_cache(maxsize=1 << 16)
+def _iso_of_day(day: int) -> str:
+    """A day number (days since 1970-01-01) as the JSON string of its ISO date."""
+    return '"' + dt.date.fromordinal(day + _EPOCH_ORDINAL).isoformat() + '"'
+
+
+@lru_cache(maxsize=4096)
+def _reliable_change_json(scale: str, before: int, after: int) -> str:
+    return _dumps(scoring.reliable_change(scale, before, after).as_dict())
+
+
+@lru_cache(maxsize=256)
+def _rules_json(rules: scoring.Rules) -> str:
+    return _dumps(rules.as_dict())
+
+
+_STATE_JSON = tuple(_dumps(s) for s in STATES)
+_RESPONSE_JSON = tuple(_dumps(r) for r in RESPONSES)
+_EVENT_JSON = tuple(_dumps(e) for e in EVENT_TYPES)
+_RECOVERY = EVENT_TYPES.index("recovery")
+
+
+def latest_codes(result: BatchResult) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
+    """Per trajectory: the response code of the latest entry (-1 for none) and the state after it
+    (``not_remitted`` without entries), as ``Classification.response`` and ``.state``."""
+    response = np.full(result.n_trajectories, -1, dtype=np.int8)
+    state = np.full(result.n_trajectories, STATES.index("not_remitted"), dtype=np.int8)
+    nonempty = np.flatnonzero(result.latest >= 0)
+    response[nonempty] = result.entry_response[result.latest[nonempty]]
+    state[nonempty] = result.entry_state[result.latest[nonempty]]
+    return response, state
+
+
+def classification_json(result: BatchResult) -> list[str]:
+    """Each trajectory's outcome as JSON text: the document of ``result.classification(k).as_dict()``
+    (``json.loads`` gives an equal dict), written from the result's arrays."""
+    scale = scoring.get_scale(result.scale)
+    n = result.n_trajectories
+    days = result.days.tolist()
+    totals = result.totals.tolist()
+    base = result.baseline.tolist()
+    latest = result.latest.tolist()
+    first = result.first_response.tolist()
+    pending = result.pending_since.tolist()
+    improvement = result.latest_improvement.tolist()
+    starts = result.course_start.tolist()
+    response, state = (codes.tolist() for codes in latest_codes(result))
+    everyone = np.arange(n)
+    event_lo = np.searchsorted(result.event_trajectory, everyone, side="left").tolist()
+    event_hi = np.searchsorted(result.event_trajectory, everyone, side="right").tolist()
+    event_type = result.event_type.tolist()
+    event_onset = result.event_onset.tolist()
+    event_confirmed = result.event_confirmed.tolist()
+    warned = np.flatnonzero(result.entry_warning)
+    warn_lo = np.searchsorted(warned, result.offsets[:-1], side="left").tolist()
+    warn_hi = np.searchsorted(warned, result.offsets[1:], side="left").tolist()
+    remission_max, relapse_min = result.remission_max.tolist(), result.relapse_min.tolist()
+    head = '{"scale":' + _dumps(scale.key) + ","
+    version = ',"scale_version":' + _dumps(scale.version)
+    out: list[str] = []
+    for k in range(n):
+        b, last = base[k], latest[k]
+        if last < 0:
+            baseline_json = latest_json = change_json = "null"
+        else:
+            x = improvement[k]
+            baseline_json = f'{{"date":{_iso_of_day(days[b])},"total":{totals[b]}}}'
+            latest_json = (
+                f'{{"date":{_iso_of_day(days[last])},"total":{totals[last]},'
+                f'"improvement":{"null" if math.isnan(x) else repr(x)},'
+                f'"response":{"null" if response[k] < 0 else _RESPONSE_JSON[response[k]]}}}'
+            )
+            change_json = _reliable_change_json(scale.key, totals[b], totals[last])
+        events = []
+        for e in range(event_lo[k], event_hi[k]):
+            kind = event_type[e]
+            if kind == _RECOVERY:
+                events.append(f'{{"type":{_EVENT_JSON[kind]},"date":{_iso_of_day(days[event_confirmed[e]])}}}')
+            else:
+                events.append(
+                    f'{{"type":{_EVENT_JSON[kind]},"onset":{_iso_of_day(days[event_onset[e]])},'
+                    f'"confirmed":{_iso_of_day(days[event_confirmed[e]])}}}'
+                )
+        warnings = []
+        if warn_hi[k] > warn_lo[k]:
+            # In trajectory order (day, then input order); only entries from the baseline on have them.
+            for i in sorted(warned[warn_lo[k] : warn_hi[k]].tolist(), key=lambda i: (days[i], i)):
+                warnings.append(f'{{"type":"relapse_level_score","date":{_iso_of_day(days[i])},"total":{totals[i]}}}')
+        rules = result.rules
+        if rules.remission_max != remission_max[k] or rules.relapse_min != relapse_min[k]:
+            rules = replace(rules, remission_max=remission_max[k], relapse_min=relapse_min[k])
+        out.append(
+            f'{head}"baseline":{baseline_json},"latest":{latest_json},'
+            f'"first_response_date":{"null" if first[k] < 0 else _iso_of_day(days[first[k]])},'
+            f'"state":{_STATE_JSON[state[k]]},"events":[{",".join(events)}],'
+            f'"remission_pending_since":{"null" if pending[k] < 0 else _iso_of_day(days[pending[k]])},'
+            f'"warnings":[{",".join(warnings)}],"reliable_change":{change_json}{version},'
+            f'"course_start":{"null" if starts[k] == NO_DAY else _iso_of_day(starts[k])},'
+            f'"rules":{_rules_json(rules)}}}'
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------- the projection block
+
+
+_SIGNAL_OF_PERCENTILE = tuple(signal_for(p) for p in range(101))
+
+
+class _Projector:
+    """The projection block of every course in a chunk (``compare.projection_block``): reference
+    sets and curves looked up once per distinct input, the expected percentiles once per curve
+    model and day, and the percentiles of the latest improvements per curve model at once."""
+
+    def __init__(self, chunk: Chunk) -> None:
+        self._chunk = chunk
+        self._references: dict[tuple[str, int], Any] = {}
+        self._expected: dict[tuple[ModelParams, int], str] = {}
+        # Per patient: the course's fields a curve depends on, as a small code (-1 without a course).
+        keys: dict[tuple[str, int, str, bool], int] = {}
+        codes = []
+        self._course_of_code: list[tuple[Course, int]] = []
+        for p, course in enumerate(chunk.courses):
+            if course is None:
+                codes.append(-1)
+                continue
+            clinic = int(chunk.clinic_index[p])
+            key = (course.reference_set, clinic, course.modality, course.with_therapy)
+            if key not in keys:
+                keys[key] = len(keys)
+                self._course_of_code.append((course, clinic))
+            codes.append(keys[key])
+        self.course_code = np.array(codes, dtype=np.int64)
+
+    def _reference(self, course: Course, clinic: int) -> Any:
+        where = (course.reference_set, clinic)
+        if where not in self._references:
+            self._references[where] = reference_set_for(
+                TreatmentCourse(reference_set=course.reference_set), self._chunk.distinct_clinics[clinic]
+            )
+        return self._references[where]
+
+    def blocks(
+        self,
+        scale: str,
+        rules: scoring.Rules,
+        patients: IntArray,
+        baseline: IntArray,
+        days: IntArray,
+        compared: npt.NDArray[np.bool_],
+        improvement: npt.NDArray[np.float64],
+    ) -> tuple[list[str | None], list[str | None], list[int | None], list[int | None]]:
+        """Per trajectory (of one scale and rule set): the block's JSON (None without a course), its
+        signal, whole week and percentile. ``days`` from the course start
+        to the latest entry, ``compared``: a comparison is made (follow-up, improvement, a day in)."""
+        n = patients.size
+        code = self.course_code[patients]
+        has_course = code >= 0
+        severity_table = np.array(
+            [_SEVERITIES[scale].index(_severity(scale, t)) for t in range(scoring.get_scale(scale).total_max + 1)]
+        )
+        severity = severity_table[baseline]
+        above = np.where(baseline > rules.remission_max, baseline, -1)
+        key = (code * 16 + severity) * 1024 + (above + 1)
+        unique, inverse = np.unique(np.where(has_course, key, -1), return_inverse=True)
+        curves: list[Any] = []
+        for u in unique.tolist():
+            if u < 0:
+                curves.append(None)
+                continue
+            course, clinic = self._course_of_code[u // (16 * 1024)]
+            level = u % 1024 - 1
+            severity_name = _SEVERITIES[scale][(u // 1024) % 16]
+            curves.append(expected_curve(
+                self._reference(course, clinic), course, scale, rules,
+                severity=severity_name, baseline=level if level >= 0 else None,
+            ))  # fmt: skip
+        weeks = np.maximum(days, 0) / 7
+        # Percentiles at once for every trajectory compared against the same curve model.
+        models: dict[ModelParams, int] = {}
+        model_curve: list[Any] = []
+        model_of_curve = []
+        for curve in curves:
+            if curve is None:
+                model_of_curve.append(-1)
+                continue
+            if curve.params not in models:
+                models[curve.params] = len(models)
+                model_curve.append(curve)
+            model_of_curve.append(models[curve.params])
+        model = np.array(model_of_curve, dtype=np.int64)[inverse]
+        percentile = np.full(n, -1, dtype=np.int64)
+        for q, curve in enumerate(model_curve):
+            members = np.flatnonzero((model == q) & compared)
+            if members.size:
+                percentile[members] = percentiles_at_once(curve, weeks[members], improvement[members])
+        texts: list[str | None] = [None] * n
+        signals: list[str | None] = [None] * n
+        whole_weeks: list[int | None] = [None] * n
+        percentiles: list[int | None] = [None] * n
+        day_list, week_list, pct_list, inv_list = days.tolist(), weeks.tolist(), percentile.tolist(), inverse.tolist()
+        reference_json = [None if c is None else _dumps(c.reference) for c in curves]
+        for j in range(n):
+            curve = curves[inv_list[j]]
+            if curve is None:
+                continue
+            d = day_list[j]
+            expected = self._expected.get((curve.params, d))
+            if expected is None:
+                expected = self._expected[(curve.params, d)] = _dumps(
+                    curve.improvement_percentiles(max(week_list[j], 0.0))
+                )
+            pct = pct_list[j] if pct_list[j] >= 0 else None
+            signal = INSUFFICIENT_DATA if pct is None else _SIGNAL_OF_PERCENTILE[pct]
+            whole = max(math.floor(week_list[j]), 0)
+            texts[j] = (
+                f'{{"reference":{reference_json[inv_list[j]]},"week":{whole},'
+                f'"percentile":{"null" if pct is None else pct},"signal":"{signal}","expected_improvement":{expected}}}'
+            )
+            signals[j], whole_weeks[j], percentiles[j] = signal, whole, pct
+        return texts, signals, whole_weeks, percentiles
+
+
+_SEVERITIES = {key: tuple(band.label for band in scale.bands) for key, scale in scoring.SCALES.items()}
+
+
+@lru_cache(maxsize=1024)
+def _severity(scale: str, total: int) -> str:
+    return scoring.get_scale(scale).severity(total)
+
+
+def percentiles_at_once(
+    curve: Curve, weeks: npt.NDArray[np.float64], improvements: npt.NDArray[np.float64]
+) -> list[int]:
+    """``curve.percentile_of(week, improvement)`` for each pair, at once. Where floating point could
+    tip the whole number (within 1e-7 of it), the scalar method decides."""
+    cdf = improvement_cdf(curve.params, weeks, improvements)
+    raw = 100.0 * cdf + PERCENTILE_EPS
+    whole = np.clip(np.floor(raw), 0, 100).astype(np.int64)
+    # (A cdf of exactly 0 or 1 is exact either way.)
+    for i in np.flatnonzero((np.abs(raw - np.rint(raw)) < 1e-7) & (cdf > 0) & (cdf < 1)).tolist():
+        whole[i] = curve.percentile_of(float(weeks[i]), float(improvements[i]))
+    return whole.tolist()
+
+
+# ---------------------------------------------------------------------------- a chunk's outcomes
+
+
+def chunk_outcomes(chunk: Chunk) -> Iterator[Outcome]:
+    """Every trajectory's snapshot, one batch per scale and rule set (scoring's batch path; clinics
+    may override thresholds), yielded as they are built so they can be written meanwhile."""
+    n_scales = len(SCALE_KEYS)
+    pair = chunk.clinic_index[chunk.patient] * n_scales + chunk.scale
+    groups: dict[tuple[int, str], list[int]] = defaultdict(list)  # (scale, rule set) -> (clinic, scale) pairs
+    options: dict[int, scoring.Options] = {}
+    for code in np.unique(pair).tolist():
+        clinic, s = divmod(code, n_scales)
+        options[code] = scoring_options(chunk.distinct_clinics[clinic], SCALE_KEYS[s])
+        groups[(s, repr(options[code]))].append(code)
+    projector = _Projector(chunk)
+    records = memoryview(chunk.records)
+    width = ENTRY_RECORD.itemsize
+    chunk_offsets = chunk.offsets.tolist()
+    course_keys = [c.fingerprint_key if c else "null" for c in chunk.courses]
+    course_ids = ["null" if c is None else f'"{c.text_id}"' for c in chunk.courses]
+    start_day = np.array(
+        [c.start_date.toordinal() - _EPOCH_ORDINAL if c else NO_DAY for c in chunk.courses], dtype=np.int64
+    )
+    for (s, _), codes in groups.items():
+        scale = SCALE_KEYS[s]
+        trajectories = np.flatnonzero(np.isin(pair, codes))
+        lo, hi = chunk.offsets[trajectories], chunk.offsets[trajectories + 1]
+        lengths = hi - lo
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        entries = np.repeat(lo - offsets[:-1], lengths) + np.arange(offsets[-1])
+        patients = chunk.patient[trajectories]
+        starts = start_day[patients]
+        marked = np.full(trajectories.size, -1, dtype=np.int64)
+        flagged = np.flatnonzero(chunk.is_baseline[entries])
+        if flagged.size:  # a clinician's baseline: the first marked entry in date order
+            owner = np.searchsorted(offsets, flagged, side="right") - 1
+            owners, first = np.unique(owner, return_index=True)
+            marked[owners] = flagged[first]
+        result = scoring.classify_batch(
+            scale,
+            offsets,
+            chunk.day[entries] - _EPOCH_ORDINAL,
+            chunk.total[entries],
+            course_start=starts,
+            baseline=marked,
+            options=options[codes[0]],
+        )
+        texts = classification_json(result)
+        base, latest = result.baseline, result.latest  # every trajectory has entries
+        latest_day = result.days[latest]
+        improvement = result.latest_improvement
+        treated = np.where(starts == NO_DAY, 0, latest_day - starts)  # days from the course start
+        compared = (latest != base) & ~np.isnan(improvement) & (np.maximum(treated, 0) / 7 >= MIN_COMPARISON_WEEK)
+        blocks, signals, weeks, percentiles = projector.blocks(
+            scale, result.rules, patients, result.totals[base], treated, compared, improvement
+        )
+        response_codes, state_codes = (codes.tolist() for codes in latest_codes(result))
+        latest_totals = result.totals[latest].tolist()
+        latest_days = latest_day.tolist()
+        improvements = improvement.tolist()
+        clinic_keys = {
+            c: clinic_fingerprint_key(chunk.distinct_clinics[c], scale)
+            for c in np.unique(chunk.clinic_index[patients]).tolist()
+        }
+        clinic_of = chunk.clinic_index[patients].tolist()
+        for j, (k, p) in enumerate(zip(trajectories.tolist(), patients.tolist(), strict=True)):
+            digest = hashlib.sha256(fingerprint_head(course_keys[p], clinic_keys[clinic_of[j]]))
+            digest.update(records[chunk_offsets[k] * width : chunk_offsets[k + 1] * width])
+            x = improvements[j]
+            block = blocks[j]
+            yield Outcome(
+                patient=p,
+                scale=scale,
+                state=STATES[state_codes[j]],
+                signal=signals[j] or INSUFFICIENT_DATA,
+                percentile=percentiles[j],
+                week=weeks[j],
+                latest_total=latest_totals[j],
+                latest_date=_iso_of_day(latest_days[j])[1:-1],
+                improvement=None if math.isnan(x) else x,
+                response=RESPONSES[response_codes[j]] if response_codes[j] >= 0 else None,
+                data=f'{texts[j][:-1]},"projection":{"null" if block is None else block},"course_id":{course_ids[p]}}}',
+                fingerprint=digest.hexdigest(),
+            )

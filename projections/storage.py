@@ -1,0 +1,378 @@
+"""The nightly job's reads and writes: a chunk of patients' entries and courses in, its snapshots
+and notices out. Everything the nightly job says to the database is here, and so is every way it
+goes around the ORM (each held equal to the plain path by ``tests/projections/test_nightly.py``
+and, on PostgreSQL, ``test_pipelined_nightly_equals_per_patient_on_postgresql``; the volume they
+are for is measured by ``python manage.py benchmark projections``):
+
+- the chunk's patient ids reach PostgreSQL as one array parameter, not one parameter each;
+- the entry rows are read straight from the cursor, batch by batch, into numpy arrays (no model
+  instance, no ORM work per row);
+- the stale snapshots are deleted in one ``DELETE ... RETURNING`` that also gives their signals;
+- snapshots and notices are written with ``COPY``. Its column lists are the models' concrete
+  columns (``SNAPSHOT_COLUMNS``, ``NOTICE_COLUMNS``): a snapshot column is filled by the write (a
+  new id, the time), by the patient (clinic, patient, course) or by the field of ``Outcome`` of
+  the same name, so a new model field fails loudly until the nightly job computes it.
+
+Other databases take the ORM way (``values_list``, ``bulk_create``, ``QuerySet.delete``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import islice, repeat
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection, models
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+import scoring
+from projections.models import OutcomeSnapshot
+from projections.outcomes import ENTRY_RECORD, course_fingerprint_key
+from tracker.records.models import Assessment, Clinic, Notice, Patient, TreatmentCourse
+
+# The columns of an entry a chunk reads, in this order.
+ENTRY_COLUMNS = ("patient_id", "scale", "id", "administered_on", "total", "seq", "is_baseline")
+SCALE_KEYS: tuple[str, ...] = tuple(scoring.SCALES)  # a trajectory's scale is its index here
+_SCALE_CODE = {key: code for code, key in enumerate(SCALE_KEYS)}
+_NO_COURSE = np.iinfo(np.int64).min // 2  # "no course start" as an ordinal: every entry is after it
+FETCH_BATCH = 10_000  # entry rows turned into arrays at a time
+_COPY_BLOCK = 500  # rows per COPY write
+
+IntArray = npt.NDArray[np.int64]
+
+
+def model_columns(model: type[models.Model]) -> tuple[str, ...]:
+    """The model's concrete columns, in the model's order."""
+    return tuple(field.column for field in model._meta.concrete_fields)
+
+
+SNAPSHOT_COLUMNS = model_columns(OutcomeSnapshot)
+NOTICE_COLUMNS = model_columns(Notice)
+# Where the snapshot columns come from besides the outcome: the write itself and the patient.
+_OF_THE_WRITE = ("id", "computed_at")
+_OF_THE_PATIENT = ("clinic_id", "patient_id", "course_id")
+# The rest: each the field of Outcome with the column's name.
+OUTCOME_COLUMNS = tuple(c for c in SNAPSHOT_COLUMNS if c not in _OF_THE_WRITE + _OF_THE_PATIENT)
+_outcome_values = attrgetter(*OUTCOME_COLUMNS)
+
+
+# ---------------------------------------------------------------------------- one chunk, read
+
+
+@dataclass
+class Course:
+    """The fields of a course the outcome needs (read as values, not model instances)."""
+
+    pk: Any
+    start_date: dt.date
+    modality: str
+    with_therapy: bool
+    reference_set: str
+    fingerprint_key: str = ""
+    text_id: str = ""
+
+    def __post_init__(self) -> None:
+        self.fingerprint_key = course_fingerprint_key(self)
+        self.text_id = str(self.pk)
+
+
+@dataclass
+class Chunk:
+    """A chunk's entries as arrays ordered by patient, scale, date and entry order, split into
+    trajectories (one patient and scale over the active course)."""
+
+    patients: list[Any]  # patient id per patient index
+    clinics: list[Clinic]  # clinic per patient index
+    courses: list[Course | None]  # active course per patient index
+    clinic_index: IntArray  # per patient: index into distinct_clinics
+    distinct_clinics: list[Clinic]
+    patient_text: list[str]  # per patient: its id as text
+    day: IntArray  # per entry: proleptic ordinal
+    total: IntArray
+    is_baseline: npt.NDArray[np.bool_]
+    records: bytes  # per entry: its fingerprint record (outcomes.ENTRY_RECORD)
+    offsets: IntArray  # trajectory k is entries offsets[k]:offsets[k + 1]
+    patient: IntArray  # per trajectory: patient index
+    scale: IntArray  # per trajectory: index into SCALE_KEYS
+
+
+def _any_of(ids: Sequence[Any]) -> Any:
+    """The right-hand side of an ``__in`` filter on a uuid column: on PostgreSQL one parameter
+    (an array), not thousands (cheaper to build, quote and parse)."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(string_to_array(%s, ',')::uuid[])", (",".join(str(pk) for pk in ids),))
+    return list(ids)
+
+
+def _fetch(entries: Any) -> Iterator[Sequence[tuple[Any, ...]]]:
+    """The rows of a values_list query in batches; on PostgreSQL straight from the cursor (psycopg
+    already returns the columns as Python values: no ORM work per row)."""
+    if connection.vendor != "postgresql":
+        rows = list(entries)
+        for lo in range(0, len(rows), FETCH_BATCH):
+            yield rows[lo : lo + FETCH_BATCH]
+        return
+    sql, params = entries.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(FETCH_BATCH):
+            yield rows
+
+
+_uuid_int = attrgetter("int")
+
+
+def read_chunk(patient_ids: Sequence[str]) -> Chunk:
+    """The chunk of these patients: their clinics, active courses and entries, as arrays."""
+    ids = _any_of(patient_ids)
+    patient_clinic = dict(Patient.objects.filter(pk__in=ids).values_list("id", "clinic_id"))
+    clinics = {c.pk: c for c in Clinic.objects.filter(pk__in=set(patient_clinic.values()))}
+    patients = list(patient_clinic)
+    position = {pk.int: k for k, pk in enumerate(patients)}
+    courses: list[Course | None] = [None] * len(patients)
+    for patient_id, pk, start_date, modality, with_therapy, reference_set in (
+        TreatmentCourse.objects.filter(patient_id__in=ids)
+        .order_by("patient_id", "start_date", "created_at")
+        .values_list("patient_id", "id", "start_date", "modality", "with_therapy", "reference_set")
+    ):  # the latest one wins
+        courses[position[patient_id.int]] = Course(pk, start_date, modality, with_therapy, reference_set)
+
+    entries = Assessment.objects.filter(patient_id__in=ids, is_superseded=False).order_by().values_list(*ENTRY_COLUMNS)
+    if len(patients) > 1:  # chunks are id ranges: lets PostgreSQL walk one index range
+        entries = entries.filter(patient_id__gte=min(patients), patient_id__lte=max(patients))
+    parts: list[tuple[IntArray, ...]] = []
+    id_bytes: list[bytes] = []
+    for rows in _fetch(entries):  # batch by batch: no row object outlives its batch
+        n = len(rows)
+        patient_col, scale_col, id_col, date_col, total_col, seq_col, baseline_col = zip(*rows, strict=True)
+        parts.append(
+            (
+                np.fromiter(map(position.__getitem__, map(_uuid_int, patient_col)), dtype=np.int64, count=n),
+                np.fromiter(map(_SCALE_CODE.__getitem__, scale_col), dtype=np.int64, count=n),
+                np.fromiter(map(dt.date.toordinal, date_col), dtype=np.int64, count=n),
+                np.fromiter(total_col, dtype=np.int64, count=n),
+                np.fromiter(seq_col, dtype=np.int64, count=n),
+                np.fromiter(baseline_col, dtype=np.int64, count=n),
+            )
+        )
+        id_bytes.append(b"".join(map(int.to_bytes, map(_uuid_int, id_col), repeat(16))))  # == UUID.bytes
+    patient, scale, day, total, seq, flag = (
+        np.concatenate([part[c] for part in parts]) if parts else np.zeros(0, dtype=np.int64) for c in range(6)
+    )
+
+    # An entry belongs to the active course from baseline_window_days before its start.
+    window = scoring.Options().baseline_window_days
+    start = np.array([c.start_date.toordinal() if c else _NO_COURSE for c in courses], dtype=np.int64)
+    kept = np.flatnonzero(day >= start[patient] - window)
+    order = kept[np.lexsort((seq[kept], day[kept], scale[kept], patient[kept]))]
+    patient, scale, day, total, seq, is_baseline = (
+        a[order] for a in (patient, scale, day, total, seq, flag.astype(bool))
+    )
+
+    records = np.empty(order.size, dtype=ENTRY_RECORD)
+    records["id"] = np.frombuffer(b"".join(id_bytes), dtype="V16")[order]
+    records["day"] = day
+    records["total"] = total
+    records["seq"] = seq
+    records["baseline"] = is_baseline
+
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = (patient[1:] != patient[:-1]) | (scale[1:] != scale[:-1])
+    starts = np.flatnonzero(new)
+    distinct = list(clinics.values())
+    index_of = {c.pk: i for i, c in enumerate(distinct)}
+    return Chunk(
+        patients=patients,
+        clinics=[clinics[patient_clinic[pk]] for pk in patients],
+        courses=courses,
+        clinic_index=np.array([index_of[patient_clinic[pk]] for pk in patients], dtype=np.int64),
+        distinct_clinics=distinct,
+        patient_text=[str(pk) for pk in patients],
+        day=day,
+        total=total,
+        is_baseline=is_baseline,
+        records=records.tobytes(),
+        offsets=np.append(starts, order.size).astype(np.int64),
+        patient=patient[starts],
+        scale=scale[starts],
+    )
+
+
+# ---------------------------------------------------------------------------- one chunk, write
+
+
+@dataclass(slots=True)
+class Outcome:
+    """One snapshot to store: the patient's index in the chunk and the snapshot's columns that the
+    outcome gives (``OUTCOME_COLUMNS``, by name), ``data`` as JSON text."""
+
+    patient: int
+    scale: str
+    state: str
+    signal: str
+    percentile: int | None
+    week: int | None
+    latest_total: int
+    latest_date: str
+    improvement: float | None
+    response: str | None
+    data: str
+    fingerprint: str
+
+
+_HEX_POSITIONS = [i for i in range(36) if i not in (8, 13, 18, 23)]
+
+
+def _random_uuids(n: int) -> list[str]:
+    """``n`` random (version 4) UUIDs as text, made in bulk."""
+    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    chars = np.full((n, 36), ord("-"), dtype=np.uint8)
+    hexdigits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    chars[:, _HEX_POSITIONS] = hexdigits[np.stack([raw >> 4, raw & 0x0F], axis=2).reshape(n, 32)]
+    text = chars.tobytes().decode("ascii")
+    return [text[i : i + 36] for i in range(0, 36 * n, 36)]
+
+
+_NULL = "\\N"
+
+
+def _copy_text(value: object) -> str:
+    """A value in COPY's text format."""
+    if value is None:
+        return _NULL
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _copy_column(values: Sequence[object]) -> list[str]:
+    """A column's values in COPY's text format. Only text can hold a character to escape: the
+    column's text is searched at once, and escaped value by value only if it holds one."""
+    text = "".join([v for v in values if type(v) is str])
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return [_copy_text(v) for v in values]
+    return [_NULL if v is None else str(v) for v in values]
+
+
+def _copy_lines(columns: Iterable[Sequence[str]]) -> str:
+    """Rows given column by column (each in COPY's text format), as COPY's text lines."""
+    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
+
+
+@contextmanager
+def _copy_into(model: type[models.Model], columns: Sequence[str]) -> Iterator[Any]:
+    """A COPY (text format) of ``columns`` into the model's table."""
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        yield copy
+
+
+def _blocks(items: Iterable[Outcome], size: int) -> Iterator[list[Outcome]]:
+    items = iter(items)
+    while block := list(islice(items, size)):
+        yield block
+
+
+def _copy_snapshots(chunk: Chunk, outcomes: Iterable[Outcome]) -> list[Outcome]:
+    """PostgreSQL: the snapshots in one COPY (text format), written in blocks: the server parses one
+    while the next is computed."""
+    now = timezone.now().isoformat()
+    clinic_text = [str(c.pk) for c in chunk.distinct_clinics]
+    # Per patient index, the columns that are the same for all their snapshots.
+    of_the_patient = {
+        "clinic_id": [clinic_text[c] for c in chunk.clinic_index.tolist()],
+        "patient_id": chunk.patient_text,
+        "course_id": [_NULL if c is None else c.text_id for c in chunk.courses],
+    }
+    written: list[Outcome] = []
+    with _copy_into(OutcomeSnapshot, SNAPSHOT_COLUMNS) as copy:
+        for block in _blocks(outcomes, _COPY_BLOCK):
+            written += block
+            patients = [o.patient for o in block]
+            by_column = zip(*map(_outcome_values, block), strict=True)
+            columns = dict(zip(OUTCOME_COLUMNS, map(_copy_column, by_column), strict=True))
+            columns.update({column: [of[p] for p in patients] for column, of in of_the_patient.items()})
+            columns.update(id=_random_uuids(len(block)), computed_at=[now] * len(block))
+            copy.write(_copy_lines(columns[c] for c in SNAPSHOT_COLUMNS))
+    return written
+
+
+def _create_snapshots(chunk: Chunk, outcomes: Iterable[Outcome]) -> list[Outcome]:
+    """Other databases: bulk_create."""
+    written = list(outcomes)
+    snapshots = []
+    for o in written:
+        course = chunk.courses[o.patient]
+        values = dict(zip(OUTCOME_COLUMNS, _outcome_values(o), strict=True))
+        values["data"] = json.loads(o.data)
+        snapshots.append(
+            OutcomeSnapshot(
+                clinic=chunk.clinics[o.patient],
+                patient_id=chunk.patients[o.patient],
+                course_id=course.pk if course else None,
+                **values,
+            )
+        )
+    OutcomeSnapshot.objects.bulk_create(snapshots, batch_size=2000)
+    return written
+
+
+def write_snapshots(chunk: Chunk, outcomes: Iterable[Outcome]) -> list[Outcome]:
+    """Store the chunk's outcomes as snapshots, taking them as they come; return them."""
+    write = _copy_snapshots if connection.vendor == "postgresql" else _create_snapshots
+    return write(chunk, outcomes)
+
+
+def write_notices(notices: Sequence[Notice]) -> None:
+    """Store these (unsaved) notices, each column as ``bulk_create`` would set it."""
+    if connection.vendor != "postgresql":
+        Notice.objects.bulk_create(notices, batch_size=2000)
+        return
+    if not notices:
+        return
+    fields = Notice._meta.concrete_fields
+    columns = [[_copy_text(f.get_db_prep_save(f.pre_save(n, True), connection)) for n in notices] for f in fields]
+    with _copy_into(Notice, NOTICE_COLUMNS) as copy:
+        copy.write(_copy_lines(columns))
+
+
+_DELETE_STALE = (
+    f"DELETE FROM {OutcomeSnapshot._meta.db_table}"  # noqa: S608
+    " WHERE patient_id = ANY(string_to_array(%s, ',')::uuid[])"
+    " AND (course_id = ANY(string_to_array(%s, ',')::uuid[]) OR course_id IS NULL)"
+    " RETURNING patient_id, course_id, scale, signal"
+)
+
+
+def delete_stale(chunk: Chunk) -> list[tuple[Any, Any, str, str]]:
+    """Delete the snapshots of the chunk's active courses and of entries without a course; return
+    their ``(patient_id, course_id, scale, signal)``."""
+    courses = [c.pk for c in chunk.courses if c is not None]
+    if connection.vendor == "postgresql":  # one statement
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _DELETE_STALE,
+                [",".join(chunk.patient_text), ",".join(c.text_id for c in chunk.courses if c is not None)],
+            )
+            return cursor.fetchall()
+    stale = OutcomeSnapshot.objects.filter(patient_id__in=chunk.patients).filter(
+        Q(course_id__in=courses) | Q(course__isnull=True)
+    )
+    found = list(stale.values_list("patient_id", "course_id", "scale", "signal"))
+    stale.delete()
+    return found
