@@ -101,8 +101,17 @@ def render_patient_chart(patient: Patient, *, fmt: ChartFormat | str, scale: str
     """The progress chart of the patient's current course as PNG or SVG bytes (cached by content)."""
     if fmt not in ("png", "svg"):
         raise ValueError(f"unknown chart format {fmt!r}")
-    data = current_course_data(patient, scale=scale)
-    panels = [_panel(data, scale_data) for scale_data in data.scales]
+    return render_course_chart(current_course_data(patient, scale=scale), fmt=fmt, scale=scale)
+
+
+def render_course_chart(
+    data: CourseData, *, fmt: ChartFormat | str, scale: str | None = None, expected: bool = True
+) -> bytes:
+    """The progress chart of an already read course; ``expected=False`` leaves out the expected
+    band of the reference curves (the payer's report shows no projection)."""
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"unknown chart format {fmt!r}")
+    panels = [_panel(data, scale_data, expected=expected) for scale_data in data.scales]
     key = _cache_key(data, panels, fmt, scale)
     cached = cache.get(key)
     if isinstance(cached, bytes):
@@ -115,7 +124,7 @@ def render_patient_chart(patient: Patient, *, fmt: ChartFormat | str, scale: str
 # --------------------------------------------------------------------------- data for the drawing
 
 
-def _panel(data: CourseData, scale_data: ScaleData) -> Panel:
+def _panel(data: CourseData, scale_data: ScaleData, *, expected: bool = True) -> Panel:
     scale = scoring.SCALES[scale_data.scale]
     outcome = scale_data.outcome
     rules = outcome["rules"]
@@ -129,7 +138,7 @@ def _panel(data: CourseData, scale_data: ScaleData) -> Panel:
         remission_max=int(rules["remission_max"]),
         relapse_min=int(rules["relapse_min"]),
     )
-    panel.expected = _expected_band(data, panel)
+    panel.expected = _expected_band(data, panel) if expected else None
     panel.events = _events(panel)
     return panel
 
