@@ -159,6 +159,15 @@ class CourseCreateSerializer(StrictSerializer):
     with_therapy = serializers.BooleanField(default=False)
     start_date = serializers.DateField()
     reference_set = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    treating_clinician = serializers.UUIDField(
+        required=False, allow_null=True, help_text="A staff id of the clinic: who attests the payer's report."
+    )
+
+
+class CourseUpdateSerializer(StrictSerializer):
+    treating_clinician = serializers.UUIDField(
+        allow_null=True, help_text="A staff id of the clinic: who attests the payer's report; null clears it."
+    )
 
 
 class SessionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -170,7 +179,16 @@ class SessionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 class CourseSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     class Meta:
         model = TreatmentCourse
-        fields = ["id", "patient", "modality", "with_therapy", "start_date", "reference_set", "created_at"]
+        fields = [
+            "id",
+            "patient",
+            "modality",
+            "with_therapy",
+            "start_date",
+            "reference_set",
+            "treating_clinician",
+            "created_at",
+        ]
 
 
 class SessionCreateSerializer(StrictSerializer):
@@ -408,6 +426,32 @@ class ClinicSerializer(serializers.Serializer):  # type: ignore[type-arg]
         required=False,
         help_text='Per-scale overrides of the clinical defaults, e.g. {"madrs": {"remission_max": 12}}.',
     )
+    payer_profile = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="The id or key of the payer profile reports apply by default; null: the built-in one.",
+    )
+
+
+class PayerProfileCreateSerializer(StrictSerializer):
+    key = serializers.CharField(max_length=60, help_text="The clinic's short name for it, e.g. 'acme-health'.")
+    name = serializers.CharField(max_length=200, help_text="Printed on every report that applies it.")
+    rules = serializers.JSONField(
+        help_text=(
+            "baseline {max_days_before_start, source}, severity_floors {minimum_baseline {scale: total}, source}, "
+            "induction {by_treatment {modality: {sessions?, days?, source}}, score_window_days, source}, "
+            "categories {non_response_max_percent, response_min_percent, source}: the shape of the built-in profile."
+        )
+    )
+
+
+class PayerProfileSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField(allow_null=True, help_text="null for the built-in profile")
+    key = serializers.CharField()
+    name = serializers.CharField()
+    rules = serializers.JSONField()
+    builtin = serializers.BooleanField()
+    is_clinic_default = serializers.BooleanField()
 
 
 class ReferenceSetSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -218,6 +219,23 @@ class PatientCoursesView(APIView):
         return Response(s.CourseSerializer(course).data, status=201)
 
 
+class CourseDetailView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses={200: s.CourseSerializer})
+    def get(self, request: Request, course_id: str) -> Response:
+        course = selectors.course_get(actor=_actor(request), course_id=course_id)
+        audit_read(request, "course.read", "course", course.pk, course.patient)
+        return Response(s.CourseSerializer(course).data)
+
+    @extend_schema(request=s.CourseUpdateSerializer, responses={200: s.CourseSerializer})
+    def patch(self, request: Request, course_id: str) -> Response:
+        course = selectors.course_get(actor=_actor(request), course_id=course_id)
+        values = s.validated(s.CourseUpdateSerializer, request.data)
+        course = patient_services.course_set_treating_clinician(actor=_actor(request), course=course, **values)
+        return Response(s.CourseSerializer(course).data)
+
+
 class CourseSessionsView(APIView):
     permission_classes = [IsStaff]
 
@@ -384,13 +402,26 @@ class PatientChartView(APIView):
 class PatientReportView(APIView):
     permission_classes = [IsStaff]
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "profile",
+                OpenApiTypes.STR,
+                required=False,
+                description="A payer profile's id or key (GET payer-profiles).",
+            )
+        ],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
     def get(self, request: Request, patient_id: str) -> HttpResponse:
         from tracker.reports.pdf import render_response_report
+        from tracker.reports.profiles import payer_profile_for
 
         patient = selectors.patient_get(actor=_actor(request), patient_id=patient_id)
+        profile = payer_profile_for(patient.clinic, request.query_params.get("profile") or None)
         audit_read(request, "report.pdf", "patient", patient.pk, patient)
-        response = HttpResponse(render_response_report(patient, actor=_actor(request)), content_type="application/pdf")
+        content = render_response_report(patient, actor=_actor(request), profile=profile)
+        response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="response-report-{patient.pk}.pdf"'
         return response
 
@@ -447,6 +478,7 @@ class ClinicView(APIView):
             "name": clinic.name,
             "reference_set": clinic.reference_set,
             "scoring_options": clinic.scoring_options,
+            "payer_profile": str(clinic.payer_profile_id) if clinic.payer_profile_id else None,
         }
 
     @extend_schema(responses={200: s.ClinicSerializer})
@@ -460,8 +492,44 @@ class ClinicView(APIView):
             return Response({"detail": "Only a clinic admin changes the clinic's settings."}, status=403)
         data = s.ClinicSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        clinic = projection_services.clinic_update_settings(actor=actor, **data.validated_data)
+        values = dict(data.validated_data)
+        with transaction.atomic():
+            clinic = _clinic(request)
+            if "payer_profile" in values:
+                clinic = clinic_payer_profile_update(actor, values.pop("payer_profile"))
+            if values or not data.validated_data:
+                clinic = projection_services.clinic_update_settings(actor=actor, **values)
         return Response(self._body(clinic))
+
+
+# --- payer profiles (the payer's response report) ------------------------------------------------
+def clinic_payer_profile_update(actor: User, profile: str | None) -> Clinic:
+    """PATCH /clinic/ with ``payer_profile``: the clinic's default payer profile (id, key or null)."""
+    from tracker.reports.profiles import clinic_set_payer_profile
+
+    return clinic_set_payer_profile(actor=actor, profile=profile)
+
+
+class PayerProfileListView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses={200: s.PayerProfileSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        from tracker.reports.profiles import payer_profiles_list
+
+        return Response(payer_profiles_list(clinic=_clinic(request)))
+
+    @extend_schema(request=s.PayerProfileCreateSerializer, responses={201: s.PayerProfileSerializer})
+    def post(self, request: Request) -> Response:
+        from tracker.reports.profiles import payer_profile_create, payer_profiles_list
+
+        actor = _actor(request)
+        if actor.role != Role.ADMIN:
+            return Response({"detail": "Only a clinic admin adds payer profiles."}, status=403)
+        values = s.validated(s.PayerProfileCreateSerializer, request.data)
+        stored = payer_profile_create(actor=actor, **values)
+        body = next(p for p in payer_profiles_list(clinic=_clinic(request)) if p["id"] == str(stored.pk))
+        return Response(body, status=201)
 
 
 class ReferenceSetListView(APIView):
