@@ -320,7 +320,7 @@ class Entry:
     is_baseline: bool = False
 
     @property
-    def order(self) -> tuple[date, time, int, int]:
+    def order(self) -> tuple[Any, ...]:
         """By date, then time of day where recorded, a pre-dose entry before a post-dose one, then entry order."""
         return (self.date, self.time or time.min, 1 if self.timing == POST_DOSE else 0, self.seq)
 
@@ -332,7 +332,8 @@ def find_baseline(entries: Sequence[Entry], baseline: Mapping[str, Any] | None) 
     on = date.fromisoformat(baseline["date"])
     same = [e for e in entries if e.date == on and e.total == baseline["total"]]
     marked = [e for e in same if e.is_baseline]
-    return (marked or sorted(same, key=lambda e: e.order) or [None])[0]
+    found = marked or sorted(same, key=lambda e: e.order)
+    return found[0] if found else None
 
 
 def after_baseline(entries: Sequence[Entry], baseline: Entry) -> list[Entry]:
@@ -468,8 +469,8 @@ def remission_text(outcome: Mapping[str, Any]) -> str:
         parts.append(f"In remission since {current['onset']} (confirmed {current['confirmed']})")
     elif state == "recovered":
         recovery = next((e for e in reversed(events) if e["type"] == "recovery"), None)
-        since = f" (in remission since {current['onset']})" if current else ""
-        parts.append(f"Recovered on {recovery['date'] if recovery else 'an unrecorded date'}{since}")
+        onset = f" (in remission since {current['onset']})" if current else ""
+        parts.append(f"Recovered on {recovery['date'] if recovery else 'an unrecorded date'}{onset}")
     elif state == "remission_pending":
         parts.append(
             f"In the remission range since {outcome.get('remission_pending_since')}, not yet sustained "

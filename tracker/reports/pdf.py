@@ -84,33 +84,6 @@ def _styles() -> StyleSheet1:
         ParagraphStyle("Small", parent=styles["BodyText"], fontSize=8, leading=10, textColor=colors.HexColor("#444444"))
     )
     styles.add(ParagraphStyle("Rule", parent=styles["BodyText"], fontSize=8.5, leading=11))
-    return styles
-
-
-def _table(rows: list[list[Any]], widths: list[float], header: bool = False) -> Table:
-    table = Table(rows, colWidths=widths, hAlign="LEFT", repeatRows=1 if header else 0)
-    style = [
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-    ]
-    if header:
-        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8ecf4")))
-    else:
-        style.append(("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f3f5f9")))
-    table.setStyle(TableStyle(style))
-    return table
-
-
-def _styles() -> StyleSheet1:
-    styles = getSampleStyleSheet()
-    styles.add(ParagraphStyle("Cell", parent=styles["BodyText"], fontSize=9, leading=11.5))
-    styles.add(ParagraphStyle("CellBold", parent=styles["Cell"], fontName="Helvetica-Bold"))
-    styles.add(
-        ParagraphStyle("Small", parent=styles["BodyText"], fontSize=8, leading=10, textColor=colors.HexColor("#444444"))
-    )
-    styles.add(ParagraphStyle("Rule", parent=styles["BodyText"], fontSize=8.5, leading=11))
     styles.add(ParagraphStyle("PageHead", parent=styles["BodyText"], fontSize=8.5, leading=11))
     return styles
 

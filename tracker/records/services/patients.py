@@ -167,6 +167,8 @@ def _treating_clinician(actor: User, staff_id: object) -> User | None:
     """The staff member of the actor's clinic with id ``staff_id`` (None clears it), else 400."""
     if staff_id is None:
         return None
+    if actor.clinic_id is None:
+        raise invalid("treating_clinician", "Only clinic staff choose a treating clinician.")
     try:
         found = User.objects.filter(
             pk=uuid.UUID(str(staff_id)),
