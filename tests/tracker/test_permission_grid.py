@@ -20,6 +20,7 @@ from tracker.api import urls as api_urls
 from tracker.records.models import Notice, SafetyFlag
 from tracker.records.services.assessments import assessment_submit
 from tracker.records.services.patients import course_create, patient_create
+from tracker.reports.payer import default_document
 
 ROLES = ("anonymous", "patient", "other_patient", "clinician", "other_clinic", "admin")
 TODAY = date.today()
@@ -142,6 +143,12 @@ GRID: dict[tuple[str, str], Row] = {
     ("patient-chart", "get"): Row(PATIENT_READ, lambda w: {"patient_id": w.a.patient.pk, "fmt": "png"}),
     ("patient-report", "get"): Row(STAFF_READ, patient_kw),
     ("patient-fhir", "get"): Row(STAFF_READ, patient_kw),
+    ("course", "get"): Row(STAFF_READ, lambda w: {"course_id": w.course.pk}),
+    ("course", "patch"): Row(
+        roles(401, 403, 403, 200, 404, 200),
+        lambda w: {"course_id": w.course.pk},
+        body=lambda w, r: {"treating_clinician": str(w.a.clinician.pk)},
+    ),
     ("course-sessions", "get"): Row(STAFF_READ, lambda w: {"course_id": w.course.pk}),
     ("course-sessions", "post"): Row(
         roles(401, 403, 403, 201, 404, 201),
@@ -163,6 +170,11 @@ GRID: dict[tuple[str, str], Row] = {
     ("notice-read", "post"): Row(roles(401, 403, 403, 200, 404, 200), lambda w: {"notice_id": w.notice.pk}),
     ("cohort", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
     ("reference-sets", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
+    ("payer-profiles", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
+    ("payer-profiles", "post"): Row(
+        roles(401, 403, 403, 403, 403, 201),
+        body=lambda w, r: {"key": f"p-{uuid.uuid4().hex[:8]}", "name": "A payer", "rules": default_document()["rules"]},
+    ),
     ("clinic", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
     ("clinic", "patch"): Row(roles(401, 403, 403, 403, 403, 200), body=lambda w, r: {"reference_set": "real_world"}),
 }

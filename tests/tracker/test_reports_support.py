@@ -3,6 +3,7 @@ and the PDF text reader they use, with a test of that reader."""
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
@@ -104,6 +105,17 @@ def pdf_strings(content: bytes) -> str:
     return "\n".join(_unescape(m.group(1)).decode("cp1252") for m in _LITERAL.finditer(content))
 
 
+def pdf_pages(content: bytes) -> list[list[str]]:
+    """Each page's text lines as a PDF reader extracts them (pypdf), whitespace runs made one space."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(content))
+    return [
+        [re.sub(r"\s+", " ", line).strip() for line in page.extract_text().splitlines() if line.strip()]
+        for page in reader.pages
+    ]
+
+
 def pdftotext(content: bytes) -> str | None:
     """poppler's text of the PDF, or None where poppler-utils is not installed."""
     tool = shutil.which("pdftotext")
@@ -127,8 +139,6 @@ def uncompressed_pdf(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_pdf_strings_reads_what_reportlab_wrote(uncompressed_pdf: None) -> None:
-    import io
-
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.platypus import Paragraph, SimpleDocTemplate
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
 
@@ -78,6 +79,16 @@ class RequestIdLogFilter(logging.Filter):
         return True
 
 
+def _stamp_session(sender: object, request: HttpRequest, user: object, **kwargs: object) -> None:
+    """At login: when the session started and was last seen (no write on the requests that follow)."""
+    now = time.time()
+    request.session["started_at"] = now
+    request.session["seen_at"] = now
+
+
+user_logged_in.connect(_stamp_session, dispatch_uid="tracker.session_lifetime")
+
+
 class SessionLifetimeMiddleware:
     """Dashboard sessions end ``SESSION_MAX_AGE_SECONDS`` after login and after
     ``SESSION_IDLE_SECONDS`` without a request, like the staff's bearer tokens (the cookie itself
@@ -94,11 +105,11 @@ class SessionLifetimeMiddleware:
         if user is not None and user.is_authenticated:
             now = time.time()
             session = request.session
-            started = session.setdefault("started_at", now)
-            seen = session.get("seen_at", now)
+            started = session.get("started_at", 0.0)  # a session from before these rules: ended
+            seen = session.get("seen_at", 0.0)
             if now - started > settings.SESSION_MAX_AGE_SECONDS or now - seen > settings.SESSION_IDLE_SECONDS:
                 logout(request)
-            elif now - seen >= self.TOUCH_EVERY_SECONDS or "seen_at" not in session:
+            elif now - seen >= self.TOUCH_EVERY_SECONDS:
                 session["seen_at"] = now
         return self.get_response(request)
 

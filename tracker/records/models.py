@@ -33,6 +33,10 @@ class Clinic(models.Model):
     reference_set = models.CharField(max_length=100, default="trials")
     # Per-scale overrides of scoring's defaults, e.g. {"madrs": {"remission_max": 12}}.
     scoring_options = models.JSONField(default=dict, blank=True)
+    # The payer criteria its reports apply by default (null: the built-in criteria).
+    payer_profile = models.ForeignKey(
+        "PayerProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -46,6 +50,26 @@ class Clinic(models.Model):
         """How far before a course start a baseline may lie: for one scale, or the widest of all."""
         scales = [scale] if scale else list(SCALES)
         return max(self.options_for(key).resolve(SCALES[key]).baseline_window_days for key in scales)
+
+
+class PayerProfile(models.Model):
+    """A clinic's own payer criteria for the response report: a name and its rules as JSON, in the
+    shape of the built-in profile (validated by ``tracker.reports.payer.parse_profile`` on write)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="payer_profiles")
+    key = models.CharField(max_length=60)
+    name = models.CharField(max_length=200)
+    rules = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey("User", null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["name", "created_at"]
+        constraints = [models.UniqueConstraint(fields=["clinic", "key"], name="payer_profile_key_unique")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Role(models.TextChoices):

@@ -97,13 +97,16 @@ class Panel:
     events: list[tuple[str, date, int]] = field(default_factory=list)  # (label, date, score)
 
 
-def render_patient_chart(outcomes: PatientOutcomes, *, fmt: ChartFormat | str, scale: str | None) -> bytes:
+def render_patient_chart(
+    outcomes: PatientOutcomes, *, fmt: ChartFormat | str, scale: str | None, expected: bool = True
+) -> bytes:
     """The progress chart of the patient's current course (of one scale, or of all for None) as PNG
-    or SVG bytes, cached by content."""
+    or SVG bytes, cached by content; ``expected=False`` leaves out the expected band of the
+    reference curves (the payer's report shows no projection)."""
     if fmt not in ("png", "svg"):
         raise ValueError(f"unknown chart format {fmt!r}")
     data = outcomes.only(scale)
-    panels = [_panel(data, scale_data) for scale_data in data.scales]
+    panels = [_panel(data, scale_data, expected=expected) for scale_data in data.scales]
     key = _cache_key(data, panels, fmt, scale)
     cached = cache.get(key)
     if isinstance(cached, bytes):
@@ -116,7 +119,7 @@ def render_patient_chart(outcomes: PatientOutcomes, *, fmt: ChartFormat | str, s
 # --------------------------------------------------------------------------- data for the drawing
 
 
-def _panel(data: PatientOutcomes, scale_data: ScaleOutcome) -> Panel:
+def _panel(data: PatientOutcomes, scale_data: ScaleOutcome, *, expected: bool = True) -> Panel:
     scale = scoring.SCALES[scale_data.scale]
     outcome = scale_data.outcome
     rules = outcome["rules"]
@@ -130,7 +133,7 @@ def _panel(data: PatientOutcomes, scale_data: ScaleOutcome) -> Panel:
         remission_max=int(rules["remission_max"]),
         relapse_min=int(rules["relapse_min"]),
     )
-    panel.expected = _expected_band(data, panel)
+    panel.expected = _expected_band(data, panel) if expected else None
     panel.events = _events(panel)
     return panel
 

@@ -1,24 +1,18 @@
-"""The insurance response report of a patient's current course (CLINICAL.md §5), as PDF.
+"""The payer's response report of a patient's current course, as PDF: the layout only.
 
-For each scale: who rated it, the baseline and whether it meets the payer's window and severity
-floor, the score at the end of induction, points and percent change, the response category and
-remission status as ``scoring`` classified them, the dosing history, the rules applied in words,
-the progress chart, and the treating clinician's attestation.
-
-Outcome thresholds come from the outcome's ``rules`` (``scoring``). The payer criteria below are
-not clinical rules and are not in ``scoring``: they are what payers ask for, kept here once, with
-their source, and printed on every report. No item of any scale is printed (BDI-II and MADRS
-item text is copyrighted), only totals.
+What each line says (the payer criteria of the applied profile, the end of induction, the score at
+its end, the categories, numbers in words) comes from ``tracker.reports.payer``; outcomes come from
+``scoring`` through the course's snapshots. The report shows no projection, and no item of any
+scale (BDI-II and MADRS item text is copyrighted), only totals. Every page is headed with the
+patient's name, date of birth, external id and its page number out of the total.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -45,81 +39,19 @@ from reportlab.platypus import (
 )
 
 import scoring
-from projections.outcomes import classify_rows
-from tracker.records.models import TreatmentCourse, TreatmentSession, User
+from tracker.records.models import Assessment, Modality, Patient, User
+from tracker.records.services.patients import patient_local_today
+from tracker.reports import payer
 from tracker.reports.charts import render_patient_chart
+from tracker.reports.profiles import payer_profile_for
 from tracker.reports.read_model import PatientOutcomes, ScaleOutcome
-
-# --------------------------------------------------------------------------- payer rules
-
-#: Baseline severity floors payers commonly require before covering ketamine or esketamine
-#: (CLINICAL.md §5): MADRS >= 28, HAM-D >= 17, PHQ-9 >= 15. The BDI-II has no common floor.
-#: Payer criteria, not clinical rules: policies vary, and the report prints the one it applied.
-PAYER_SEVERITY_FLOORS: Mapping[str, int] = MappingProxyType({"madrs": 28, "hamd17": 17, "phq9": 15})
-PAYER_SEVERITY_FLOORS_SOURCE = "common payer criteria for ketamine/esketamine coverage (CLINICAL.md §5); policies vary"
-#: Payers want the baseline within about four weeks before the course start (CLINICAL.md §5).
-PAYER_BASELINE_WINDOW_DAYS = 28
-
-#: End of induction. Esketamine: its label evaluates benefit at the end of the induction phase,
-#: dosing twice weekly in weeks 1-4 and weekly in weeks 5-8: the end of week 8.
-ESKETAMINE_INDUCTION_DAYS = 56
-#: IV, IM, oral ketamine and other treatments: an induction series of 6 sessions (Phillips et al.
-#: 2019: 6 infusions over 2 weeks; KetECT: thrice weekly), ending at the 6th session, or 21 days
-#: after the start if fewer than 6 sessions were given by then (whichever comes first).
-KETAMINE_INDUCTION_SESSIONS = 6
-KETAMINE_INDUCTION_DAYS = 21
-#: The end-of-induction score is the latest assessment dated on or before the end of induction
-#: plus this many days, so that the rating at the visit after the last induction dose counts.
-INDUCTION_RATING_WINDOW_DAYS = 7
-
-#: Short display names of the scales (labels only; every number comes from ``scoring``).
-SHORT_NAMES = {"bdi2": "BDI-II", "madrs": "MADRS", "hamd17": "HAM-D", "phq9": "PHQ-9"}
-RATED_BY = {"patient": "the patient (self-report)", "clinician": "a clinician (clinician-rated)"}
-CATEGORY = {"response": "Response", "partial": "Partial response", "none": "Non-response"}
-STATE = {
-    "not_remitted": "Not in remission",
-    "remission_pending": "In remission range, not yet sustained",
-    "remission": "In remission (sustained)",
-    "recovered": "Recovered",
-}
 
 # Characters outside the standard PDF fonts' encoding are set in DejaVu Sans (shipped with
 # matplotlib), so any patient or clinic name prints; everything else stays in Helvetica.
 UNICODE_FONT = "DejaVuSans"
 STANDARD_ENCODING = "cp1252"
-
-
-@dataclass(frozen=True)
-class Induction:
-    end: date
-    rule: str
-
-
-def induction_end(course: TreatmentCourse, sessions: Sequence[TreatmentSession]) -> Induction:
-    """The end of the induction phase of ``course`` and the rule that gave it, in words."""
-    if course.modality == "esketamine":
-        return Induction(
-            end=course.start_date + timedelta(days=ESKETAMINE_INDUCTION_DAYS),
-            rule=(
-                f"esketamine induction ends {ESKETAMINE_INDUCTION_DAYS} days after the start (end of week 8: "
-                "twice-weekly dosing in weeks 1-4, weekly in weeks 5-8, as on the label)"
-            ),
-        )
-    limit = course.start_date + timedelta(days=KETAMINE_INDUCTION_DAYS)
-    dated = sorted(s.date for s in sessions if s.date >= course.start_date)
-    if len(dated) >= KETAMINE_INDUCTION_SESSIONS and dated[KETAMINE_INDUCTION_SESSIONS - 1] <= limit:
-        end = dated[KETAMINE_INDUCTION_SESSIONS - 1]
-        which = f"the {KETAMINE_INDUCTION_SESSIONS}th session"
-    else:
-        end = limit
-        which = f"{KETAMINE_INDUCTION_DAYS} days after the start"
-    return Induction(
-        end=end,
-        rule=(
-            f"induction is the first {KETAMINE_INDUCTION_SESSIONS} sessions or the first {KETAMINE_INDUCTION_DAYS} days, "
-            f"whichever ends first; here it ended at {which}"
-        ),
-    )
+MARGIN = 0.75 * inch
+HEADER_SPACE = 0.95 * inch
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -144,14 +76,6 @@ def _markup(text: object) -> str:
     return "".join(out).replace(f'</font><font name="{UNICODE_FONT}">', "")
 
 
-def _short(scale: str) -> str:
-    return SHORT_NAMES.get(scale, scale)
-
-
-def _pct(value: float) -> str:
-    return f"{value * 100:g} %"
-
-
 def _styles() -> StyleSheet1:
     styles = getSampleStyleSheet()
     styles.add(ParagraphStyle("Cell", parent=styles["BodyText"], fontSize=9, leading=11.5))
@@ -160,6 +84,7 @@ def _styles() -> StyleSheet1:
         ParagraphStyle("Small", parent=styles["BodyText"], fontSize=8, leading=10, textColor=colors.HexColor("#444444"))
     )
     styles.add(ParagraphStyle("Rule", parent=styles["BodyText"], fontSize=8.5, leading=11))
+    styles.add(ParagraphStyle("PageHead", parent=styles["BodyText"], fontSize=8.5, leading=11))
     return styles
 
 
@@ -179,236 +104,188 @@ def _table(rows: list[list[Any]], widths: list[float], header: bool = False) -> 
     return table
 
 
+def _lines_table(lines: list[tuple[str, str]], styles: StyleSheet1, width: float, label: float) -> Table:
+    return _table(
+        [[Paragraph(_markup(k), styles["CellBold"]), Paragraph(_markup(v), styles["Cell"])] for k, v in lines],
+        [label, width - label],
+    )
+
+
+def _person(user: User | None) -> str:
+    if user is None:
+        return "not recorded for this course"
+    return user.get_full_name() or user.username
+
+
+# --------------------------------------------------------------------------- every page's header
+
+
+def _numbered_canvas(head: Callable[[Canvas, int, int], None]) -> type[Canvas]:
+    """A canvas that keeps its pages until the document is complete, then heads each with
+    ``head(canvas, page, pages)``: the total page count is only known at the end."""
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                head(self, number, total)
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+def _page_head(patient: Patient, styles: StyleSheet1, doc: SimpleDocTemplate) -> Callable[[Canvas, int, int], None]:
+    born = patient.date_of_birth.isoformat() if patient.date_of_birth else "not recorded"
+    who = f"Patient: {patient.name}  \u00b7  Date of birth: {born}  \u00b7  External id: {patient.external_id or 'not recorded'}"
+
+    def head(canvas: Canvas, page: int, pages: int) -> None:
+        canvas.saveState()
+        top = doc.pagesize[1] - 0.5 * inch
+        title = Paragraph("<b>Treatment response report</b>", styles["PageHead"])
+        number = Paragraph(f"page {page} of {pages}", ParagraphStyle("Right", styles["PageHead"], alignment=2))
+        line = Paragraph(_markup(who), styles["PageHead"])
+        for flowable, x, width in ((title, doc.leftMargin, doc.width), (number, doc.leftMargin, doc.width)):
+            _, height = flowable.wrapOn(canvas, width, inch)
+            flowable.drawOn(canvas, x, top - height)
+        _, height = line.wrapOn(canvas, doc.width, inch)
+        line.drawOn(canvas, doc.leftMargin, top - 12 - height)
+        canvas.setStrokeColor(colors.HexColor("#888888"))
+        canvas.setLineWidth(0.5)
+        rule_y = top - 16 - height
+        canvas.line(doc.leftMargin, rule_y, doc.leftMargin + doc.width, rule_y)
+        canvas.restoreState()
+
+    return head
+
+
 # --------------------------------------------------------------------------- the report
 
 
-def render_response_report(data: PatientOutcomes, *, actor: User) -> bytes:
-    """The payer response report of the patient's current course, as PDF bytes: the tables and the
-    chart from the one read of the course the caller made."""
+def _payer_entries(data: PatientOutcomes) -> dict[str, list[payer.Entry]]:
+    """The course's entries as the payer's rules read them, by scale: with their timing against
+    the dose and time of day (one query over the entries already read)."""
+    ids = [row.id for scale_data in data.scales for row in scale_data.rows]
+    extra = {
+        pk: (timing, at)
+        for pk, timing, at in Assessment.objects.filter(pk__in=ids).values_list("id", "timing", "administered_time")
+    }
+    return {
+        scale_data.scale: [
+            payer.Entry(
+                key=row.id,
+                date=row.administered_on,
+                total=row.total,
+                seq=row.seq,
+                timing=extra.get(row.id, (None, None))[0],
+                time=extra.get(row.id, (None, None))[1],
+                is_baseline=row.is_baseline,
+            )
+            for row in scale_data.rows
+        ]
+        for scale_data in data.scales
+    }
+
+
+def render_response_report(data: PatientOutcomes, *, actor: User, profile: payer.Profile | None = None) -> bytes:
+    """The payer response report of the patient's current course, as PDF bytes, under ``profile``
+    (default: the clinic's default payer profile, else the built-in one)."""
     _register_unicode_font()
     styles = _styles()
-    today = timezone.localdate()
+    # The caller's one read of the course; the tables and the chart are drawn from it.
+    patient = data.patient
+    profile = profile or payer_profile_for(data.clinic)
+    entries = _payer_entries(data)
+    today = patient_local_today(patient)
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
         pagesize=LETTER,
-        leftMargin=0.75 * inch,
-        rightMargin=0.75 * inch,
-        topMargin=0.7 * inch,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=HEADER_SPACE,
         bottomMargin=0.7 * inch,
         title="Treatment response report",
         author=data.clinic.name,
         subject="Depression treatment response",
         creator="depression-outcomes-tracker",
     )
+    course = None
+    if data.course is not None:
+        course = payer.Course(
+            treatment=data.course.modality,
+            treatment_name=data.course.get_modality_display(),
+            start=data.course.start_date,
+            session_dates=[s.date for s in data.sessions],
+        )
     story: list[Flowable] = []
-    story += _header(data, today, styles, doc.width)
+    story += _details(data, profile, styles, doc.width)
     if not data.scales:
         story.append(Paragraph("No assessments are recorded for this course.", styles["BodyText"]))
     for scale_data in data.scales:
-        story += _scale_section(data, scale_data, today, styles, doc.width)
+        story += _scale_section(scale_data, entries[scale_data.scale], course, profile, today, styles, doc.width)
     story += _dosing(data, styles, doc.width)
-    story += _payer_rules(data, styles)
-    story += _attestation(actor, styles)
+    story += _criteria(profile, data.course.modality if data.course is not None else None, styles)
+    story += _attestation(data, actor, styles)
     if data.scales:
         story += _chart(data, styles, doc)
-
-    def footer(canvas: Canvas, document: SimpleDocTemplate) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 7.5)
-        canvas.setFillColor(colors.HexColor("#555555"))
-        canvas.drawString(doc.leftMargin, 0.45 * inch, f"Treatment response report - {today.isoformat()}")
-        canvas.drawRightString(doc.leftMargin + doc.width, 0.45 * inch, f"Page {document.page}")
-        canvas.restoreState()
-
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    doc.build(story, canvasmaker=_numbered_canvas(_page_head(patient, styles, doc)))
     return buffer.getvalue()
 
 
-def _header(data: PatientOutcomes, today: date, styles: StyleSheet1, width: float) -> list[Flowable]:
-    patient, course = data.patient, data.course
-    cell = styles["Cell"]
-    rows = [
-        ["Clinic", data.clinic.name],
-        ["Patient", patient.name],
-        ["Date of birth", patient.date_of_birth.isoformat() if patient.date_of_birth else "not recorded"],
-        ["External id", patient.external_id or "not recorded"],
-        ["Report date", today.isoformat()],
-    ]
+def _details(data: PatientOutcomes, profile: payer.Profile, styles: StyleSheet1, width: float) -> list[Flowable]:
+    course = data.course
+    rows = [("Clinic", data.clinic.name)]
     if course is not None:
         therapy = "with psychotherapy" if course.with_therapy else "without psychotherapy"
         rows.append(
-            ["Treatment course", f"{course.get_modality_display()}, {therapy}, started {course.start_date.isoformat()}"]
+            ("Treatment course", f"{course.get_modality_display()}, {therapy}, started {course.start_date.isoformat()}")
         )
-        rows.append(["Sessions recorded", str(len(data.sessions))])
+        rows.append(("Sessions recorded", str(len(data.sessions))))
+        rows.append(("Treating clinician", _person(course.treating_clinician)))
     else:
-        rows.append(["Treatment course", "none recorded: outcomes are computed from the first assessment"])
-    table = _table(
-        [[Paragraph(_markup(k), styles["CellBold"]), Paragraph(_markup(v), cell)] for k, v in rows],
-        [1.6 * inch, width - 1.6 * inch],
-    )
-    return [Paragraph("Treatment response report", styles["Title"]), table, Spacer(1, 10)]
-
-
-def _change(baseline: int, total: int, improvement: float | None) -> str:
-    points = total - baseline
-    if improvement is None:
-        return f"{points:+d} points (percent change undefined: baseline 0)"
-    return f"{points:+d} points ({-improvement * 100:+.1f} %)"
-
-
-def _category(response: str | None, rules: Mapping[str, Any]) -> str:
-    if response is None:
-        return "undefined (baseline 0)"
-    response_min = _pct(rules["response_min_improvement"])
-    partial_above = _pct(rules["partial_above_improvement"])
-    limits = {
-        "response": f"improvement >= {response_min}",
-        "partial": f"improvement > {partial_above} and < {response_min}",
-        "none": f"improvement <= {partial_above}",
-    }
-    return f"{CATEGORY[response]} ({limits[response]})"
-
-
-def _remission(outcome: Mapping[str, Any], rules: Mapping[str, Any]) -> str:
-    lines = [STATE.get(outcome["state"], outcome["state"])]
-    if outcome.get("remission_pending_since"):
-        lines.append(
-            f"remission range entered {outcome['remission_pending_since']}; confirmed once sustained "
-            f"{rules['sustain_days']} days"
-        )
-    for event in outcome.get("events", []):
-        if event["type"] == "recovery":
-            lines.append(f"recovery {event['date']}")
-        else:
-            lines.append(f"{event['type']}: onset {event['onset']}, confirmed {event['confirmed']}")
-    return "; ".join(lines)
+        rows.append(("Treatment course", "none recorded: outcomes are computed from the first assessment"))
+    rows.append(("Criteria applied", profile.name))
+    return [
+        Paragraph("Treatment response report", styles["Title"]),
+        _lines_table(rows, styles, width, 1.6 * inch),
+        Spacer(1, 10),
+    ]
 
 
 def _scale_section(
-    data: PatientOutcomes, scale_data: ScaleOutcome, today: date, styles: StyleSheet1, width: float
+    scale_data: ScaleOutcome,
+    entries: list[payer.Entry],
+    course: payer.Course | None,
+    profile: payer.Profile,
+    today: date,
+    styles: StyleSheet1,
+    width: float,
 ) -> list[Flowable]:
     scale = scoring.SCALES[scale_data.scale]
     outcome = scale_data.outcome
-    rules = outcome["rules"]
-    course = data.course
-    rows: list[list[str]] = [
-        ["Scale", f"{scale.name} (key {scale.key}, version {scale.version})"],
-        ["Rated by", RATED_BY[scale.rated_by]],
-    ]
-    baseline = outcome.get("baseline")
-    classification = classify_rows(course, data.clinic, scale.key, scale_data.rows)
-    if baseline is None:
-        rows.append(["Baseline", "none"])
-    else:
-        b_date = date.fromisoformat(baseline["date"])
-        rows.append(
-            [
-                "Baseline",
-                f"{baseline['total']} on {baseline['date']} ({scale.severity(baseline['total']).replace('_', ' ')})",
-            ]
-        )
-        if course is not None:
-            before = (course.start_date - b_date).days
-            if 0 <= before <= PAYER_BASELINE_WINDOW_DAYS:
-                window = f"yes: {before} days before the course start (within {PAYER_BASELINE_WINDOW_DAYS} days)"
-            elif before < 0:
-                window = f"no: {-before} days after the course start"
-            else:
-                window = f"no: {before} days before the course start (more than {PAYER_BASELINE_WINDOW_DAYS} days)"
-            rows.append(["Baseline within 4 weeks before start", window])
-        floor = PAYER_SEVERITY_FLOORS.get(scale.key)
-        if floor is None:
-            rows.append(["Payer severity floor", f"none: payers set no common floor for the {_short(scale.key)}"])
-        else:
-            met = "met" if baseline["total"] >= floor else "NOT met"
-            rows.append(["Payer severity floor", f"{met}: baseline {baseline['total']}, floor >= {floor}"])
-        if course is not None:
-            rows += _induction_rows(data, classification, baseline["total"], today, rules)
-        latest = outcome.get("latest") or {}
-        if latest:
-            rows.append(["Latest score", f"{latest['total']} on {latest['date']}"])
-            rows.append(
-                ["Change since baseline", _change(baseline["total"], latest["total"], latest.get("improvement"))]
-            )
-            rows.append(["Category (latest)", _category(latest.get("response"), rules)])
-        rows.append(["First response", outcome.get("first_response_date") or "not reached"])
-    rows.append(["Remission status", _remission(outcome, rules)])
-    reliable = outcome.get("reliable_change")
-    if reliable:
-        verdict = "reliable" if reliable["reliable"] else "not reliable"
-        rows.append(["Reliable change", f"{verdict} ({reliable['direction']}, Jacobson & Truax)"])
-    projection = outcome.get("projection") or {}
-    if projection.get("percentile") is not None:
-        rows.append(
-            [
-                "Against the expected curve",
-                f"{projection['percentile']}th percentile at week {projection['week']} ({projection['signal'].replace('_', ' ')}; "
-                f"reference {projection['reference']})",
-            ]
-        )
-    table = _table(
-        [[Paragraph(_markup(k), styles["CellBold"]), Paragraph(_markup(v), styles["Cell"])] for k, v in rows],
-        [1.9 * inch, width - 1.9 * inch],
-    )
-    rule = Paragraph(_markup("Rule applied: " + _rule_text(scale, rules)), styles["Rule"])
+    lines = payer.scale_lines(scale, outcome, entries, course, profile, today)
+    rule = Paragraph(_markup("Outcome rules: " + payer.outcome_rule_text(scale, outcome)), styles["Rule"])
     return [
-        KeepTogether([Paragraph(_markup(scale.name), styles["Heading2"]), table]),
+        KeepTogether(
+            [
+                Paragraph(_markup(payer.scale_title(scale)), styles["Heading2"]),
+                _lines_table(lines, styles, width, 1.9 * inch),
+            ]
+        ),
         Spacer(1, 4),
         rule,
         Spacer(1, 8),
     ]
-
-
-def _induction_rows(
-    data: PatientOutcomes,
-    classification: scoring.Classification,
-    baseline_total: int,
-    today: date,
-    rules: Mapping[str, Any],
-) -> list[list[str]]:
-    assert data.course is not None
-    induction = induction_end(data.course, data.sessions)
-    until = induction.end + timedelta(days=INDUCTION_RATING_WINDOW_DAYS)
-    rows = [["End of induction", f"{induction.end.isoformat()} ({induction.rule})"]]
-    # Graded rows from the baseline on (entries before the baseline carry no state).
-    graded = [row for row in classification.rows if row.state is not None]
-    candidates = [row for row in graded[1:] if row.date <= until]
-    if not candidates:
-        pending = " (induction not yet complete)" if today < until else ""
-        rows.append(["Score at end of induction", f"no assessment after the baseline by {until.isoformat()}{pending}"])
-        return rows
-    row = candidates[-1]
-    improvement = None if row.improvement is None else float(row.improvement)
-    rows.append(["Score at end of induction", f"{row.total} on {row.date.isoformat()}"])
-    rows.append(["Change at end of induction", _change(baseline_total, row.total, improvement)])
-    rows.append(["Category at end of induction", _category(row.response, rules)])
-    return rows
-
-
-def _rule_text(scale: scoring.Scale, rules: Mapping[str, Any]) -> str:
-    response_min = _pct(rules["response_min_improvement"])
-    partial_above = _pct(rules["partial_above_improvement"])
-    if rules["remission_max"] == scale.remission_max:
-        remission_source = scale.remission_source
-    else:
-        remission_source = f"clinic setting; the scale's default is <= {scale.remission_max}: {scale.remission_source}"
-    if rules["relapse_min"] == scale.relapse_min:
-        relapse_source = scale.relapse_source
-    else:
-        relapse_source = f"clinic setting; the scale's default is >= {scale.relapse_min}: {scale.relapse_source}"
-    sources = rules.get("sources", {})
-    return (
-        f"baseline = the latest assessment on or before the course start and at most {rules['baseline_window_days']} days "
-        "before it (otherwise the first assessment), unless a clinician marked another; "
-        "improvement = (baseline - score) / baseline; "
-        f"response = improvement >= {response_min}, partial = above {partial_above} and below {response_min}, "
-        f"non-response = {partial_above} or less. "
-        f"Remission = score <= {rules['remission_max']} ({remission_source}), confirmed after {rules['sustain_days']} days "
-        f"in range with no gap over {rules['max_gap_days']} days, dated from its onset; relapse = two consecutive scores "
-        f">= {rules['relapse_min']} after remission ({relapse_source}); recovery = {rules['recovery_days']} days after "
-        f"remission onset without relapse ({sources.get('durations', '')})."
-    )
 
 
 def _dosing(data: PatientOutcomes, styles: StyleSheet1, width: float) -> list[Flowable]:
@@ -429,20 +306,9 @@ def _dosing(data: PatientOutcomes, styles: StyleSheet1, width: float) -> list[Fl
     return [heading, _table(rows, [0.5 * inch, 1.4 * inch, 1.4 * inch], header=True), Spacer(1, 8)]
 
 
-def _payer_rules(data: PatientOutcomes, styles: StyleSheet1) -> list[Flowable]:
-    floors = ", ".join(f"{_short(k)} >= {v}" for k, v in PAYER_SEVERITY_FLOORS.items())
-    without = ", ".join(_short(k) for k in scoring.SCALES if k not in PAYER_SEVERITY_FLOORS)
-    lines = [
-        f"Baseline window: within {PAYER_BASELINE_WINDOW_DAYS} days before the course start.",
-        f"Baseline severity floors: {floors}; none for the {without} ({PAYER_SEVERITY_FLOORS_SOURCE}).",
-        (
-            f"Score at the end of induction: the latest assessment dated on or before the end of induction plus "
-            f"{INDUCTION_RATING_WINDOW_DAYS} days. Esketamine: induction ends {ESKETAMINE_INDUCTION_DAYS} days after the start. "
-            f"Ketamine and other treatments: after {KETAMINE_INDUCTION_SESSIONS} sessions or {KETAMINE_INDUCTION_DAYS} days, "
-            "whichever comes first."
-        ),
-        "Categories and remission are those of the rules stated under each scale. Policies vary: check the payer's own.",
-    ]
+def _criteria(profile: payer.Profile, treatment: str | None, styles: StyleSheet1) -> list[Flowable]:
+    names = dict(Modality.choices)
+    lines = [*payer.criteria_lines(profile, names, treatment), "Policies vary: check the payer's own criteria."]
     return (
         [Paragraph("Payer criteria applied", styles["Heading2"])]
         + [Paragraph(_markup(line), styles["Rule"]) for line in lines]
@@ -450,14 +316,14 @@ def _payer_rules(data: PatientOutcomes, styles: StyleSheet1) -> list[Flowable]:
     )
 
 
-def _attestation(actor: User, styles: StyleSheet1) -> list[Flowable]:
-    name = actor.get_full_name() or actor.username
+def _attestation(data: PatientOutcomes, actor: User, styles: StyleSheet1) -> list[Flowable]:
+    clinician = data.course.treating_clinician if data.course is not None else None
     text = (
         "I attest that the scores above were obtained with the named validated scales, that the dosing history "
         "reflects the treatment given, and that this report was generated from the patient's record."
     )
     rows = [
-        [Paragraph("Treating clinician", styles["CellBold"]), Paragraph(_markup(name), styles["Cell"])],
+        [Paragraph("Treating clinician", styles["CellBold"]), Paragraph(_markup(_person(clinician)), styles["Cell"])],
         [Paragraph("Signature", styles["CellBold"]), ""],
         [Paragraph("Date", styles["CellBold"]), ""],
     ]
@@ -470,6 +336,7 @@ def _attestation(actor: User, styles: StyleSheet1) -> list[Flowable]:
             ]
         )
     )
+    generated = f"Generated by {_person(actor)} on {timezone.localdate().isoformat()}."
     return [
         KeepTogether(
             [
@@ -477,13 +344,15 @@ def _attestation(actor: User, styles: StyleSheet1) -> list[Flowable]:
                 Paragraph(_markup(text), styles["BodyText"]),
                 Spacer(1, 4),
                 table,
+                Spacer(1, 12),
+                Paragraph(_markup(generated), styles["Small"]),
             ]
         )
     ]
 
 
 def _chart(data: PatientOutcomes, styles: StyleSheet1, doc: SimpleDocTemplate) -> list[Flowable]:
-    png = render_patient_chart(data, fmt="png", scale=None)
+    png = render_patient_chart(data, fmt="png", scale=None, expected=False)
     width_px, height_px = ImageReader(io.BytesIO(png)).getSize()
     width = doc.width
     height = width * height_px / width_px
@@ -497,7 +366,7 @@ def _chart(data: PatientOutcomes, styles: StyleSheet1, doc: SimpleDocTemplate) -
         Paragraph(
             _markup(
                 "Total scores over time with the scale's severity bands, the remission and relapse levels applied, "
-                "treatment sessions, and the band of scores expected under the course's reference curve."
+                "and the treatment sessions."
             ),
             styles["Small"],
         ),

@@ -19,7 +19,7 @@ from projections.models import OutcomeSnapshot
 from tracker.records.models import Assessment, FlagLevel, Patient, SafetyFlag, TreatmentCourse
 from tracker.records.selectors.schedule import Due
 from tracker.reports.csv_export import rules_text
-from tracker.reports.pdf import SHORT_NAMES
+from tracker.reports.payer import SHORT_NAMES
 
 TONES = 4  # tones 0..4, mapped to colours in base.html's CSS (.sev-0 … .sev-4)
 

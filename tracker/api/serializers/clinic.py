@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from tracker.api.serializers.base import StrictSerializer
+
 
 class ClinicSerializer(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.UUIDField(read_only=True)
@@ -14,6 +16,32 @@ class ClinicSerializer(serializers.Serializer):  # type: ignore[type-arg]
         required=False,
         help_text='Per-scale overrides of the clinical defaults, e.g. {"madrs": {"remission_max": 12}}.',
     )
+    payer_profile = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="The id or key of the payer profile reports apply by default; null: the built-in one.",
+    )
+
+
+class PayerProfileCreateSerializer(StrictSerializer):
+    key = serializers.CharField(max_length=60, help_text="The clinic's short name for it, e.g. 'acme-health'.")
+    name = serializers.CharField(max_length=200, help_text="Printed on every report that applies it.")
+    rules = serializers.JSONField(
+        help_text=(
+            "baseline {max_days_before_start, source}, severity_floors {minimum_baseline {scale: total}, source}, "
+            "induction {by_treatment {modality: {sessions?, days?, source}}, score_window_days, source}, "
+            "categories {non_response_max_percent, response_min_percent, source}: the shape of the built-in profile."
+        )
+    )
+
+
+class PayerProfileSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField(allow_null=True, help_text="null for the built-in profile")
+    key = serializers.CharField()
+    name = serializers.CharField()
+    rules = serializers.JSONField()
+    builtin = serializers.BooleanField()
+    is_clinic_default = serializers.BooleanField()
 
 
 class ReferenceSetSerializer(serializers.Serializer):  # type: ignore[type-arg]

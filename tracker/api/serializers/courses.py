@@ -13,12 +13,30 @@ class CourseCreateSerializer(StrictSerializer):
     with_therapy = serializers.BooleanField(default=False)
     start_date = serializers.DateField()
     reference_set = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    treating_clinician = serializers.UUIDField(
+        required=False, allow_null=True, help_text="A staff id of the clinic: who attests the payer's report."
+    )
+
+
+class CourseUpdateSerializer(StrictSerializer):
+    treating_clinician = serializers.UUIDField(
+        allow_null=True, help_text="A staff id of the clinic: who attests the payer's report; null clears it."
+    )
 
 
 class CourseSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     class Meta:
         model = TreatmentCourse
-        fields = ["id", "patient", "modality", "with_therapy", "start_date", "reference_set", "created_at"]
+        fields = [
+            "id",
+            "patient",
+            "modality",
+            "with_therapy",
+            "start_date",
+            "reference_set",
+            "treating_clinician",
+            "created_at",
+        ]
 
 
 class SessionCreateSerializer(StrictSerializer):

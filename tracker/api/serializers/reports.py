@@ -10,6 +10,12 @@ import scoring
 from tracker.records.models import Modality
 
 
+class ReportQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """``?profile=``: the payer profile the report applies (an id or key; default: the clinic's)."""
+
+    profile = serializers.CharField(required=False, max_length=100, help_text="A payer profile's id or key.")
+
+
 class ResponseCsvQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
     """``?from=&to=``: courses that started between the two dates (either optional)."""
 

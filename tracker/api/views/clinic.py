@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,8 +13,10 @@ from projections import services as projection_services
 from projections.selectors import reference_sets_for
 from tracker.api.permissions import IsStaff
 from tracker.api.serializers import clinic as s
+from tracker.api.serializers.base import validated
 from tracker.api.views.base import Endpoint, clinic_of
 from tracker.records.models import Clinic, Role
+from tracker.reports.profiles import clinic_set_payer_profile, payer_profile_create, payer_profiles_list
 
 
 def _clinic_body(clinic: Clinic) -> dict[str, Any]:
@@ -22,6 +25,7 @@ def _clinic_body(clinic: Clinic) -> dict[str, Any]:
         "name": clinic.name,
         "reference_set": clinic.reference_set,
         "scoring_options": clinic.scoring_options,
+        "payer_profile": str(clinic.payer_profile_id) if clinic.payer_profile_id else None,
     }
 
 
@@ -38,8 +42,33 @@ class ClinicView(Endpoint):
             return Response({"detail": "Only a clinic admin changes the clinic's settings."}, status=403)
         data = s.ClinicSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        clinic = projection_services.clinic_update_settings(actor=self.actor, **data.validated_data)
+        values = dict(data.validated_data)
+        with transaction.atomic():
+            clinic = clinic_of(request)
+            if "payer_profile" in values:
+                clinic = clinic_set_payer_profile(actor=self.actor, profile=values.pop("payer_profile"))
+            if values or not data.validated_data:
+                clinic = projection_services.clinic_update_settings(actor=self.actor, **values)
         return Response(_clinic_body(clinic))
+
+
+class PayerProfileListView(Endpoint):
+    """The payer profiles a report may apply: the built-in one and the clinic's own."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses={200: s.PayerProfileSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(payer_profiles_list(clinic=clinic_of(request)))
+
+    @extend_schema(request=s.PayerProfileCreateSerializer, responses={201: s.PayerProfileSerializer})
+    def post(self, request: Request) -> Response:
+        if self.actor.role != Role.ADMIN:
+            return Response({"detail": "Only a clinic admin adds payer profiles."}, status=403)
+        values = validated(s.PayerProfileCreateSerializer, request.data)
+        stored = payer_profile_create(actor=self.actor, **values)
+        body = next(p for p in payer_profiles_list(clinic=clinic_of(request)) if p["id"] == str(stored.pk))
+        return Response(body, status=201)
 
 
 class ReferenceSetListView(Endpoint):

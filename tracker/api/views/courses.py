@@ -29,6 +29,23 @@ class PatientCoursesView(PatientEndpoint):
         return Response(s.CourseSerializer(course).data, status=201)
 
 
+class CourseDetailView(Endpoint):
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses={200: s.CourseSerializer})
+    def get(self, request: Request, course_id: str) -> Response:
+        course = selectors.course_get(actor=self.actor, course_id=course_id)
+        audit_read(request, "course.read", "course", course.pk, course.patient)
+        return Response(s.CourseSerializer(course).data)
+
+    @extend_schema(request=s.CourseUpdateSerializer, responses={200: s.CourseSerializer})
+    def patch(self, request: Request, course_id: str) -> Response:
+        course = selectors.course_get(actor=self.actor, course_id=course_id)
+        values = validated(s.CourseUpdateSerializer, request.data)
+        course = patient_services.course_set_treating_clinician(actor=self.actor, course=course, **values)
+        return Response(s.CourseSerializer(course).data)
+
+
 class CourseSessionsView(Endpoint):
     permission_classes = [IsStaff]
 

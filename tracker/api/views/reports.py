@@ -20,6 +20,7 @@ from tracker.records.services.audit import audit_record, audit_record_many
 from tracker.reports.csv_export import response_rows_csv
 from tracker.reports.fhir import patient_bundle_json
 from tracker.reports.pdf import render_response_report
+from tracker.reports.profiles import payer_profile_for
 from tracker.reports.read_model import patient_outcomes
 
 
@@ -27,9 +28,11 @@ class PatientReportView(PatientEndpoint):
     permission_classes = [IsStaff]
     read_action = "report.pdf"
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(parameters=[s.ReportQuerySerializer], responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request: Request, patient_id: str) -> HttpResponse:
-        content = render_response_report(patient_outcomes(self.patient), actor=self.actor)
+        params = self.query(s.ReportQuerySerializer)
+        profile = payer_profile_for(self.patient.clinic, params.get("profile"))
+        content = render_response_report(patient_outcomes(self.patient), actor=self.actor, profile=profile)
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="response-report-{self.patient.pk}.pdf"'
         return response

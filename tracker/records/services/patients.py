@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -153,9 +154,36 @@ def patient_enroll(*, enrollment_code: str, username: str, password: str) -> tup
     return patient, issued
 
 
+def _treating_clinician(actor: User, staff_id: object) -> User | None:
+    """The staff member of the actor's clinic with id ``staff_id`` (None clears it), else 400."""
+    if staff_id is None:
+        return None
+    if actor.clinic_id is None:
+        raise invalid("treating_clinician", "Only clinic staff choose a treating clinician.")
+    try:
+        found = User.objects.filter(
+            pk=uuid.UUID(str(staff_id)),
+            clinic_id=actor.clinic_id,
+            role__in=(Role.ADMIN, Role.CLINICIAN),
+            is_active=True,
+        ).first()
+    except ValueError:
+        found = None
+    if found is None:
+        raise invalid("treating_clinician", "Unknown staff member of this clinic.")
+    return found
+
+
 @transaction.atomic
 def course_create(
-    *, actor: User, patient: Patient, modality: str, with_therapy: bool, start_date: date, reference_set: str = ""
+    *,
+    actor: User,
+    patient: Patient,
+    modality: str,
+    with_therapy: bool,
+    start_date: date,
+    reference_set: str = "",
+    treating_clinician: object = None,
 ) -> TreatmentCourse:
     if modality not in Modality.values:
         raise invalid("modality", f"Unknown modality; one of {', '.join(Modality.values)}.")
@@ -168,6 +196,7 @@ def course_create(
         )
     if patient.date_of_birth and start_date < patient.date_of_birth:
         raise invalid("start_date", "The course cannot start before the patient's date of birth.")
+    clinician = _treating_clinician(actor, treating_clinician)
     course = TreatmentCourse.objects.create(
         patient=patient,
         clinic_id=patient.clinic_id,
@@ -175,6 +204,7 @@ def course_create(
         with_therapy=with_therapy,
         start_date=start_date,
         reference_set=reference_set,
+        treating_clinician=clinician,
         created_by=actor,
     )
     if patient.first_course_start is None or start_date < patient.first_course_start:
@@ -183,6 +213,25 @@ def course_create(
         ).update(first_course_start=start_date)
         patient.first_course_start = start_date
     audit_record(actor=actor, action="course.create", object_type="course", object_id=course.pk, patient_id=patient.pk)
+    return course
+
+
+@transaction.atomic
+def course_set_treating_clinician(
+    *, actor: User, course: TreatmentCourse, treating_clinician: object
+) -> TreatmentCourse:
+    """Record who treats the course (the clinician who attests its payer report); None clears it."""
+    if course.clinic_id != actor.clinic_id:  # selectors already scope; this is the invariant itself
+        raise invalid("course", "Unknown course.")
+    course.treating_clinician = _treating_clinician(actor, treating_clinician)
+    course.save(update_fields=["treating_clinician"])
+    audit_record(
+        actor=actor,
+        action="course.treating_clinician",
+        object_type="course",
+        object_id=course.pk,
+        patient_id=course.patient_id,
+    )
     return course
 
 
