@@ -30,6 +30,11 @@ urlpatterns = [
     path("courses/<str:course_id>/sessions/", courses.CourseSessionsView.as_view(), name="course-sessions"),
     path("assessments/", assessments.AssessmentCreateView.as_view(), name="assessments"),
     path("assessments/<str:assessment_id>/", assessments.AssessmentDetailView.as_view(), name="assessment"),
+    path(
+        "assessments/<str:assessment_id>/baseline/",
+        assessments.AssessmentBaselineView.as_view(),
+        name="assessment-baseline",
+    ),
     path("assessments/<str:assessment_id>/amend/", assessments.AssessmentAmendView.as_view(), name="assessment-amend"),
     path("flags/", flags.FlagListView.as_view(), name="flags"),
     path("flags/<str:flag_id>/acknowledge/", flags.FlagAcknowledgeView.as_view(), name="flag-acknowledge"),

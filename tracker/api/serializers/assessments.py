@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 import scoring
 from tracker.api.serializers.base import StrictSerializer, represent
-from tracker.records.models import SCALE_CHOICES, Assessment, SafetyFlag
+from tracker.records.models import SCALE_CHOICES, Assessment, SafetyFlag, Timing
 
 
 @extend_schema_field(
@@ -56,6 +56,19 @@ class AssessmentCreateSerializer(StrictSerializer):
     client_id = serializers.UUIDField(
         help_text="The client's idempotency key: the same id again returns the first entry."
     )
+    timing = serializers.ChoiceField(
+        choices=Timing.choices,
+        required=False,
+        allow_null=True,
+        help_text="Taken before that day's dose (or on a day without one) or within 24 h after it; null: unknown.",
+    )
+    administered_time = serializers.TimeField(
+        required=False,
+        allow_null=True,
+        format="%H:%M",
+        input_formats=["%H:%M"],
+        help_text="The patient's local time of day, HH:MM.",
+    )
 
 
 class AmendSerializer(StrictSerializer):
@@ -78,6 +91,7 @@ class AssessmentSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
     item_directions = serializers.DictField(child=serializers.CharField())
     supersedes = serializers.UUIDField(source="supersedes_id", allow_null=True, read_only=True)
     entered_by_role = serializers.CharField()
+    administered_time = serializers.TimeField(format="%H:%M", allow_null=True)
 
     class Meta:
         model = Assessment
@@ -87,6 +101,8 @@ class AssessmentSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
             "scale",
             "scale_version",
             "administered_on",
+            "administered_time",
+            "timing",
             "items",
             "item_directions",
             "total",
@@ -98,6 +114,7 @@ class AssessmentSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
             "is_superseded",
             "amend_reason",
             "is_baseline",
+            "baseline_marked_at",
             "created_at",
         ]
 
@@ -113,6 +130,12 @@ class SubmittedAssessmentSerializer(AssessmentSerializer):
 
     class Meta(AssessmentSerializer.Meta):
         fields = [*AssessmentSerializer.Meta.fields, "crisis_resources"]
+
+
+class BaselineMarkSerializer(StrictSerializer):
+    course = serializers.UUIDField(
+        required=False, help_text="The course whose baseline this entry becomes (checked: it must be the entry's)."
+    )
 
 
 class AssessmentListQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 import scoring
+from projections.math.signals import SIGNALS
 
 
 class ExpectedImprovementSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -17,9 +18,17 @@ class ExpectedImprovementSerializer(serializers.Serializer):  # type: ignore[typ
 
 class ProjectionSerializer(serializers.Serializer):  # type: ignore[type-arg]
     reference = serializers.CharField()
+    reference_label = serializers.CharField(
+        required=False, help_text='Who the curve comes from, e.g. "Published prior (TRANSFORM-2 2019, ...)".'
+    )
+    reference_kind = serializers.ChoiceField(
+        choices=["published_prior", "clinic"],
+        required=False,
+        help_text="published_prior until the clinic has fitted curves of its own.",
+    )
     week = serializers.IntegerField(allow_null=True)
     percentile = serializers.IntegerField(allow_null=True)
-    signal = serializers.ChoiceField(choices=["ahead", "on_track", "at_risk", "off_track", "insufficient_data"])
+    signal = serializers.ChoiceField(choices=list(SIGNALS))
     expected_improvement = ExpectedImprovementSerializer(allow_null=True)
 
 
@@ -45,8 +54,14 @@ class OutcomeSerializer(serializers.Serializer):  # type: ignore[type-arg]
     baseline = PointSerializer(allow_null=True)
     latest = LatestSerializer(allow_null=True)
     first_response_date = serializers.DateField(allow_null=True)
-    state = serializers.ChoiceField(choices=["not_remitted", "remission_pending", "remission", "recovered"])
+    state = serializers.ChoiceField(choices=list(scoring.STATES))
     events = EventSerializer(many=True)
+    baseline_in_remission_range = serializers.BooleanField(
+        required=False, help_text="The baseline was already in remission range: only a later run counts."
+    )
+    assessable = serializers.BooleanField(
+        required=False, help_text="False while the course has only its baseline (no response can be judged)."
+    )
     projection = ProjectionSerializer(allow_null=True)
 
 

@@ -8,14 +8,16 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tracker.api.permissions import IsStaff, IsStaffOrPatient
+from tracker.api.permissions import IsClinician, IsStaff, IsStaffOrPatient
 from tracker.api.serializers import assessments as s
 from tracker.api.serializers.base import validated
+from tracker.api.serializers.outcomes import OutcomeSerializer
 from tracker.api.views.base import Endpoint, PatientEndpoint, audit_read
 from tracker.records import selectors
-from tracker.records.models import Assessment, Role
+from tracker.records.models import Assessment, Role, TreatmentCourse
 from tracker.records.services import assessments as assessment_services
 from tracker.records.services.errors import invalid
+from tracker.reports.read_model import outcomes_of_courses, patient_outcomes
 
 
 def _submitted_body(assessment: Assessment) -> dict[str, Any]:
@@ -86,3 +88,40 @@ class AssessmentAmendView(Endpoint):
         values = validated(s.AmendSerializer, request.data)
         amended = assessment_services.assessment_amend(actor=self.actor, assessment=assessment, **values)
         return Response(s.assessment_body(amended), status=201)
+
+
+class AssessmentBaselineView(Endpoint):
+    """A clinician marks an entry as its course's baseline (CLINICAL §2), or undoes the mark; the
+    answer is the scale's outcome under the new baseline."""
+
+    permission_classes = [IsClinician]
+
+    def _answer(self, entry: Assessment, course: TreatmentCourse | None) -> Response:
+        patient = entry.patient
+        if course is None:
+            scales = patient_outcomes(patient).scales
+        else:
+            course.patient = patient
+            scales = outcomes_of_courses([course]).get(course.pk, ())
+        outcome = next((s.outcome for s in scales if s.scale == entry.scale), None)
+        return Response(outcome)
+
+    @extend_schema(request=s.BaselineMarkSerializer, responses={200: OutcomeSerializer})
+    def post(self, request: Request, assessment_id: str) -> Response:
+        entry = selectors.assessment_get(actor=self.actor, assessment_id=assessment_id)
+        values = validated(s.BaselineMarkSerializer, request.data or {})
+        course = None
+        if "course" in values:
+            course = selectors.courses_visible(actor=self.actor).filter(pk=values["course"]).first()
+            if course is None:
+                raise invalid("course", "Unknown course.")
+        entry, own_course = assessment_services.assessment_mark_baseline(
+            actor=self.actor, assessment=entry, course=course
+        )
+        return self._answer(entry, own_course)
+
+    @extend_schema(request=None, responses={200: OutcomeSerializer})
+    def delete(self, request: Request, assessment_id: str) -> Response:
+        entry = selectors.assessment_get(actor=self.actor, assessment_id=assessment_id)
+        entry, own_course = assessment_services.assessment_unmark_baseline(actor=self.actor, assessment=entry)
+        return self._answer(entry, own_course)
