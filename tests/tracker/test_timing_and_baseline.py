@@ -114,3 +114,22 @@ def test_only_a_clinician_of_the_clinic_marks_a_baseline(world):
     other = make_clinic("Clinic B", prefix="b")
     assert client_for(other.clinician).post(f"/api/v1/assessments/{entry['id']}/baseline/").status_code == 404
     assert not Assessment.objects.filter(is_baseline=True).exists()
+
+
+def test_the_dashboard_marks_and_unmarks_a_baseline_and_shows_the_timing(world):
+    from django.test import Client
+
+    from tests.tracker.helpers import PASSWORD
+
+    clinician = client_for(world.clinician)
+    entry = submit(clinician, "madrs", START - timedelta(days=5), 33, patient=world.patient).json()
+    submit(clinician, "madrs", START, 20, patient=world.patient, timing="post_dose")
+    browser = Client()
+    assert browser.login(username=world.clinician.username, password=PASSWORD)
+    page = browser.get(f"/patients/{world.patient.pk}/")
+    assert b"after dose" in page.content and b"Mark as baseline" in page.content
+    response = browser.post(f"/entries/{entry['id']}/baseline/", follow=True)
+    assert b"marked as the course" in response.content and b"Unmark baseline" in response.content
+    assert Assessment.objects.get(pk=entry["id"]).is_baseline
+    browser.post(f"/entries/{entry['id']}/baseline/", {"action": "unmark"})
+    assert not Assessment.objects.get(pk=entry["id"]).is_baseline

@@ -185,7 +185,8 @@ def test_detail_of_own_patient(world):
     # The course with its session and dose, the chart, the outcome with its projection and rules.
     assert "35.5 mg" in html
     assert f'src="/patients/{world.patient.pk}/chart.svg"' in html
-    assert "remission&lt;=13" in html and "reference: trials" in html
+    # The curve is labelled as the published prior it is (CLINICAL v2 §4), not by its internal key.
+    assert "remission&lt;=13" in html and "reference: Published prior" in html
     assert f"/patients/{world.patient.pk}/report.pdf" in html
     # Entries: numbers and scores only.
     assert "Item 9: 2" in html and "Item 21: 0" in html

@@ -259,7 +259,7 @@ def outcome_view(outcome: Mapping[str, Any]) -> OutcomeView:
         events=_events(outcome),
         signal=projection.get("signal", "insufficient_data") if projection else "insufficient_data",
         percentile=projection.get("percentile"),
-        reference=str(projection.get("reference") or ""),
+        reference=str(projection.get("reference_label") or projection.get("reference") or ""),
         week=projection.get("week"),
         expected_range=(
             f"{_pct(expected['p25'])} – {_pct(expected['p75'])}" if "p25" in expected and "p75" in expected else ""

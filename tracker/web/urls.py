@@ -13,5 +13,6 @@ urlpatterns = [
     path("patients/<str:patient_id>/chart.svg", views.patient_chart_svg, name="patient_chart_svg"),
     path("patients/<str:patient_id>/report.pdf", views.patient_report_pdf, name="patient_report_pdf"),
     path("patients/<str:patient_id>/fhir.json", views.patient_fhir, name="patient_fhir"),
+    path("entries/<str:assessment_id>/baseline/", views.assessment_baseline, name="assessment_baseline"),
     path("flags/<str:flag_id>/acknowledge/", views.flag_acknowledge, name="flag_acknowledge"),
 ]

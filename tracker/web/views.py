@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -234,3 +235,23 @@ def flag_acknowledge(request: HttpRequest, flag_id: str) -> HttpResponse:
     ):
         target = reverse("web:patient_detail", args=[flag.patient_id])
     return HttpResponseRedirect(target)
+
+
+# --- baseline mark ---------------------------------------------------------------------------------
+@clinician_required
+@require_POST
+def assessment_baseline(request: HttpRequest, assessment_id: str) -> HttpResponse:
+    """Mark an entry as its course's baseline, or undo the mark (``action=unmark``)."""
+    actor = acting_user(request)
+    entry = selectors.assessment_get(actor=actor, assessment_id=assessment_id)
+    try:
+        if request.POST.get("action") == "unmark":
+            assessment_services.assessment_unmark_baseline(actor=actor, assessment=entry)
+            messages.success(request, "Baseline mark removed: the course's baseline follows the rule again.")
+        else:
+            assessment_services.assessment_mark_baseline(actor=actor, assessment=entry)
+            messages.success(request, "Entry marked as the course's baseline.")
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    return HttpResponseRedirect(reverse("web:patient_detail", args=[entry.patient_id]))
