@@ -9,9 +9,7 @@ from typing import Any
 import scoring
 from projections.math.reference_sets import Curve, ReferenceSet, load_reference_sets
 from projections.math.signals import compare_to_reference, day_of_treatment
-from tracker.records.models import Clinic, TreatmentCourse
-
-DEFAULT_REFERENCE_SET = "trials"
+from tracker.records.models import DEFAULT_REFERENCE_SET, Clinic, TreatmentCourse
 
 
 @lru_cache(maxsize=128)

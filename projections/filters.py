@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
+import scoring
 from projections.math.signals import SIGNALS
 from projections.models import OutcomeSnapshot
 from tracker.records.models import Patient, SafetyFlag
@@ -20,7 +21,7 @@ class StrictBooleanField(forms.NullBooleanField):
     TRUE = ("true", "1", "yes")
     FALSE = ("false", "0", "no")
 
-    def to_python(self, value: Any) -> bool | None:
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
         if value in (None, ""):
             return None
         if isinstance(value, bool):
@@ -49,7 +50,7 @@ class PatientFilter(filters.FilterSet):
         help_text="Patients with any current outcome carrying this projection signal.",
     )
     state = filters.ChoiceFilter(
-        choices=[(x, x) for x in ("not_remitted", "remission_pending", "remission", "recovered")],
+        choices=[(x, x) for x in scoring.STATES],
         method="filter_state",
     )
     flagged = StrictBooleanFilter(method="filter_flagged", help_text="Patients with open safety flags.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -54,8 +54,9 @@ def cohort_next_run_at(now: datetime | None = None) -> datetime | None:
     now = now or timezone.now()
     schedule = entry["schedule"]
     if isinstance(schedule, int | float):
-        return now + timezone.timedelta(seconds=schedule)
-    return now + schedule.remaining_estimate(now)
+        return now + timedelta(seconds=schedule)
+    remaining: timedelta = schedule.remaining_estimate(now)  # type: ignore[attr-defined]
+    return now + remaining
 
 
 def cohort_results(*, clinic: Clinic, modality: str | None = None, scale: str | None = None) -> CohortAnswer:

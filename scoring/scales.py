@@ -15,6 +15,8 @@ from typing import Final, Literal
 from scoring.errors import ScoringError
 
 RaterKind = Literal["patient", "clinician"]
+#: How each kind of rater is named where a person reads it.
+RATED_BY_LABELS: dict[str, str] = {"patient": "self-report", "clinician": "clinician-rated"}
 
 #: Improvement at or above which an assessment is a ``response`` (CLINICAL §2).
 RESPONSE = Fraction(1, 2)
@@ -114,6 +116,7 @@ class Scale:
     bands_source: str
     remission_source: str
     relapse_source: str
+    short_name: str = ""
 
     def check_total(self, total: object, field: str = "total") -> int:
         """``total`` as an int, or ScoringError if it is not a total of this scale."""
@@ -183,6 +186,7 @@ BDI2 = Scale(
     bands_source="BDI-II manual (Beck, Steer & Brown 1996)",
     remission_source="<= 13, the minimal band: common service convention, no consensus cut-off",
     relapse_source=">= 20, lower edge of the moderate band (this project's choice)",
+    short_name="BDI-II",
 )
 
 MADRS = Scale(
@@ -219,6 +223,7 @@ MADRS = Scale(
     bands_source="Snaith et al. 1986",
     remission_source="<= 10 (Hawley et al. 2002; KetECT); esketamine programmes use <= 12",
     relapse_source=">= 22 (SUSTAIN-1, Daly et al. 2019)",
+    short_name="MADRS",
 )
 
 HAMD17 = Scale(
@@ -275,6 +280,7 @@ HAMD17 = Scale(
     bands_source="ids-qids.org interpretation table, as in CamCOPS",
     remission_source="<= 7 (Frank et al. 1991; STAR*D)",
     relapse_source=">= 18 (relapse rule of NCT04007367)",
+    short_name="HAM-D",
 )
 
 PHQ9 = Scale(
@@ -318,6 +324,7 @@ PHQ9 = Scale(
     bands_source="Kroenke, Spitzer & Williams 2001",
     remission_source="< 5 (HEDIS DRR-E)",
     relapse_source=">= 10, lower edge of the moderate band (this project's choice)",
+    short_name="PHQ-9",
 )
 
 SCALES: dict[str, Scale] = {scale.key: scale for scale in (BDI2, MADRS, HAMD17, PHQ9)}

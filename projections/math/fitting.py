@@ -86,7 +86,9 @@ def _fit_entry(entry: Mapping[str, Any], figures: Sequence[Figure], fixed: Mappi
         fixed.setdefault("early", 0.0)  # one phase unless the figures can fit the early share
     # The curve is held after its last figure (no figure says what comes after); an entry
     # without figures keeps the horizon of the entry it copies.
-    horizon = max(f.week for f in figures) if figures else fixed.pop("horizon", None)
+    horizon: float | None = (
+        max(f.week for f in figures) if figures else (fixed.pop("horizon") if "horizon" in fixed else None)
+    )
     free = [name for name in _PARAMS if name not in fixed]
     therapy = any(f.with_therapy and f.cohort is None for f in figures)
     cohorts = sorted({f.cohort for f in figures if f.cohort is not None})
@@ -138,7 +140,8 @@ def _fit_entry(entry: Mapping[str, Any], figures: Sequence[Figure], fixed: Mappi
     )
     values, mu_t, cohort_mu = unpack(result.x)
     out.update({name: round(values[name], _DECIMALS) for name in _PARAMS})
-    out["horizon"] = round(horizon, _DECIMALS)
+    if horizon is not None:
+        out["horizon"] = round(horizon, _DECIMALS)
     if mu_t is not None:
         out["mu_with_therapy"] = round(mu_t, _DECIMALS)
     if cohort_mu:
@@ -187,11 +190,7 @@ def fit_published_parameters(
                 before = {k: {n: v.get(n) for n in _PARAMS} for k, v in cycle.items()}
                 for key in cycle:
                     cycle[key] = fit(key, pending[key], {**fitted, **cycle})
-                if all(
-                    abs(float(cycle[k][n]) - float(before[k][n] if before[k][n] is not None else math.inf)) < 2e-6
-                    for k in cycle
-                    for n in _PARAMS
-                ):
+                if all(abs(float(cycle[k][n]) - float(_or_inf(before[k][n]))) < 2e-6 for k in cycle for n in _PARAMS):
                     break
             else:
                 raise ValueError(f"{data['key']}: circular 'fixed' references do not settle")
@@ -414,3 +413,7 @@ def fit_clinic_reference(
 if __name__ == "__main__":  # python -m projections.math.fitting: regenerate the published parameters
     for k, d in refit_published(write=True).items():
         print(k, json.dumps(d["parameters"], ensure_ascii=False))
+
+
+def _or_inf(value: float | None) -> float:
+    return math.inf if value is None else float(value)

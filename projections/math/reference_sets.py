@@ -33,10 +33,11 @@ from projections.math.model import (
     proportion_at_least,
     to_percentile,
 )
+from scoring.treatments import MODALITIES as TREATMENTS
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
-MODALITIES: tuple[str, ...] = ("iv_ketamine", "im_ketamine", "esketamine", "oral_ketamine", "other")
+MODALITIES: tuple[str, ...] = tuple(TREATMENTS)
 SCALES: tuple[str, ...] = tuple(scoring.SCALES)
 
 # The clinical thresholds come from scoring/ (the one place they live): response = improvement

@@ -163,6 +163,12 @@ GRID: dict[tuple[str, str], Row] = {
         lambda w: {"assessment_id": _new_assessment(w).pk},
         body=lambda w, r: {"items": items_with_total("phq9", 10), "reason": "Transcription error"},
     ),
+    ("assessment-baseline", "post"): Row(
+        roles(401, 403, 403, 200, 404, 403), lambda w: {"assessment_id": _new_assessment(w).pk}
+    ),
+    ("assessment-baseline", "delete"): Row(
+        roles(401, 403, 403, 200, 404, 403), lambda w: {"assessment_id": _new_assessment(w).pk}
+    ),
     ("flags", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
     ("flag-acknowledge", "post"): Row(roles(401, 403, 403, 200, 404, 403), lambda w: {"flag_id": w.flag.pk}),
     ("response-csv", "get"): Row(roles(401, 403, 403, 403, 403, 200)),
@@ -203,7 +209,10 @@ def test_status(world: World, name: str, method: str, role: str) -> None:
     url = reverse(f"api:{name}", kwargs=row.kwargs(world))
     client = client_for(world.user(role))
     body = row.body(world, role)
-    response = getattr(client, method)(url, body, format="json") if method in ("post", "patch") else client.get(url)
+    if method in ("post", "patch"):
+        response = getattr(client, method)(url, body, format="json")
+    else:
+        response = getattr(client, method)(url)
     assert response.status_code == row.expect[role], response.content[:300]
 
 

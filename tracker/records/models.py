@@ -16,12 +16,16 @@ from django.db import models
 from django.db.models import Q
 
 from scoring import SCALES, Options
+from scoring.treatments import MODALITIES
 from tracker.records.cleaning import username_skeleton
 
 
 def _each_scale(make: object) -> Q:
     return reduce(or_, (make(key, scale) for key, scale in SCALES.items()))  # type: ignore[operator]
 
+
+#: The published reference set a clinic compares its patients with until it chooses another.
+DEFAULT_REFERENCE_SET = "trials"
 
 SCALE_CHOICES = [(key, scale.name) for key, scale in SCALES.items()]
 
@@ -30,7 +34,7 @@ class Clinic(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
     # Which published (or own fitted) reference set this clinic compares its patients with.
-    reference_set = models.CharField(max_length=100, default="trials")
+    reference_set = models.CharField(max_length=100, default=DEFAULT_REFERENCE_SET)
     # Per-scale overrides of scoring's defaults, e.g. {"madrs": {"remission_max": 12}}.
     scoring_options = models.JSONField(default=dict, blank=True)
     # The payer criteria its reports apply by default (null: the built-in criteria).
@@ -164,12 +168,11 @@ class EnrollmentCode(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
 
-class Modality(models.TextChoices):
-    IV_KETAMINE = "iv_ketamine", "IV ketamine"
-    IM_KETAMINE = "im_ketamine", "IM ketamine"
-    ESKETAMINE = "esketamine", "Esketamine nasal spray"
-    ORAL_KETAMINE = "oral_ketamine", "Oral ketamine"
-    OTHER = "other", "Other"
+#: The treatments a course may record, from ``scoring.treatments`` (one list for every layer).
+# The functional API of TextChoices, which the type stubs do not describe.
+Modality = models.TextChoices(  # type: ignore[call-overload]
+    "Modality", [(key.upper(), (key, label)) for key, label in MODALITIES.items()]
+)
 
 
 class Timing(models.TextChoices):

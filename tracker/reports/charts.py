@@ -34,6 +34,7 @@ from matplotlib.ticker import MaxNLocator
 import scoring
 from projections.compare import reference_set_for
 from projections.math.model import improvement_quantiles
+from scoring.scales import RATED_BY_LABELS
 from tracker.reports.read_model import PatientOutcomes, ScaleOutcome
 
 ChartFormat = Literal["png", "svg"]
@@ -48,7 +49,6 @@ PANEL_HEIGHT_IN = 3.3
 MIN_EXPECTED_WEEKS = 4
 EXPECTED_SAMPLES_PER_WEEK = 7
 
-RATED_BY = {"patient": "self-report", "clinician": "clinician-rated"}
 
 # Colours (not thresholds): severity bands run from the colour map's green to its red.
 BAND_CMAP = "RdYlGn_r"
@@ -374,7 +374,7 @@ def _draw_panel(ax: Axes, data: PatientOutcomes, panel: Panel, legend: dict[str,
         )
 
     state = panel.outcome.get("state", "").replace("_", " ")
-    ax.set_title(f"{scale.name} ({RATED_BY[scale.rated_by]}): {state}", fontsize=10, loc="left")
+    ax.set_title(f"{scale.name} ({RATED_BY_LABELS[scale.rated_by]}): {state}", fontsize=10, loc="left")
     ax.set_ylabel("total score", fontsize=9)
     ax.tick_params(labelsize=8)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6, zorder=0)

@@ -148,7 +148,7 @@ def response_rows_csv(*, actor: User, date_from: date | None, date_to: date | No
             "course_start": course.start_date.isoformat(),
             "sessions": session_counts.get(course.pk, 0),
         }
-        scales = outcomes.get(course.pk, [])
+        scales = outcomes.get(course.pk, ())
         for row in [common | _scale_columns(s) for s in scales] or [common]:
             writer.writerow({name: safe_cell(row.get(name)) for name in COLUMNS})
     return buffer.getvalue(), list(patient_ids)

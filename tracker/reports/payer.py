@@ -23,12 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import scoring
+from scoring.scales import RATED_BY_LABELS
 
 DEFAULT_PROFILE_PATH = Path(__file__).with_name("payer_profiles") / "default.json"
 
 #: Short names a reviewer knows the scales by (labels only; every threshold comes from ``scoring``).
-SHORT_NAMES = {"bdi2": "BDI-II", "madrs": "MADRS", "hamd17": "HAM-D", "phq9": "PHQ-9"}
-RATED_BY = {"patient": "the patient (self-report)", "clinician": "a clinician (clinician-rated)"}
+SHORT_NAMES = {key: scale.short_name for key, scale in scoring.SCALES.items()}
+RATED_BY = {
+    "patient": f"the patient ({RATED_BY_LABELS['patient']})",
+    "clinician": f"a clinician ({RATED_BY_LABELS['clinician']})",
+}
 CATEGORY_NAMES = {"response": "Response", "partial": "Partial response", "none": "Non-response"}
 POST_DOSE = "post_dose"
 
