@@ -98,6 +98,12 @@ def weekly_course(
     patient = patient_create(actor=world.clinician, name=name).patient
     course_create(actor=world.clinician, patient=patient, modality=modality, with_therapy=False, start_date=start)
     for week, total in enumerate(totals):
-        assessment_submit(actor=world.clinician, patient=patient, scale=scale, administered_on=start + timedelta(days=7 * week),
-                          items=items_with_total(scale, total), client_id=uuid.uuid4())  # fmt: skip
+        assessment_submit(
+            actor=world.clinician,
+            patient=patient,
+            scale=scale,
+            administered_on=start + timedelta(days=7 * week),
+            items=items_with_total(scale, total),
+            client_id=uuid.uuid4(),
+        )
     return patient

@@ -100,14 +100,22 @@ def test_unknown_or_another_clinics_profile_is_400_naming_profile(world):
     assert not AuditEvent.objects.filter(action="report.pdf", patient_id=world.patient.pk).exists()
 
 
+def _floors(rules):
+    return rules["severity_floors"]["minimum_baseline"]
+
+
+def _treatments(rules):
+    return rules["induction"]["by_treatment"]
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
         (lambda r: r["categories"].update(response_min_percent=20), "rules.categories.response_min_percent"),
-        (lambda r: r["severity_floors"]["minimum_baseline"].update(madrs=61), "rules.severity_floors.minimum_baseline.madrs"),
-        (lambda r: r["severity_floors"]["minimum_baseline"].update(gad7=10), "rules.severity_floors.minimum_baseline.gad7"),
-        (lambda r: r["induction"]["by_treatment"].update(infusion={"days": 5, "source": "x"}), "rules.induction.by_treatment.infusion"),
-        (lambda r: r["induction"]["by_treatment"].update(esketamine={"source": "x"}), "rules.induction.by_treatment.esketamine"),
+        (lambda r: _floors(r).update(madrs=61), "rules.severity_floors.minimum_baseline.madrs"),
+        (lambda r: _floors(r).update(gad7=10), "rules.severity_floors.minimum_baseline.gad7"),
+        (lambda r: _treatments(r).update(infusion={"days": 5, "source": "x"}), "rules.induction.by_treatment.infusion"),
+        (lambda r: _treatments(r).update(esketamine={"source": "x"}), "rules.induction.by_treatment.esketamine"),
         (lambda r: r["baseline"].update(max_days_before_start="28"), "rules.baseline.max_days_before_start"),
         (lambda r: r["baseline"].pop("source"), "rules.baseline.source"),
     ],

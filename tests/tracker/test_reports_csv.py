@@ -63,7 +63,9 @@ def test_one_row_per_course_and_scale():
         "sessions": "6",
         "signal": bdi2["signal"],
         "reference": "trials",
-        "rules": f"remission<={scoring.SCALES['bdi2'].remission_max} sustained 21d; relapse>=20; response>=50%; partial>25%",
+        "rules": (
+            f"remission<={scoring.SCALES['bdi2'].remission_max} sustained 21d; relapse>=20; response>=50%; partial>25%"
+        ),
         "events": f"remission {day(35)}/{day(56)}",
     }
     assert bdi2["signal"] in ("ahead", "on_track", "at_risk", "off_track")

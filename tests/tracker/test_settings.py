@@ -36,7 +36,8 @@ def test_database_and_redis_urls_switch_backends() -> None:
     done = _manage(
         "shell",
         "-c",
-        "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'])",
+        "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER,"
+        " s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'])",
         DATABASE_URL="postgres://u@db.example:5432/x",
         REDIS_URL="redis://cache.example:6379/0",
     )
@@ -84,7 +85,8 @@ def test_gunicorn_serves_with_the_production_config(tmp_path: Path) -> None:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
     env = {**clean, "WEB_CONCURRENCY": "2", "SQLITE_PATH": str(tmp_path / "db.sqlite3")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "tracker.config.wsgi:application", "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}"],
+        [sys.executable, "-m", "gunicorn", "tracker.config.wsgi:application", "-c", "gunicorn.conf.py",
+         "-b", f"127.0.0.1:{port}"],
         cwd=ROOT, env=env, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

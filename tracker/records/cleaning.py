@@ -57,7 +57,8 @@ def check_username(username: object) -> str:
     if not isinstance(username, str) or not USERNAME.fullmatch(username):
         raise invalid(
             "username",
-            "A username of 3 to 150 characters: letters (A–Z, a–z), digits and . _ - @ +, starting with a letter or digit.",
+            "A username of 3 to 150 characters: letters (A–Z, a–z), digits and . _ - @ +, "
+            "starting with a letter or digit.",
         )
     return username
 

@@ -1,8 +1,9 @@
 """The clinic admin's response export: one CSV row per patient course and scale.
 
 Outcomes come from the read model (``tracker.reports.read_model``): the stored snapshots, computed
-in memory where stale, exactly what the API and dashboard show; nothing here re-applies an outcome rule. A course without any assessment still
-gets one row (scale empty), so missing measurement is visible rather than silently dropped.
+in memory where stale, exactly what the API and dashboard show; nothing here re-applies an outcome
+rule. A course without any assessment still gets one row (scale empty), so missing measurement
+is visible rather than silently dropped.
 """
 
 from __future__ import annotations

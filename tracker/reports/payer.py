@@ -244,7 +244,9 @@ def parse_profile(document: Any, *, treatments: Collection[str], profile_id: str
     return Profile(
         key=_key(doc["key"], "key"),
         name=_text(doc["name"], "name", NAME_MAX_LENGTH),
-        baseline_max_days_before_start=_int(base["max_days_before_start"], "rules.baseline.max_days_before_start", 0, MAX_WINDOW_DAYS),
+        baseline_max_days_before_start=_int(
+            base["max_days_before_start"], "rules.baseline.max_days_before_start", 0, MAX_WINDOW_DAYS
+        ),
         baseline_source=_text(base["source"], "rules.baseline.source", SOURCE_MAX_LENGTH),
         severity_floors=floors,
         severity_floors_source=_text(floors_doc["source"], "rules.severity_floors.source", SOURCE_MAX_LENGTH),

@@ -146,7 +146,8 @@ def _numbered_canvas(head: Callable[[Canvas, int, int], None]) -> type[Canvas]:
 
 def _page_head(patient: Patient, styles: StyleSheet1, doc: SimpleDocTemplate) -> Callable[[Canvas, int, int], None]:
     born = patient.date_of_birth.isoformat() if patient.date_of_birth else "not recorded"
-    who = f"Patient: {patient.name}  \u00b7  Date of birth: {born}  \u00b7  External id: {patient.external_id or 'not recorded'}"
+    external = patient.external_id or "not recorded"
+    who = f"Patient: {patient.name}  \u00b7  Date of birth: {born}  \u00b7  External id: {external}"
 
     def head(canvas: Canvas, page: int, pages: int) -> None:
         canvas.saveState()
