@@ -75,7 +75,8 @@ def _explicit_directions(scale: Scale, scores: Sequence[int], directions: object
 
 
 def _direction_item_number(raw_item: object, field: str) -> int:
-    if isinstance(raw_item, str) and raw_item.isdigit():
+    # ASCII digits only: str.isdigit() also accepts superscripts ("¹⁶"), which int() refuses.
+    if isinstance(raw_item, str) and raw_item.isascii() and raw_item.isdigit():
         return int(raw_item)
     if isinstance(raw_item, int) and not isinstance(raw_item, bool):
         return raw_item

@@ -31,3 +31,23 @@ def test_nesting_within_the_limit_reaches_validation() -> None:
     response = APIClient().post("/api/v1/auth/token/", data={"username": [[["x"]]], "password": "y"}, format="json")
     assert response.status_code == 400
     assert "nested" not in str(response.json())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["¹⁶", "\u00b9\u2078", "16.0", "+16", " 16"])
+def test_item_direction_keys_that_are_not_plain_digits_are_a_400(key: str) -> None:
+    from datetime import date
+
+    from tests.tracker.helpers import items_with_total
+
+    world = make_clinic()
+    body = {
+        "scale": "bdi2",
+        "administered_on": date.today().isoformat(),
+        "items": items_with_total("bdi2", 30),
+        "item_directions": {key: "increase"},
+        "client_id": "6f1f3c4e-0000-4000-8000-000000000001",
+    }
+    response = client_for(world.patient_user).post("/api/v1/assessments/", body, format="json")
+    assert response.status_code == 400
+    assert not Assessment.objects.exists()
