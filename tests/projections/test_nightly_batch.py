@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import scoring
 from benchmarks.scoring import synthetic_trajectories
 from projections.batch import classification_json, percentiles_at_once
-from projections.math.curves import load_reference_sets
+from projections.math.reference_sets import load_reference_sets
 from projections.outcomes import EntryRow, fingerprint
 from scoring.batch import NO_DAY, classify_batch
 from tracker.records.models import Clinic, TreatmentCourse
