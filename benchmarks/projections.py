@@ -17,7 +17,7 @@ The last line is ``ratio=<b / a>``.
 
 The population: every patient has a latent asymptote ``H ~ Normal(mu, sigma)`` of the ``trials``
 reference model for their course's modality (with psychotherapy where the course has it), and
-each score is ``baseline * (1 - I(week)) + noise``, clipped to the scale (``projections.math.curves``).
+each score is ``baseline * (1 - I(week)) + noise``, clipped to the scale (``projections.math.model``).
 Rows are stored in date order across the population, as a live table grows, not patient by patient.
 """
 
@@ -47,7 +47,8 @@ import psycopg
 from django.test.utils import override_settings
 
 import scoring
-from projections.math.curves import MODALITIES, ModelParams, _h_inverse, load_reference_sets
+from projections.math.model import ModelParams, from_latent
+from projections.math.reference_sets import MODALITIES, load_reference_sets
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_SET = "trials"
@@ -219,7 +220,7 @@ def synthetic_population(patients: int, *, today: dt.date, seed: int = 0) -> Pop
         parts.append((who, code[who], start[who] + first + step * position + jitter))
     patient, scale, day = (np.concatenate([part[k] for part in parts]) for k in range(3))
 
-    # score = baseline * (1 - I(week)) + noise, I(w) = h^-1(H * g(w)) (projections.math.curves), clipped.
+    # score = baseline * (1 - I(week)) + noise, I(w) = h^-1(H * g(w)) (projections.math.model), clipped.
     total = np.zeros(patient.size, dtype=np.int64)
     for scale_code, name in enumerate(SCALES_USED):
         rows = np.flatnonzero(scale == scale_code)
@@ -232,7 +233,7 @@ def synthetic_population(patients: int, *, today: dt.date, seed: int = 0) -> Pop
         improvement = np.empty(rows.size)
         for lam in np.unique(shape[who]):
             same = shape[who] == lam
-            improvement[same] = _h_inverse(ModelParams(0.0, 1.0, 1.0, float(lam)), latent[who[same]] * g[same])
+            improvement[same] = from_latent(ModelParams(0.0, 1.0, 1.0, float(lam)), latent[who[same]] * g[same])
         noisy = baseline[who] * (1.0 - improvement) + rng.normal(0.0, NOISE_SD[name], size=rows.size)
         total[rows] = np.clip(np.rint(noisy), 0, top)
 

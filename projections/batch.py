@@ -28,15 +28,9 @@ import numpy.typing as npt
 
 import scoring
 from projections.compare import expected_curve, reference_set_for
-from projections.math.curves import (
-    INSUFFICIENT_DATA,
-    MIN_COMPARISON_WEEK,
-    PERCENTILE_EPS,
-    Curve,
-    ModelParams,
-    improvement_cdf,
-    signal_for,
-)
+from projections.math.model import MIN_COMPARISON_WEEK, PERCENTILE_EPS, ModelParams, improvement_cdf
+from projections.math.reference_sets import Curve
+from projections.math.signals import INSUFFICIENT_DATA, trajectory_signal
 from projections.outcomes import ENTRY_RECORD, clinic_fingerprint_key, fingerprint_head, scoring_options
 from projections.storage import SCALE_KEYS, Chunk, Course, IntArray, Outcome
 from scoring.batch import EPOCH, NO_DAY, BatchResult
@@ -72,6 +66,7 @@ _STATE_JSON = tuple(_dumps(s) for s in STATES)
 _RESPONSE_JSON = tuple(_dumps(r) for r in RESPONSES)
 _EVENT_JSON = tuple(_dumps(e) for e in EVENT_TYPES)
 _RECOVERY = EVENT_TYPES.index("recovery")
+_BOOL_JSON = {False: "false", True: "true"}
 
 
 def latest_codes(result: BatchResult) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
@@ -109,6 +104,9 @@ def classification_json(result: BatchResult) -> list[str]:
     warn_lo = np.searchsorted(warned, result.offsets[:-1], side="left").tolist()
     warn_hi = np.searchsorted(warned, result.offsets[1:], side="left").tolist()
     remission_max, relapse_min = result.remission_max.tolist(), result.relapse_min.tolist()
+    in_range = result.baseline_in_remission_range.tolist()
+    assessable = result.assessable.tolist()
+    time_of_day = result.time_of_day.tolist()
     head = '{"scale":' + _dumps(scale.key) + ","
     version = ',"scale_version":' + _dumps(scale.version)
     out: list[str] = []
@@ -137,8 +135,9 @@ def classification_json(result: BatchResult) -> list[str]:
                 )
         warnings = []
         if warn_hi[k] > warn_lo[k]:
-            # In trajectory order (day, then input order); only entries from the baseline on have them.
-            for i in sorted(warned[warn_lo[k] : warn_hi[k]].tolist(), key=lambda i: (days[i], i)):
+            # In scoring's order (day, untimed before timed, time of day, input order); only pre_dose
+            # entries from the baseline on have them.
+            for i in sorted(warned[warn_lo[k] : warn_hi[k]].tolist(), key=lambda i: (days[i], time_of_day[i], i)):
                 warnings.append(f'{{"type":"relapse_level_score","date":{_iso_of_day(days[i])},"total":{totals[i]}}}')
         rules = result.rules
         if rules.remission_max != remission_max[k] or rules.relapse_min != relapse_min[k]:
@@ -147,6 +146,7 @@ def classification_json(result: BatchResult) -> list[str]:
             f'{head}"baseline":{baseline_json},"latest":{latest_json},'
             f'"first_response_date":{"null" if first[k] < 0 else _iso_of_day(days[first[k]])},'
             f'"state":{_STATE_JSON[state[k]]},"events":[{",".join(events)}],'
+            f'"baseline_in_remission_range":{_BOOL_JSON[in_range[k]]},"assessable":{_BOOL_JSON[assessable[k]]},'
             f'"remission_pending_since":{"null" if pending[k] < 0 else _iso_of_day(days[pending[k]])},'
             f'"warnings":[{",".join(warnings)}],"reliable_change":{change_json}{version},'
             f'"course_start":{"null" if starts[k] == NO_DAY else _iso_of_day(starts[k])},'
@@ -158,7 +158,7 @@ def classification_json(result: BatchResult) -> list[str]:
 # ---------------------------------------------------------------------------- the projection block
 
 
-_SIGNAL_OF_PERCENTILE = tuple(signal_for(p) for p in range(101))
+_NO_SEVERITY = 15  # the severity code of a course without a baseline (bands are fewer)
 
 
 class _Projector:
@@ -199,22 +199,25 @@ class _Projector:
         scale: str,
         rules: scoring.Rules,
         patients: IntArray,
-        baseline: IntArray,
-        days: IntArray,
-        compared: npt.NDArray[np.bool_],
-        improvement: npt.NDArray[np.float64],
+        baseline_total: IntArray,
+        day: IntArray,
+        latest: tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]],
+        previous: tuple[npt.NDArray[np.bool_], IntArray, npt.NDArray[np.float64]],
     ) -> tuple[list[str | None], list[str | None], list[int | None], list[int | None]]:
         """Per trajectory (of one scale and rule set): the block's JSON (None without a course), its
-        signal, whole week and percentile. ``days`` from the course start
-        to the latest entry, ``compared``: a comparison is made (follow-up, improvement, a day in)."""
+        signal, whole week and percentile. ``baseline_total``: -1 without a baseline; ``day``: days
+        of treatment at the latest entry (``day_of_treatment``), -1 without one; ``latest``: whether
+        the latest entry is compared (a comparable point at least ``MIN_COMPARISON_WEEK`` in) and its
+        improvement; ``previous``: the same for the comparable point before it, with its day."""
         n = patients.size
         code = self.course_code[patients]
         has_course = code >= 0
+        bands = _SEVERITIES[scale]
         severity_table = np.array(
-            [_SEVERITIES[scale].index(_severity(scale, t)) for t in range(scoring.get_scale(scale).total_max + 1)]
+            [bands.index(_severity(scale, t)) for t in range(scoring.get_scale(scale).total_max + 1)] + [_NO_SEVERITY]
         )
-        severity = severity_table[baseline]
-        above = np.where(baseline > rules.remission_max, baseline, -1)
+        severity = severity_table[baseline_total]  # -1 (no baseline): the last, no severity
+        above = np.where(baseline_total > rules.remission_max, baseline_total, -1)
         key = (code * 16 + severity) * 1024 + (above + 1)
         unique, inverse = np.unique(np.where(has_course, key, -1), return_inverse=True)
         curves: list[Any] = []
@@ -224,12 +227,16 @@ class _Projector:
                 continue
             course, clinic = self._course_of_code[u // (16 * 1024)]
             level = u % 1024 - 1
-            severity_name = _SEVERITIES[scale][(u // 1024) % 16]
+            severity_code = (u // 1024) % 16
             curves.append(expected_curve(
                 self._reference(course, clinic), course, scale, rules,
-                severity=severity_name, baseline=level if level >= 0 else None,
+                severity=None if severity_code == _NO_SEVERITY else bands[severity_code],
+                baseline=level if level >= 0 else None,
             ))  # fmt: skip
-        weeks = np.maximum(days, 0) / 7
+        weeks = np.maximum(day, 0) / 7
+        compared, improvement = latest
+        previous_compared, previous_day, previous_improvement = previous
+        previous_weeks = np.maximum(previous_day, 0) / 7
         # Percentiles at once for every trajectory compared against the same curve model.
         models: dict[ModelParams, int] = {}
         model_curve: list[Any] = []
@@ -244,32 +251,52 @@ class _Projector:
             model_of_curve.append(models[curve.params])
         model = np.array(model_of_curve, dtype=np.int64)[inverse]
         percentile = np.full(n, -1, dtype=np.int64)
+        previous_percentile = np.full(n, -1, dtype=np.int64)
         for q, curve in enumerate(model_curve):
             members = np.flatnonzero((model == q) & compared)
             if members.size:
                 percentile[members] = percentiles_at_once(curve, weeks[members], improvement[members])
+            members = np.flatnonzero((model == q) & compared & previous_compared)
+            if members.size:
+                previous_percentile[members] = percentiles_at_once(
+                    curve, previous_weeks[members], previous_improvement[members]
+                )
         texts: list[str | None] = [None] * n
         signals: list[str | None] = [None] * n
         whole_weeks: list[int | None] = [None] * n
         percentiles: list[int | None] = [None] * n
-        day_list, week_list, pct_list, inv_list = days.tolist(), weeks.tolist(), percentile.tolist(), inverse.tolist()
-        reference_json = [None if c is None else _dumps(c.reference) for c in curves]
+        day_list, week_list, inv_list = day.tolist(), weeks.tolist(), inverse.tolist()
+        pct_list, previous_list = percentile.tolist(), previous_percentile.tolist()
+        labels_json = [
+            None
+            if c is None
+            else f'"reference":{_dumps(c.reference)},"reference_kind":{_dumps(c.reference_kind)},'
+            f'"reference_label":{_dumps(c.reference_label)}'
+            for c in curves
+        ]
         for j in range(n):
             curve = curves[inv_list[j]]
             if curve is None:
                 continue
             d = day_list[j]
+            if d < 0:  # no latest assessment (compare_to_reference with day None)
+                texts[j] = (
+                    f'{{{labels_json[inv_list[j]]},"week":null,"percentile":null,'
+                    f'"signal":"{INSUFFICIENT_DATA}","expected_improvement":null}}'
+                )
+                signals[j] = INSUFFICIENT_DATA
+                continue
             expected = self._expected.get((curve.params, d))
             if expected is None:
-                expected = self._expected[(curve.params, d)] = _dumps(
-                    curve.improvement_percentiles(max(week_list[j], 0.0))
-                )
+                expected = self._expected[(curve.params, d)] = _dumps(curve.improvement_percentiles(week_list[j]))
             pct = pct_list[j] if pct_list[j] >= 0 else None
-            signal = INSUFFICIENT_DATA if pct is None else _SIGNAL_OF_PERCENTILE[pct]
-            whole = max(math.floor(week_list[j]), 0)
+            signal = trajectory_signal(
+                day=d, percentile=pct, previous_percentile=previous_list[j] if previous_list[j] >= 0 else None
+            )
+            whole = d // 7
             texts[j] = (
-                f'{{"reference":{reference_json[inv_list[j]]},"week":{whole},'
-                f'"percentile":{"null" if pct is None else pct},"signal":"{signal}","expected_improvement":{expected}}}'
+                f'{{{labels_json[inv_list[j]]},"week":{whole},"percentile":{"null" if pct is None else pct},'
+                f'"signal":"{signal}","expected_improvement":{expected}}}'
             )
             signals[j], whole_weeks[j], percentiles[j] = signal, whole, pct
         return texts, signals, whole_weeks, percentiles
@@ -335,6 +362,7 @@ def chunk_outcomes(chunk: Chunk) -> Iterator[Outcome]:
             owner = np.searchsorted(offsets, flagged, side="right") - 1
             owners, first = np.unique(owner, return_index=True)
             marked[owners] = flagged[first]
+        timing, time_of_day = chunk.timing[entries], chunk.time_of_day[entries]
         result = scoring.classify_batch(
             scale,
             offsets,
@@ -343,18 +371,26 @@ def chunk_outcomes(chunk: Chunk) -> Iterator[Outcome]:
             course_start=starts,
             baseline=marked,
             options=options[codes[0]],
+            timing=timing,
+            time_of_day=time_of_day,
         )
         texts = classification_json(result)
-        base, latest = result.baseline, result.latest  # every trajectory has entries
-        latest_day = result.days[latest]
+        base, latest = result.baseline, result.latest  # -1 where a trajectory has no pre_dose entry
+        has_latest = latest >= 0
+        latest_day = np.where(has_latest, result.days[latest], 0)
         improvement = result.latest_improvement
-        treated = np.where(starts == NO_DAY, 0, latest_day - starts)  # days from the course start
-        compared = (latest != base) & ~np.isnan(improvement) & (np.maximum(treated, 0) / 7 >= MIN_COMPARISON_WEEK)
+        has_start = starts != NO_DAY
+        # Days of treatment at the latest entry (compare.projection_block), -1 without one.
+        day = np.where(has_latest, np.maximum(np.where(has_start, latest_day - starts, 0), 0), -1)
+        baseline_total = np.where(base >= 0, result.totals[base], -1)
+        compared = has_latest & result.assessable & ~np.isnan(improvement) & (day / 7 >= MIN_COMPARISON_WEEK)
+        previous = _previous_points(result, timing, time_of_day, starts)
         blocks, signals, weeks, percentiles = projector.blocks(
-            scale, result.rules, patients, result.totals[base], treated, compared, improvement
+            scale, result.rules, patients, baseline_total, day, (compared, improvement), previous
         )
         response_codes, state_codes = (codes.tolist() for codes in latest_codes(result))
         latest_totals = result.totals[latest].tolist()
+        has_latest_list = has_latest.tolist()
         latest_days = latest_day.tolist()
         improvements = improvement.tolist()
         clinic_keys = {
@@ -374,10 +410,45 @@ def chunk_outcomes(chunk: Chunk) -> Iterator[Outcome]:
                 signal=signals[j] or INSUFFICIENT_DATA,
                 percentile=percentiles[j],
                 week=weeks[j],
-                latest_total=latest_totals[j],
-                latest_date=_iso_of_day(latest_days[j])[1:-1],
+                latest_total=latest_totals[j] if has_latest_list[j] else None,
+                latest_date=_iso_of_day(latest_days[j])[1:-1] if has_latest_list[j] else None,
                 improvement=None if math.isnan(x) else x,
                 response=RESPONSES[response_codes[j]] if response_codes[j] >= 0 else None,
                 data=f'{texts[j][:-1]},"projection":{"null" if block is None else block},"course_id":{course_ids[p]}}}',
                 fingerprint=digest.hexdigest(),
             )
+
+
+def _previous_points(
+    result: BatchResult, timing: IntArray, time_of_day: IntArray, starts: IntArray
+) -> tuple[npt.NDArray[np.bool_], IntArray, npt.NDArray[np.float64]]:
+    """Per trajectory, the comparable point before the latest one (``compare.comparable_points``
+    [-2]): whether there is one, its day of treatment and its improvement. It is the pre_dose entry
+    before the latest in scoring's order (day, pre_dose before post_dose, untimed before timed, time
+    of day, input order) when that one comes after the baseline and the baseline is not 0."""
+    n = result.days.size
+    k = result.n_trajectories
+    trajectory = np.repeat(np.arange(k), np.diff(result.offsets))
+    post = timing == scoring.TIMINGS.index(scoring.POST_DOSE)
+    order = np.lexsort((np.arange(n), time_of_day, post, result.days, trajectory))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    pre = order[~post[order]]  # pre_dose entries in order
+    place = np.full(n, -1, dtype=np.int64)
+    place[pre] = np.arange(pre.size)
+    base, latest = result.baseline, result.latest
+    found = np.zeros(k, dtype=bool)
+    day = np.full(k, -1, dtype=np.int64)
+    improvement = np.full(k, np.nan)
+    who = np.flatnonzero((latest >= 0) & result.assessable)
+    at = place[latest[who]] - 1
+    who, at = who[at >= 0], at[at >= 0]
+    candidate = pre[at]
+    b = result.totals[base[who]]
+    ok = (trajectory[candidate] == who) & (rank[candidate] > rank[base[who]]) & (b != 0)
+    who, candidate, b = who[ok], candidate[ok], b[ok]
+    found[who] = True
+    start = starts[who]
+    day[who] = np.maximum(np.where(start == NO_DAY, 0, result.days[candidate] - start), 0)
+    improvement[who] = (b - result.totals[candidate]) / b
+    return found & (day / 7 >= MIN_COMPARISON_WEEK), day, improvement

@@ -14,8 +14,8 @@ from typing import Any
 from django.utils import timezone
 
 import scoring
-from projections.math.curves import ReferenceSet
 from projections.math.fitting import ClinicCourse, fit_clinic_reference
+from projections.math.reference_sets import ReferenceSet
 from projections.outcomes import ENTRY_COLUMNS, EntryRow, classify_rows, split_by_course
 from tracker.records.models import Assessment, Clinic, TreatmentCourse
 
@@ -34,11 +34,12 @@ def completed_courses(clinic: Clinic) -> list[ClinicCourse]:
     )
     for patient_id, *values in entries.iterator(chunk_size=10_000):
         rows_by_patient[patient_id].append(EntryRow(*values))
-    window = scoring.Options().baseline_window_days
     result: list[ClinicCourse] = []
     for patient_id, courses in courses_by_patient.items():
         ordered = sorted(courses, key=lambda c: (c.start_date, c.created_at))
-        for maybe_course, course_rows in split_by_course(ordered, rows_by_patient.get(patient_id, []), window).items():
+        for maybe_course, course_rows in split_by_course(
+            ordered, rows_by_patient.get(patient_id, []), clinic.baseline_window_days
+        ).items():
             if maybe_course is None:
                 continue
             course = maybe_course

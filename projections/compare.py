@@ -77,9 +77,10 @@ def projection_block(
 
 
 def comparable_points(classification: scoring.Classification, course_start: Any) -> list[tuple[int, float]]:
-    """``(day of the course, improvement)`` of the assessments that can be compared with the curve:
-    after the baseline, on the same scale, ``pre_dose`` (every entry here is: the records hold no
-    dose timing yet), in order."""
+    """``(day of the course, improvement)`` of the assessments that can be compared with the curve
+    (CLINICAL §4): after the baseline, on the same scale, ``pre_dose`` or of unknown timing (a
+    ``post_dose`` score carries the dose's acute effect; scoring gives it no improvement), with an
+    improvement (none when the baseline is 0), in scoring's order."""
     baseline = classification.baseline
     if baseline is None:
         return []
@@ -90,5 +91,5 @@ def comparable_points(classification: scoring.Classification, course_start: Any)
     return [
         (day_of_treatment(course_start, row.date), float(row.improvement))
         for row in rows[start + 1 :]
-        if row.improvement is not None
+        if row.timing != scoring.POST_DOSE and row.improvement is not None
     ]

@@ -10,9 +10,9 @@ import hashlib
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -23,10 +23,11 @@ import scoring
 from projections.compare import projection_block
 from projections.models import OutcomeSnapshot
 from projections.notices import notice_if_signal_worsened
+from tracker.records.courses import in_course_window
 from tracker.records.models import Assessment, Clinic, Patient, TreatmentCourse
 
 # Bump when the meaning of a stored snapshot changes, so every snapshot is recomputed.
-SNAPSHOT_VERSION = "2"
+SNAPSHOT_VERSION = "3"
 
 
 def scoring_options(clinic: Clinic, scale: str) -> scoring.Options:
@@ -44,35 +45,58 @@ class EntryRow:
     total: int
     seq: int
     is_baseline: bool
+    timing: str | None = None  # "pre_dose", "post_dose" or None (unknown)
+    administered_time: time | None = None
 
 
-ENTRY_COLUMNS = ("id", "scale", "administered_on", "total", "seq", "is_baseline")
+ENTRY_COLUMNS = ("id", "scale", "administered_on", "total", "seq", "is_baseline", "timing", "administered_time")
 
 
 def split_by_course(
-    courses: Sequence[TreatmentCourse], rows: Iterable[EntryRow], window_days: int
+    courses: Sequence[TreatmentCourse], rows: Iterable[EntryRow], window_days: int | Callable[[str], int]
 ) -> dict[TreatmentCourse | None, list[EntryRow]]:
-    """Assign each entry to the course window it falls in; without courses, to ``None``."""
+    """Assign each entry to the course window it falls in (``tracker.records.courses``); without
+    courses, to ``None``. ``window_days``: the baseline window, or per scale (the clinic's
+    ``baseline_window_days``)."""
     ordered = sorted(courses, key=lambda c: (c.start_date, c.created_at))
     result: dict[TreatmentCourse | None, list[EntryRow]] = defaultdict(list)
     if not ordered:
         result[None] = list(rows)
         return result
+    window_of = window_days if callable(window_days) else (lambda _scale: window_days)
+    windows: dict[str, int] = {}
     for row in rows:
+        if row.scale not in windows:
+            windows[row.scale] = window_of(row.scale)
         for i, course in enumerate(ordered):
-            lo = course.start_date - timedelta(days=window_days)
-            hi = ordered[i + 1].start_date if i + 1 < len(ordered) else None
-            if row.administered_on >= lo and (hi is None or row.administered_on < hi):
+            if in_course_window(ordered, i, row.administered_on, windows[row.scale]):
                 result[course].append(row)
     return result
 
 
 # The fingerprint of a snapshot: SHA-256 of a head (the version, the course's fields, the clinic's
 # reference set and scoring options for the scale, each as JSON on its own line) followed by the
-# entries as fixed-width records, in order. Any change of an entry's id, date, total, entry order or
-# baseline mark, of the course, or of the clinic's settings changes it. The nightly job hashes the
-# same bytes straight from its arrays (``projections.nightly``).
-ENTRY_RECORD = np.dtype([("id", "V16"), ("day", ">i4"), ("total", ">i2"), ("seq", ">i8"), ("baseline", "u1")])
+# entries as fixed-width records, in order. Any change of an entry's id, date, total, entry order,
+# baseline mark, timing (a code of ``scoring.TIMINGS``) or time of day (seconds after midnight, -1
+# without), of the course, or of the clinic's settings changes it. The nightly job hashes the same
+# bytes straight from its arrays (``projections.storage.read_chunk``).
+ENTRY_RECORD = np.dtype(
+    [
+        ("id", "V16"),
+        ("day", ">i4"),
+        ("total", ">i2"),
+        ("seq", ">i8"),
+        ("baseline", "u1"),
+        ("timing", "u1"),
+        ("time", ">i4"),
+    ]
+)
+TIMING_CODE = {name: code for code, name in enumerate(scoring.TIMINGS)}
+
+
+def seconds_of_day(value: time | None) -> int:
+    """A time of day as seconds after midnight; -1 for none."""
+    return -1 if value is None else value.hour * 3600 + value.minute * 60 + value.second
 
 
 class CourseFields(Protocol):
@@ -112,7 +136,18 @@ def _id_bytes(value: Any) -> bytes:
 
 def fingerprint(course: TreatmentCourse | None, clinic: Clinic, scale: str, rows: Sequence[EntryRow]) -> str:
     records = np.array(
-        [(_id_bytes(r.id), r.administered_on.toordinal(), r.total, r.seq, r.is_baseline) for r in rows],
+        [
+            (
+                _id_bytes(r.id),
+                r.administered_on.toordinal(),
+                r.total,
+                r.seq,
+                r.is_baseline,
+                TIMING_CODE[r.timing],
+                seconds_of_day(r.administered_time),
+            )
+            for r in rows
+        ],
         dtype=ENTRY_RECORD,
     )
     head = fingerprint_head(course_fingerprint_key(course), clinic_fingerprint_key(clinic, scale))
@@ -122,11 +157,14 @@ def fingerprint(course: TreatmentCourse | None, clinic: Clinic, scale: str, rows
 def classify_rows(
     course: TreatmentCourse | None, clinic: Clinic, scale: str, rows: Sequence[EntryRow]
 ) -> scoring.Classification:
+    """Scoring's classification of one course and scale. The entries go in date and entry order;
+    scoring puts same-day entries in its own order (pre_dose before post_dose, untimed before
+    timed, time of day), ties kept in entry order."""
     baseline = next((r.id for r in rows if r.is_baseline), None)
     return scoring.classify_trajectory(
         scale,
         [
-            scoring.Entry(date=r.administered_on, total=r.total, key=r.id)
+            scoring.Entry(date=r.administered_on, total=r.total, key=r.id, timing=r.timing, time=r.administered_time)
             for r in sorted(rows, key=lambda r: (r.administered_on, r.seq))
         ],
         course_start=course.start_date if course else None,
@@ -180,8 +218,7 @@ def recompute_patient_outcomes(patient: Patient) -> list[OutcomeSnapshot]:
     clinic = patient.clinic
     courses = list(TreatmentCourse.objects.filter(patient=patient))
     rows = patient_rows(patient)
-    window = scoring.Options().baseline_window_days
-    by_course = split_by_course(courses, rows, window)
+    by_course = split_by_course(courses, rows, clinic.baseline_window_days)
     stored: list[OutcomeSnapshot] = []
     with transaction.atomic():
         for course, course_rows in by_course.items():

@@ -37,11 +37,13 @@ from django.utils import timezone
 
 import scoring
 from projections.models import OutcomeSnapshot
-from projections.outcomes import ENTRY_RECORD, course_fingerprint_key
+from projections.outcomes import ENTRY_RECORD, TIMING_CODE, course_fingerprint_key, seconds_of_day
 from tracker.records.models import Assessment, Clinic, Notice, Patient, TreatmentCourse
 
 # The columns of an entry a chunk reads, in this order.
-ENTRY_COLUMNS = ("patient_id", "scale", "id", "administered_on", "total", "seq", "is_baseline")
+ENTRY_COLUMNS = (
+    "patient_id", "scale", "id", "administered_on", "total", "seq", "is_baseline", "timing", "administered_time"
+)  # fmt: skip
 SCALE_KEYS: tuple[str, ...] = tuple(scoring.SCALES)  # a trajectory's scale is its index here
 _SCALE_CODE = {key: code for code, key in enumerate(SCALE_KEYS)}
 _NO_COURSE = np.iinfo(np.int64).min // 2  # "no course start" as an ordinal: every entry is after it
@@ -100,6 +102,8 @@ class Chunk:
     day: IntArray  # per entry: proleptic ordinal
     total: IntArray
     is_baseline: npt.NDArray[np.bool_]
+    timing: IntArray  # per entry: code of scoring.TIMINGS
+    time_of_day: IntArray  # per entry: minutes after midnight, -1 for none
     records: bytes  # per entry: its fingerprint record (outcomes.ENTRY_RECORD)
     offsets: IntArray  # trajectory k is entries offsets[k]:offsets[k + 1]
     patient: IntArray  # per trajectory: patient index
@@ -154,7 +158,9 @@ def read_chunk(patient_ids: Sequence[str]) -> Chunk:
     id_bytes: list[bytes] = []
     for rows in _fetch(entries):  # batch by batch: no row object outlives its batch
         n = len(rows)
-        patient_col, scale_col, id_col, date_col, total_col, seq_col, baseline_col = zip(*rows, strict=True)
+        patient_col, scale_col, id_col, date_col, total_col, seq_col, baseline_col, timing_col, time_col = zip(
+            *rows, strict=True
+        )
         parts.append(
             (
                 np.fromiter(map(position.__getitem__, map(_uuid_int, patient_col)), dtype=np.int64, count=n),
@@ -163,20 +169,26 @@ def read_chunk(patient_ids: Sequence[str]) -> Chunk:
                 np.fromiter(total_col, dtype=np.int64, count=n),
                 np.fromiter(seq_col, dtype=np.int64, count=n),
                 np.fromiter(baseline_col, dtype=np.int64, count=n),
+                np.fromiter(map(TIMING_CODE.__getitem__, timing_col), dtype=np.int64, count=n),
+                np.fromiter(map(seconds_of_day, time_col), dtype=np.int64, count=n),
             )
         )
         id_bytes.append(b"".join(map(int.to_bytes, map(_uuid_int, id_col), repeat(16))))  # == UUID.bytes
-    patient, scale, day, total, seq, flag = (
-        np.concatenate([part[c] for part in parts]) if parts else np.zeros(0, dtype=np.int64) for c in range(6)
+    patient, scale, day, total, seq, flag, timing, seconds = (
+        np.concatenate([part[c] for part in parts]) if parts else np.zeros(0, dtype=np.int64) for c in range(8)
     )
+    distinct = list(clinics.values())
+    index_of = {c.pk: i for i, c in enumerate(distinct)}
+    clinic_index = np.array([index_of[patient_clinic[pk]] for pk in patients], dtype=np.int64)
 
-    # An entry belongs to the active course from baseline_window_days before its start.
-    window = scoring.Options().baseline_window_days
+    # An entry belongs to the active course from the clinic's baseline_window_days (for its scale)
+    # before its start.
+    window = np.array([[c.baseline_window_days(key) for key in SCALE_KEYS] for c in distinct], dtype=np.int64)
     start = np.array([c.start_date.toordinal() if c else _NO_COURSE for c in courses], dtype=np.int64)
-    kept = np.flatnonzero(day >= start[patient] - window)
+    kept = np.flatnonzero(day >= start[patient] - window.reshape(-1)[clinic_index[patient] * len(SCALE_KEYS) + scale])
     order = kept[np.lexsort((seq[kept], day[kept], scale[kept], patient[kept]))]
-    patient, scale, day, total, seq, is_baseline = (
-        a[order] for a in (patient, scale, day, total, seq, flag.astype(bool))
+    patient, scale, day, total, seq, is_baseline, timing, seconds = (
+        a[order] for a in (patient, scale, day, total, seq, flag.astype(bool), timing, seconds)
     )
 
     records = np.empty(order.size, dtype=ENTRY_RECORD)
@@ -185,22 +197,24 @@ def read_chunk(patient_ids: Sequence[str]) -> Chunk:
     records["total"] = total
     records["seq"] = seq
     records["baseline"] = is_baseline
+    records["timing"] = timing
+    records["time"] = seconds
 
     new = np.ones(order.size, dtype=bool)
     new[1:] = (patient[1:] != patient[:-1]) | (scale[1:] != scale[:-1])
     starts = np.flatnonzero(new)
-    distinct = list(clinics.values())
-    index_of = {c.pk: i for i, c in enumerate(distinct)}
     return Chunk(
         patients=patients,
         clinics=[clinics[patient_clinic[pk]] for pk in patients],
         courses=courses,
-        clinic_index=np.array([index_of[patient_clinic[pk]] for pk in patients], dtype=np.int64),
+        clinic_index=clinic_index,
         distinct_clinics=distinct,
         patient_text=[str(pk) for pk in patients],
         day=day,
         total=total,
         is_baseline=is_baseline,
+        timing=timing,
+        time_of_day=np.where(seconds < 0, -1, seconds // 60),
         records=records.tobytes(),
         offsets=np.append(starts, order.size).astype(np.int64),
         patient=patient[starts],
@@ -222,8 +236,8 @@ class Outcome:
     signal: str
     percentile: int | None
     week: int | None
-    latest_total: int
-    latest_date: str
+    latest_total: int | None
+    latest_date: str | None
     improvement: float | None
     response: str | None
     data: str

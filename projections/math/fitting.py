@@ -1,4 +1,4 @@
-"""Fitting the reference-curve model (``projections.math.curves``): to published figures, and to a
+"""Fitting the reference-curve model (``projections.math.model``): to published figures, and to a
 clinic's own completed courses.
 
 Published sets (``fit_published_parameters``, ``refit_published``): for each modality, the

@@ -8,14 +8,6 @@ import json
 import numpy as np
 import pytest
 
-from projections.math.curves import (
-    MODALITIES,
-    SCALES,
-    ModelParams,
-    ReferenceSet,
-    improvement_quantiles,
-    load_reference_sets,
-)
 from projections.math.fitting import (
     ClinicCourse,
     NotEnoughData,
@@ -23,6 +15,8 @@ from projections.math.fitting import (
     fit_published_parameters,
     refit_published,
 )
+from projections.math.model import ModelParams, improvement_quantiles
+from projections.math.reference_sets import MODALITIES, SCALES, ReferenceSet, load_reference_sets
 
 PUBLISHED = load_reference_sets()
 
@@ -64,7 +58,7 @@ def test_a_fit_with_more_parameters_than_figures_is_refused() -> None:
 
 
 def _improvement(h: np.ndarray, week: np.ndarray, tau: float, shape: float) -> np.ndarray:
-    """The documented model, written out independently of projections.math.curves."""
+    """The documented model, written out independently of projections.math.model."""
     y = h * (1 - np.exp(-week / tau))
     if shape == 0:
         return 1 - np.exp(-y)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from projections.nightly import recompute_all
 from projections.outcomes import recompute_patient_outcomes
 from tests.tracker.helpers import items_with_total, make_clinic
 from tracker.records.models import Notice, Patient
-from tracker.records.services.assessments import assessment_amend, assessment_submit
+from tracker.records.services.assessments import assessment_amend, assessment_mark_baseline, assessment_submit
 from tracker.records.services.patients import course_create, patient_create
 from tracker.records.services.scheduling import recompute_deferred
 
@@ -24,9 +24,12 @@ TODAY = date.today()
 
 
 def _population(n: int = 25, seed: int = 3) -> Any:
+    """Random courses with CLINICAL v2's inputs: entries of unknown, pre_dose and post_dose timing,
+    with and without a time of day, several on one day, clinician-marked baselines, and a clinic's
+    baseline window above the default (MADRS: 45 days)."""
     rng = random.Random(seed)
     world = make_clinic()
-    world.clinic.scoring_options = {"madrs": {"remission_max": 12}}
+    world.clinic.scoring_options = {"madrs": {"remission_max": 12, "baseline_window_days": 45}}
     world.clinic.save()
     with recompute_deferred():
         for i in range(n):
@@ -42,9 +45,10 @@ def _population(n: int = 25, seed: int = 3) -> Any:
                 )
             for scale in ("bdi2", "madrs"):
                 total = rng.randint(20, 45)
-                day = start - timedelta(days=rng.randint(0, 30))
+                day = start - timedelta(days=rng.randint(0, 44 if scale == "madrs" else 30))
                 entries = []
                 while day <= TODAY:
+                    timing = rng.choice([None, None, "pre_dose", "pre_dose", "post_dose"])
                     entries.append(
                         assessment_submit(
                             actor=world.clinician,
@@ -53,10 +57,15 @@ def _population(n: int = 25, seed: int = 3) -> Any:
                             administered_on=day,
                             items=items_with_total(scale, total),
                             client_id=uuid.uuid4(),
+                            timing=timing,
+                            administered_time=rng.choice([None, time(rng.randint(7, 19), rng.choice([0, 30]))]),
                         ).assessment
                     )
                     total = max(0, min(48, total + rng.randint(-8, 5)))
-                    day += timedelta(days=rng.choice([0, 3, 7, 7, 14, 16]))
+                    day += timedelta(days=rng.choice([0, 0, 3, 7, 7, 14, 16]))
+                marks = [e for e in entries if e.timing != "post_dose"]
+                if marks and i % 3 == 0:
+                    assessment_mark_baseline(actor=world.clinician, assessment=rng.choice(marks))
                 if entries and i % 7 == 0:
                     assessment_amend(
                         actor=world.clinician, assessment=entries[-1], items=items_with_total(scale, 2), reason="typo"
@@ -93,3 +102,34 @@ def test_recompute_outcomes_command(capsys: pytest.CaptureFixture[str]) -> None:
     call_command("recompute_outcomes", "--no-progress", "--chunk-size", "2")
     assert "recomputed 8 patients, 12 snapshots" in capsys.readouterr().out
     assert OutcomeSnapshot.objects.count() == 12
+
+
+def test_a_post_dose_entry_on_the_start_day_is_not_the_baseline_on_either_path() -> None:
+    world = make_clinic()
+    patient = patient_create(actor=world.clinician, name="post-dose").patient
+    start = TODAY - timedelta(days=40)
+    course_create(actor=world.clinician, patient=patient, modality="iv_ketamine", with_therapy=False, start_date=start)
+    for offset, total, timing in [(-3, 30, "pre_dose"), (0, 8, "post_dose"), (21, 20, "pre_dose"), (35, 14, None)]:
+        assessment_submit(
+            actor=world.clinician,
+            patient=patient,
+            scale="madrs",
+            administered_on=start + timedelta(days=offset),
+            items=items_with_total("madrs", total),
+            client_id=uuid.uuid4(),
+            timing=timing,
+            administered_time=time(10, 0) if timing == "post_dose" else None,
+        )
+
+    def stored() -> dict[str, Any]:
+        snapshot = OutcomeSnapshot.objects.get(patient=patient, scale="madrs")
+        return {"data": snapshot.data, "fingerprint": snapshot.fingerprint, "signal": snapshot.signal}
+
+    recompute_all(chunk_size=5)
+    nightly = stored()
+    assert nightly["data"]["baseline"] == {"date": (start - timedelta(days=3)).isoformat(), "total": 30}
+    assert nightly["data"]["latest"]["total"] == 14
+    assert nightly["data"]["latest"]["improvement"] == (30 - 14) / 30
+    OutcomeSnapshot.objects.all().delete()
+    recompute_patient_outcomes(patient)
+    assert stored() == nightly

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import scoring
 from benchmarks.scoring import synthetic_trajectories
 from projections.batch import classification_json, percentiles_at_once
-from projections.math.curves import load_reference_sets
+from projections.math.reference_sets import load_reference_sets
 from projections.outcomes import EntryRow, fingerprint
 from scoring.batch import NO_DAY, classify_batch
 from tracker.records.models import Clinic, TreatmentCourse
@@ -61,6 +61,35 @@ def test_outcome_json_equals_the_classification_over_broad_random_courses(seed: 
     _assert_same_outcomes(result)
 
 
+def _random_timings(rng: np.random.Generator, n: int, marked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per entry: a code of scoring.TIMINGS (unknown, post_dose, pre_dose; a marked baseline is
+    never post_dose) and a time of day (minutes, -1 for none; some shared, so ties are kept)."""
+    timing = rng.choice(len(scoring.TIMINGS), size=n, p=[0.4, 0.25, 0.35])
+    timing[marked[marked >= 0]] = scoring.TIMINGS.index("pre_dose")
+    time_of_day = np.where(rng.random(n) < 0.5, -1, rng.choice([480, 600, 600, 900, 1439], size=n))
+    return timing, time_of_day
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_outcome_json_equals_the_classification_with_timings_and_times(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    offsets, days, totals, course_start = synthetic_trajectories(4000, 300, seed=100 + seed)
+    n = len(offsets) - 1
+    days = days - rng.integers(0, 2, size=days.size) * (seed % 2)  # more entries on one day
+    marked = np.full(n, -1)
+    for k in rng.choice(n, size=n // 8, replace=False):
+        if offsets[k + 1] > offsets[k]:
+            marked[k] = rng.integers(offsets[k], offsets[k + 1])
+    timing, time_of_day = _random_timings(rng, days.size, marked)
+    options = [None, {"remission_max": 10, "relapse_min": 25, "baseline_window_days": 45}][seed % 2]
+    result = classify_batch(
+        "bdi2", offsets, days, totals, course_start=course_start, baseline=marked, options=options,
+        timing=timing, time_of_day=time_of_day,
+    )  # fmt: skip
+    assert result.assessable.any() and not result.assessable.all()
+    _assert_same_outcomes(result)
+
+
 def test_outcome_json_with_per_trajectory_levels() -> None:
     offsets, days, totals, course_start = synthetic_trajectories(3000, 200, seed=11)
     rng = np.random.default_rng(11)
@@ -82,7 +111,15 @@ def test_outcome_json_with_per_trajectory_levels() -> None:
     scale=st.sampled_from(sorted(scoring.SCALES)),
     courses=st.lists(
         st.tuples(
-            st.lists(st.tuples(st.integers(0, 400), st.integers(0, 100)), max_size=12),
+            st.lists(
+                st.tuples(
+                    st.integers(0, 400),
+                    st.integers(0, 100),
+                    st.sampled_from(range(len(scoring.TIMINGS))),
+                    st.sampled_from([-1, -1, 0, 600, 1439]),
+                ),
+                max_size=12,
+            ),
             st.one_of(st.none(), st.integers(0, 300)),
             st.integers(-1, 11),
         ),
@@ -92,11 +129,15 @@ def test_outcome_json_with_per_trajectory_levels() -> None:
 )
 def test_outcome_json_equals_the_classification_for_any_course(scale: str, courses: list[Any]) -> None:
     top = scoring.get_scale(scale).total_max
-    offsets, days, totals, starts, marked = [0], [], [], [], []
+    offsets, days, totals, starts, marked, timing, times = [0], [], [], [], [], [], []
+    post = scoring.TIMINGS.index("post_dose")
     for entries, start, mark in courses:
-        marked.append(offsets[-1] + mark if 0 <= mark < len(entries) else -1)
-        days += [19_000 + d for d, _ in entries]
-        totals += [t * top // 100 for _, t in entries]
+        # A marked baseline is never post_dose.
+        marked.append(offsets[-1] + mark if 0 <= mark < len(entries) and entries[mark][2] != post else -1)
+        days += [19_000 + d for d, *_ in entries]
+        totals += [t * top // 100 for _, t, *_ in entries]
+        timing += [code for *_, code, _ in entries]
+        times += [minute for *_, minute in entries]
         offsets.append(offsets[-1] + len(entries))
         starts.append(NO_DAY if start is None else 19_000 + start)
     result = classify_batch(
@@ -106,6 +147,8 @@ def test_outcome_json_equals_the_classification_for_any_course(scale: str, cours
         np.array(totals, dtype=np.int64),
         course_start=np.array(starts, dtype=np.int64),
         baseline=np.array(marked),
+        timing=np.array(timing, dtype=np.int64),
+        time_of_day=np.array(times, dtype=np.int64),
     )
     _assert_same_outcomes(result)
 
@@ -156,6 +199,10 @@ def test_fingerprint_changes_with_every_input_of_the_outcome(monkeypatch: pytest
         fp(rows=row(1, total=26)),
         fp(rows=row(1, seq=7)),
         fp(rows=row(1, is_baseline=True)),
+        fp(rows=row(1, timing="pre_dose")),
+        fp(rows=row(1, timing="post_dose")),
+        fp(rows=row(1, administered_time=time(9, 30))),
+        fp(rows=row(1, administered_time=time(9, 31))),
         fp(rows=[rows[1], rows[0], rows[2]]),
         fp(rows=rows[:2]),
         fp(course=None),

@@ -65,10 +65,6 @@ class PatientOutcomes:
         return {s.scale: s.outcome for s in self.scales}
 
 
-def _window_days() -> int:
-    return scoring.Options().baseline_window_days
-
-
 def _by_scale(rows: Iterable[EntryRow]) -> dict[str, list[EntryRow]]:
     grouped: dict[str, list[EntryRow]] = defaultdict(list)
     for row in rows:
@@ -109,7 +105,7 @@ def patient_outcomes(patient: Patient) -> PatientOutcomes:
     clinic = patient.clinic
     courses = list(TreatmentCourse.objects.filter(patient=patient))
     current = max(courses, key=lambda c: (c.start_date, c.created_at)) if courses else None
-    by_course = split_by_course(courses, patient_rows(patient), _window_days())
+    by_course = split_by_course(courses, patient_rows(patient), clinic.baseline_window_days)
     snapshots = OutcomeSnapshot.objects.filter(patient=patient)
     snapshots = snapshots.filter(course=current) if current is not None else snapshots.filter(course__isnull=True)
     stored = {s.scale: s for s in snapshots}
@@ -157,10 +153,13 @@ def outcomes_of_courses(courses: Sequence[TreatmentCourse]) -> dict[Any, tuple[S
     for start in range(0, len(course_ids), BULK_CHUNK):
         for snap in OutcomeSnapshot.objects.filter(course_id__in=course_ids[start : start + BULK_CHUNK]):
             stored[snap.course_id][snap.scale] = snap
+    clinic_of = {c.patient_id: c.patient.clinic for c in courses}
     result: dict[Any, tuple[ScaleOutcome, ...]] = {}
     stale_patients: list[Any] = []
     for patient_id in patient_ids:
-        by_course = split_by_course(all_courses[patient_id], rows.get(patient_id, []), _window_days())
+        # The clinic's own baseline window per scale (a window above the default widens the course).
+        window = clinic_of[patient_id].baseline_window_days
+        by_course = split_by_course(all_courses[patient_id], rows.get(patient_id, []), window)
         for course_key, course_rows in by_course.items():
             if course_key is None or course_key.pk not in wanted:
                 continue
