@@ -23,6 +23,7 @@ import scoring
 from projections.compare import projection_block
 from projections.models import OutcomeSnapshot
 from projections.notices import notice_if_signal_worsened
+from scoring.outcomes import TimingName
 from tracker.records.courses import in_course_window
 from tracker.records.models import Assessment, Clinic, Patient, TreatmentCourse
 
@@ -45,7 +46,7 @@ class EntryRow:
     total: int
     seq: int
     is_baseline: bool
-    timing: str | None = None  # "pre_dose", "post_dose" or None (unknown)
+    timing: TimingName | None = None  # None: unknown, read as pre-dose
     administered_time: time | None = None
 
 

@@ -39,7 +39,7 @@ from reportlab.platypus import (
 )
 
 import scoring
-from tracker.records.models import Assessment, Modality, Patient, User
+from tracker.records.models import Modality, Patient, User
 from tracker.records.services.patients import patient_local_today
 from tracker.reports import payer
 from tracker.reports.charts import render_patient_chart
@@ -173,13 +173,8 @@ def _page_head(patient: Patient, styles: StyleSheet1, doc: SimpleDocTemplate) ->
 
 
 def _payer_entries(data: PatientOutcomes) -> dict[str, list[payer.Entry]]:
-    """The course's entries as the payer's rules read them, by scale: with their timing against
-    the dose and time of day (one query over the entries already read)."""
-    ids = [row.id for scale_data in data.scales for row in scale_data.rows]
-    extra = {
-        pk: (timing, at)
-        for pk, timing, at in Assessment.objects.filter(pk__in=ids).values_list("id", "timing", "administered_time")
-    }
+    """The course's entries as the payer's rules read them, by scale, with their timing against the
+    dose and time of day (from the read model's rows: no query of its own)."""
     return {
         scale_data.scale: [
             payer.Entry(
@@ -187,8 +182,8 @@ def _payer_entries(data: PatientOutcomes) -> dict[str, list[payer.Entry]]:
                 date=row.administered_on,
                 total=row.total,
                 seq=row.seq,
-                timing=extra.get(row.id, (None, None))[0],
-                time=extra.get(row.id, (None, None))[1],
+                timing=row.timing,
+                time=row.administered_time,
                 is_baseline=row.is_baseline,
             )
             for row in scale_data.rows

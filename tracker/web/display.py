@@ -1,7 +1,7 @@
 """What the dashboard's templates show, prepared from selectors' results and outcome dicts.
 
 Nothing here re-states a clinical number: severity labels and bands come from ``scoring.SCALES``,
-signals from ``projections.math.curves``, rules from the outcome's own ``rules``. The only thing added
+signals from ``projections.math.signals``, rules from the outcome's own ``rules``. The only thing added
 is a colour tone: a band's position among its scale's bands (0 = lowest band … 4 = highest).
 """
 
