@@ -57,9 +57,9 @@ KETAMINE_MG_PER_KG = Decimal("0.5")
 SESSION_DAYS = {"esketamine": (0, 3, 7, 10, 14, 17, 21, 24), "iv_ketamine": (0, 2, 4, 7, 9, 11)}
 #: Day-to-day wobble of a patient around their own expected course (SD on the model's latent scale,
 #: in units of the population's SD): small enough that a patient keeps their rank, as patients do.
-WOBBLE = 0.25
+WOBBLE = 0.15
 #: Share of remitting patients whose symptoms return in the later weeks (so the demo shows relapse).
-RELAPSE_SHARE = 0.08
+RELAPSE_SHARE = 0.03
 
 
 def items_for_total(scale: scoring.Scale, total: int, rng: random.Random, suicide_value: int = 0) -> list[int]:
