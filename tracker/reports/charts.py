@@ -34,13 +34,13 @@ from matplotlib.ticker import MaxNLocator
 import scoring
 from projections.compare import reference_set_for
 from projections.math.model import improvement_quantiles
-from scoring.scales import RATED_BY_LABELS
+from scoring.scales import POST_DOSE, RATED_BY_LABELS
 from tracker.reports.read_model import PatientOutcomes, ScaleOutcome
 
 ChartFormat = Literal["png", "svg"]
 
 # Bump when the drawing changes, so cached charts are redrawn.
-CHART_VERSION = "2"
+CHART_VERSION = "3"
 CACHE_SECONDS = 7 * 24 * 3600
 DPI = 110
 WIDTH_IN = 10.0
@@ -60,6 +60,7 @@ COURSE_COLOUR = "#444444"
 SESSION_COLOUR = "#0b7285"
 PENDING_COLOUR = "#52b788"
 WARNING_COLOUR = "#e8590c"
+RESPONSE_COLOUR = "#9c6500"
 
 # How each event of the outcome is marked: (label, marker, colour, filled).
 EVENT_STYLE: dict[tuple[str, str], tuple[str, str, str, bool]] = {
@@ -90,6 +91,7 @@ class Panel:
     scale: scoring.Scale
     dates: list[date]
     totals: list[int]
+    post_dose: list[bool]  # taken after a dose: drawn hollow, off the line the rules read
     outcome: Mapping[str, Any]
     remission_max: int
     relapse_min: int
@@ -129,6 +131,7 @@ def _panel(data: PatientOutcomes, scale_data: ScaleOutcome, *, expected: bool = 
         scale=scale,
         dates=dates,
         totals=totals,
+        post_dose=[r.timing == POST_DOSE for r in scale_data.rows],
         outcome=outcome,
         remission_max=int(rules["remission_max"]),
         relapse_min=int(rules["relapse_min"]),
@@ -185,7 +188,7 @@ def _expected_band(data: PatientOutcomes, panel: Panel) -> ExpectedBand | None:
     return ExpectedBand(
         dates=[course.start_date + timedelta(days=int(d)) for d in days],
         scores=scores,
-        reference=f"{reference.title} ({reference.key} v{reference.version})",
+        reference=curve.reference_label or reference.title,
         identity=[reference.key, reference.version, curve.params.as_dict(), curve.basis],
     )
 
@@ -243,7 +246,7 @@ def _render(data: PatientOutcomes, panels: list[Panel], fmt: str, scale: str | N
         ncols=min(5, len(legend)),
         fontsize=8,
         frameon=False,
-        title=("Expected band from the reference " + "; ".join(references)) if references else None,
+        title=("Expected band: " + "; ".join(references)) if references else None,
         title_fontsize=8,
     )
     return _save(fig, fmt)
@@ -327,9 +330,29 @@ def _draw_panel(ax: Axes, data: PatientOutcomes, panel: Panel, legend: dict[str,
             zorder=6,
         )
 
-    ax.plot(date2num(panel.dates), panel.totals, color=SCORE_COLOUR, linewidth=1.8, marker="o", markersize=4, zorder=5)
-    legend.setdefault("total score", Line2D([], [], color=SCORE_COLOUR, linewidth=1.8, marker="o", markersize=4))
+    points = list(zip(panel.dates, panel.totals, panel.post_dose, strict=True))
+    trough = [(day, total) for day, total, post in points if not post]
+    if trough:
+        days, totals = zip(*trough, strict=True)
+        ax.plot(date2num(days), totals, color=SCORE_COLOUR, linewidth=1.8, marker="o", markersize=4, zorder=5)
+        legend.setdefault("total score", Line2D([], [], color=SCORE_COLOUR, linewidth=1.8, marker="o", markersize=4))
+    after_dose = [(day, total) for day, total, post in points if post]
+    if after_dose:
+        days, totals = zip(*after_dose, strict=True)
+        ax.plot(
+            date2num(days), totals, linestyle="none", marker="o", markersize=6, markeredgewidth=1.4,
+            markerfacecolor="white", markeredgecolor=SCORE_COLOUR, zorder=5,
+        )  # fmt: skip
+        legend.setdefault(
+            "after a dose (not used by the rules)",
+            Line2D([], [], linestyle="none", marker="o", markerfacecolor="white", markeredgecolor=SCORE_COLOUR),
+        )
     baseline = panel.outcome.get("baseline")
+    if baseline and baseline["total"] > 0:
+        # Response: a score at or below half the baseline (improvement of 50 % or more).
+        half = baseline["total"] * (1 - float(scoring.RESPONSE))
+        ax.axhline(half, color=RESPONSE_COLOUR, linewidth=1.0, linestyle=(0, (1, 2)), zorder=2)
+        legend.setdefault("response (half the baseline)", Line2D([], [], color=RESPONSE_COLOUR, linestyle=(0, (1, 2))))
     if baseline:
         ax.plot(
             [date2num(date.fromisoformat(baseline["date"]))],
