@@ -75,7 +75,7 @@ FILL_ROWS_PER_COPY_BLOCK = 50_000
 # ---------------------------------------------------------------------------- database
 
 
-def _admin_dsn(url: str, dbname: str) -> str:
+def dsn_for(url: str, dbname: str) -> str:
     cfg = dj_database_url.parse(url)
     return f"host={cfg['HOST'] or '127.0.0.1'} port={cfg['PORT'] or 5432} user={cfg['USER']} dbname={dbname}" + (
         f" password={cfg['PASSWORD']}" if cfg.get("PASSWORD") else ""
@@ -438,7 +438,7 @@ def _fill(dsn: str, population: Population, *, seed: int = 1) -> dict[str, int]:
 # ---------------------------------------------------------------------------- the measurements
 
 
-def _plain_read() -> tuple[int, float]:
+def plain_read() -> tuple[int, float]:
     """(a): every assessment row the nightly reads, as tuples, through Django's cursor."""
     from django.db import connection
 
@@ -489,7 +489,7 @@ def run(*, patients: int = 100_000, chunk_size: int = 5000, out: Callable[[str],
         raise SystemExit("benchmark projections needs at least 2 patients and a chunk size of at least 2")
     started = time.perf_counter()
     name = f"bench_proj_{os.getpid()}"
-    admin_dsn = _admin_dsn(url, "postgres")
+    admin_dsn = dsn_for(url, "postgres")
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -499,7 +499,7 @@ def run(*, patients: int = 100_000, chunk_size: int = 5000, out: Callable[[str],
         out(f"database {name} (created for this run, dropped at the end)")
         population = synthetic_population(patients, today=dt.date.today())
         fill_started = time.perf_counter()
-        filled = _fill(_admin_dsn(url, name), population)
+        filled = _fill(dsn_for(url, name), population)
         out(
             f"fill (untimed): {filled['patients']:,} patients, {filled['courses']:,} courses,"
             f" {filled['assessments']:,} assessments in {time.perf_counter() - fill_started:.1f} s (COPY; the"
@@ -525,7 +525,7 @@ def _measure(*, chunk_size: int, out: Callable[[str], None]) -> dict[str, Any]:
     from projections.models import OutcomeSnapshot
     from projections.nightly import patient_chunks, recompute_all
 
-    rows, seconds_a = _plain_read()
+    rows, seconds_a = plain_read()
     out(
         f"(a) plain SELECT of every assessment row (7 columns) into Python tuples: {rows:,} rows in {seconds_a:.2f} s,"
         f" {rows / seconds_a:,.0f} rows/s"

@@ -9,14 +9,13 @@ from typing import Any
 import scoring
 from projections.math.reference_sets import Curve, ReferenceSet, load_reference_sets
 from projections.math.signals import compare_to_reference, day_of_treatment
+from projections.models import FittedReferenceSet
 from tracker.records.models import DEFAULT_REFERENCE_SET, Clinic, TreatmentCourse
 
 
 @lru_cache(maxsize=128)
 def fitted_reference_set(key: str, clinic_id: Any) -> ReferenceSet | None:
     """A clinic's own fitted set. Keys are never reused (each fit gets a new one), so caching is safe."""
-    from projections.models import FittedReferenceSet
-
     fitted = FittedReferenceSet.objects.filter(key=key, clinic_id=clinic_id).first()
     return ReferenceSet.from_dict(fitted.data) if fitted is not None else None
 

@@ -8,7 +8,7 @@ from typing import Any
 from celery import group, shared_task
 
 from projections.cohort_results import recompute_cohorts
-from projections.nightly import patient_chunks, recompute_chunk
+from projections.nightly import patient_chunks, recompute_all, recompute_chunk
 from projections.outcomes import recompute_patient_outcomes
 from tracker.records import outbox as pending
 from tracker.records.models import Patient
@@ -58,6 +58,4 @@ def nightly_recompute(chunk_size: int = NIGHTLY_CHUNK_SIZE) -> dict[str, Any]:
 @shared_task(name="projections.tasks.recompute_clinic")
 def recompute_clinic(clinic_id: str, chunk_size: int = NIGHTLY_CHUNK_SIZE) -> dict[str, int]:
     """One clinic's snapshots (after a change of its settings), chunk by chunk."""
-    from projections.nightly import recompute_all
-
     return recompute_all(clinic_id=clinic_id, chunk_size=chunk_size)

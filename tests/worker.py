@@ -16,7 +16,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _test_database_url() -> str:
+def worker_database_url() -> str:
     s = connection.settings_dict
     auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
@@ -29,7 +29,7 @@ def celery_workers(
     """Start ``count`` real ``celery worker`` processes on the test database; stop them after.
     ``beat``: the first also runs the beat (its schedule file in a temporary directory)."""
     assert connection.vendor == "postgresql", "real workers need the shared PostgreSQL test database"
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "CELERY_TASK_ALWAYS_EAGER": "0", "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "DATABASE_URL": worker_database_url(), "CELERY_TASK_ALWAYS_EAGER": "0", "LOG_LEVEL": "WARNING"}
     schedule_dir = tempfile.TemporaryDirectory()
     procs = [
         subprocess.Popen(

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from benchmarks.projections import _admin_dsn, run
+from benchmarks.projections import dsn_for, run
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def database_url() -> str:
 
 
 def _bench_databases(url: str) -> list[str]:
-    with psycopg.connect(_admin_dsn(url, "postgres")) as conn:
+    with psycopg.connect(dsn_for(url, "postgres")) as conn:
         rows = conn.execute(
             "SELECT datname FROM pg_database WHERE datname = %s", [f"bench_proj_{os.getpid()}"]
         ).fetchall()
@@ -69,7 +69,7 @@ def test_the_database_is_dropped_after_a_failure(
         assert _bench_databases(database_url) == [f"bench_proj_{os.getpid()}"]  # it exists while the run lasts
         raise RuntimeError("read failed")
 
-    monkeypatch.setattr("benchmarks.projections._plain_read", failing_read)
+    monkeypatch.setattr("benchmarks.projections.plain_read", failing_read)
     with django_db_blocker.unblock(), pytest.raises(RuntimeError, match="read failed"):
         run(patients=20, chunk_size=10, out=lambda line: None)
     assert _bench_databases(database_url) == []

@@ -232,26 +232,26 @@ def test_pipelined_nightly_equals_per_patient_on_postgresql() -> None:
     from projections.models import OutcomeSnapshot
     from projections.nightly import recompute_all
     from projections.outcomes import recompute_patient_outcomes
-    from tests.projections.test_nightly import _population, _stored
+    from tests.projections.helpers import population, stored_snapshots
     from tracker.records.models import Notice, Patient
 
     if connection.vendor != "postgresql":
         pytest.skip("the pipeline and COPY run on PostgreSQL only")
-    _population(n=18, seed=8)
+    population(n=18, seed=8)
     assert not connection.in_atomic_block  # so recompute_all pipelines on three connections
     stats = recompute_all(chunk_size=4)
     assert stats == {"patients": 20, "snapshots": 36}
-    nightly = _stored()
+    nightly = stored_snapshots()
     notices = sorted(Notice.objects.values_list("patient_id", "kind", "message"))
     assert notices  # some signals are worrying
 
     assert recompute_all(chunk_size=7) == stats
-    assert _stored() == nightly
+    assert stored_snapshots() == nightly
     assert sorted(Notice.objects.values_list("patient_id", "kind", "message")) == notices  # no repeats
 
     OutcomeSnapshot.objects.all().delete()
     Notice.objects.all().delete()
     for patient in Patient.objects.all():
         recompute_patient_outcomes(patient)
-    assert _stored() == nightly
+    assert stored_snapshots() == nightly
     assert sorted(Notice.objects.values_list("patient_id", "kind", "message")) == notices

@@ -13,7 +13,7 @@ from projections import storage
 from projections.models import OutcomeSnapshot
 from projections.nightly import recompute_all
 from projections.outcomes import recompute_patient_outcomes
-from tests.projections.test_nightly import _population
+from tests.projections.helpers import population
 from tracker.records.models import Notice, Patient
 
 WRITTEN_AT = ("id", "computed_at", "created_at")  # a new id and the time of the write: differ by path
@@ -49,7 +49,7 @@ def _rows(model: type[models.Model]) -> list[tuple[Any, ...]]:
 
 @pytest.mark.django_db
 def test_nightly_writes_every_column_as_the_per_patient_path() -> None:
-    _population(n=10, seed=5)
+    population(n=10, seed=5)
     recompute_all(chunk_size=4)
     snapshots, notices = _rows(OutcomeSnapshot), _rows(Notice)
     assert len(snapshots) == 20 and notices  # some signals are worrying

@@ -14,7 +14,7 @@ import pytest
 from projections.models import OutcomeSnapshot
 from projections.tasks import recompute_chunk_task
 from tests.tracker.helpers import make_clinic, weekly_course
-from tests.worker import _test_database_url, celery_workers, wait_until
+from tests.worker import celery_workers, wait_until, worker_database_url
 from tracker.records.models import Patient
 from tracker.records.services.scheduling import recompute_deferred
 
@@ -44,7 +44,7 @@ def test_a_chunk_whose_worker_process_dies_is_redone() -> None:
             )
     ids = [str(pk) for pk in Patient.objects.values_list("id", flat=True)]
     # Another session holds the snapshot table, so the chunk is caught in the middle of its work.
-    blocker = psycopg.connect(_test_database_url(), autocommit=False)
+    blocker = psycopg.connect(worker_database_url(), autocommit=False)
     blocker.execute(f"LOCK TABLE {OutcomeSnapshot._meta.db_table} IN ACCESS EXCLUSIVE MODE")
     with celery_workers(1, name="victim") as (worker,):
         recompute_chunk_task.delay(ids)
