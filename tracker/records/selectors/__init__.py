@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Case, Model, QuerySet, Value, When
 from django.http import Http404
 
-from tracker.records.models import Assessment, Notice, Patient, Role, SafetyFlag, TreatmentCourse, User
+from tracker.records.models import Assessment, FlagLevel, Notice, Patient, Role, SafetyFlag, TreatmentCourse, User
 
 M = TypeVar("M", bound=Model)
 
@@ -76,6 +76,18 @@ def flags_visible(*, actor: User) -> QuerySet[SafetyFlag]:
     return SafetyFlag.objects.filter(patient__in=patients_visible(actor=actor))
 
 
+def flags_for_review(*, actor: User, open_only: bool = False) -> QuerySet[SafetyFlag]:
+    """The flags a clinician works through, in a total order a page never breaks: open before
+    acknowledged, urgent before review, newest first, then by id."""
+    qs = flags_visible(actor=actor)
+    if open_only:
+        qs = qs.filter(acknowledged_at__isnull=True)
+    return qs.annotate(
+        _acknowledged=Case(When(acknowledged_at__isnull=True, then=Value(0)), default=Value(1)),
+        _urgency=Case(When(level=FlagLevel.URGENT, then=Value(0)), default=Value(1)),
+    ).order_by("_acknowledged", "_urgency", "-created_at", "id")
+
+
 def flag_get(*, actor: User, flag_id: Any) -> SafetyFlag:
     return _get_or_404(flags_visible(actor=actor), flag_id)
 
@@ -88,7 +100,7 @@ def notices_visible(*, actor: User) -> QuerySet[Notice]:
     """Notices for the clinic's clinicians (patients never see them)."""
     if not actor.is_clinic_staff or actor.clinic_id is None:
         return Notice.objects.none()
-    return Notice.objects.filter(clinic_id=actor.clinic_id).order_by("-created_at")
+    return Notice.objects.filter(clinic_id=actor.clinic_id).order_by("-created_at", "id")
 
 
 def notice_get(*, actor: User, notice_id: Any) -> Notice:
