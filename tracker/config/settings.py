@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "tracker.config.middleware.RequestIdMiddleware",
     "tracker.config.middleware.NoStoreMiddleware",
     "tracker.config.middleware.BodySizeLimitMiddleware",
+    "tracker.config.outage.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -245,6 +246,10 @@ MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 64 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 # Deepest JSON nesting accepted in a request body (the API's deepest is 2: an object of lists).
 MAX_JSON_DEPTH = env_int("MAX_JSON_DEPTH", 16)
+
+# A database outage is a 503 with Retry-After; one log line per interval at most (per process).
+DB_OUTAGE_RETRY_AFTER_SECONDS = env_int("DB_OUTAGE_RETRY_AFTER_SECONDS", 5)
+DB_OUTAGE_LOG_INTERVAL_SECONDS = env_int("DB_OUTAGE_LOG_INTERVAL_SECONDS", 10)
 
 # --- Internationalisation and time ----------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -13,4 +13,4 @@ urlpatterns = [
 ]
 
 handler404 = "tracker.api.errors.not_found"
-handler500 = "tracker.api.errors.server_error"
+handler500 = "tracker.config.outage.server_error"
