@@ -8,7 +8,17 @@ from typing import Any, TypeVar
 from django.db.models import Case, Model, QuerySet, Value, When
 from django.http import Http404
 
-from tracker.records.models import Assessment, FlagLevel, Notice, Patient, Role, SafetyFlag, TreatmentCourse, User
+from tracker.records.models import (
+    Assessment,
+    AuditEvent,
+    FlagLevel,
+    Notice,
+    Patient,
+    Role,
+    SafetyFlag,
+    TreatmentCourse,
+    User,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -105,3 +115,11 @@ def notices_visible(*, actor: User) -> QuerySet[Notice]:
 
 def notice_get(*, actor: User, notice_id: Any) -> Notice:
     return _get_or_404(notices_visible(actor=actor), notice_id)
+
+
+def patient_access_log(*, actor: User, patient: Patient) -> QuerySet[AuditEvent]:
+    """Who read or changed the patient's data, newest first: for an admin of the patient's clinic only
+    (anyone else gets nothing)."""
+    if actor.role != Role.ADMIN or actor.clinic_id is None or actor.clinic_id != patient.clinic_id:
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(patient_id=patient.pk).order_by("-at", "-id")
