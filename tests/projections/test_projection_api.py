@@ -211,8 +211,8 @@ def test_clinicians_read_and_clear_the_notice() -> None:
     phone = client_for(world.patient_user)
     phone.get(f"/api/v1/patients/{world.patient.pk}/outcomes/")
     staff = client_for(world.clinician)
-    [notice] = staff.get("/api/v1/notices/?unread=true").json()
+    [notice] = staff.get("/api/v1/notices/?unread=true").json()["results"]
     assert notice["patient"] == str(world.patient.pk) and notice["kind"] == "signal_off_track"
     assert staff.post(f"/api/v1/notices/{notice['id']}/read/").json()["read_at"]
-    assert staff.get("/api/v1/notices/?unread=true").json() == []
-    assert client_for(make_clinic("Clinic B", "b").clinician).get("/api/v1/notices/").json() == []
+    assert staff.get("/api/v1/notices/?unread=true").json()["count"] == 0
+    assert client_for(make_clinic("Clinic B", "b").clinician).get("/api/v1/notices/").json()["results"] == []

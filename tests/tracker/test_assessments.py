@@ -318,7 +318,7 @@ def test_every_read_and_write_is_audited_without_values(world: Any) -> None:
     client_for(world.clinician).get("/api/v1/patients/")
     events = list(
         AuditEvent.objects.filter(patient_id=world.patient.pk).values_list(
-            "action", "object_id", "request_id", "actor_id"
+            "action", "object_id", "client_request_id", "actor_id", "request_id"
         )
     )
     actions = [e[0] for e in events]
@@ -329,6 +329,7 @@ def test_every_read_and_write_is_audited_without_values(world: Any) -> None:
         create[1] == entry
         and create[2] == "6f1e7f0c-54a5-4c1c-9a34-8d3c1d1f0a11"
         and create[3] == world.patient_user.pk
+        and create[4] == r["X-Request-ID"] != create[2]
     )
     with pytest.raises(PermissionError):
         AuditEvent.objects.first().delete()  # type: ignore[union-attr]

@@ -143,6 +143,7 @@ GRID: dict[tuple[str, str], Row] = {
     ("patient-chart", "get"): Row(PATIENT_READ, lambda w: {"patient_id": w.a.patient.pk, "fmt": "png"}),
     ("patient-report", "get"): Row(STAFF_READ, patient_kw),
     ("patient-fhir", "get"): Row(STAFF_READ, patient_kw),
+    ("patient-access-log", "get"): Row(roles(401, 403, 403, 403, 403, 200), patient_kw),
     ("course", "get"): Row(STAFF_READ, lambda w: {"course_id": w.course.pk}),
     ("course", "patch"): Row(
         roles(401, 403, 403, 200, 404, 200),

@@ -1,6 +1,18 @@
 from django.urls import path, re_path
 
-from tracker.api.views import assessments, auth, clinic, courses, flags, notices, outcomes, patients, reports, staff
+from tracker.api.views import (
+    access_log,
+    assessments,
+    auth,
+    clinic,
+    courses,
+    flags,
+    notices,
+    outcomes,
+    patients,
+    reports,
+    staff,
+)
 
 app_name = "api"
 
@@ -25,6 +37,11 @@ urlpatterns = [
         name="patient-chart",
     ),
     path("patients/<str:patient_id>/report.pdf", reports.PatientReportView.as_view(), name="patient-report"),
+    path(
+        "patients/<str:patient_id>/access-log/",
+        access_log.PatientAccessLogView.as_view(),
+        name="patient-access-log",
+    ),
     path("patients/<str:patient_id>/fhir/", reports.PatientFhirView.as_view(), name="patient-fhir"),
     path("courses/<str:course_id>/", courses.CourseDetailView.as_view(), name="course"),
     path("courses/<str:course_id>/sessions/", courses.CourseSessionsView.as_view(), name="course-sessions"),

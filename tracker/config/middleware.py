@@ -13,7 +13,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_cache_control
 
-from tracker.records.context import client_address_var, request_id_var
+from tracker.records.context import client_address_var, client_request_id_var, request_id_var
 
 
 def client_address(request: HttpRequest) -> str:
@@ -29,26 +29,37 @@ def client_address(request: HttpRequest) -> str:
     return forwarded[-hops] if len(forwarded) >= hops else (forwarded[0] if forwarded else remote)
 
 
+CLIENT_REQUEST_ID_MAX = 64
+
+
+def client_request_id(request: HttpRequest) -> str:
+    """The client's ``X-Request-ID`` if it is 1 to 64 printable ASCII characters, else ""."""
+    supplied = request.headers.get("X-Request-ID", "")
+    if 0 < len(supplied) <= CLIENT_REQUEST_ID_MAX and all(" " <= ch <= "~" for ch in supplied):
+        return supplied
+    return ""
+
+
 class RequestIdMiddleware:
-    """Give every request an id: the client's ``X-Request-ID`` if it is a UUID, else a new one; note
-    the client's address for the login lockout."""
+    """Give every request a new id of the server's (the audit trail's ``request_id``, the logs' and
+    the response's ``X-Request-ID``); keep a well-formed client ``X-Request-ID`` beside it (the audit
+    trail's ``client_request_id``), never in its place; note the client's address for the login
+    lockout."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        supplied = request.headers.get("X-Request-ID", "")
-        try:
-            rid = str(uuid.UUID(supplied))
-        except ValueError:
-            rid = str(uuid.uuid4())
+        rid = str(uuid.uuid4())
         token = request_id_var.set(rid)
+        client_token = client_request_id_var.set(client_request_id(request))
         address = client_address_var.set(client_address(request))
         request.request_id = rid  # type: ignore[attr-defined]
         try:
             response = self.get_response(request)
         finally:
             request_id_var.reset(token)
+            client_request_id_var.reset(client_token)
             client_address_var.reset(address)
         response["X-Request-ID"] = rid
         return response

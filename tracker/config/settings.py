@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -67,6 +68,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "tracker.records",
     "projections",
     "tracker.cli",
@@ -76,9 +79,12 @@ if not PRODUCTION:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "tracker.config.middleware.RequestIdMiddleware",
     "tracker.config.middleware.NoStoreMiddleware",
     "tracker.config.middleware.BodySizeLimitMiddleware",
+    "tracker.config.outage.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -229,8 +235,21 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The mobile and clinic API, version 1 (see shared/API.md).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "SERVE_AUTHENTICATION": [],
+    # In production the docs and the schema are for signed-in staff (dashboard session or bearer
+    # token); elsewhere anyone may read them.
+    "SERVE_PERMISSIONS": ["tracker.api.permissions.IsStaff" if PRODUCTION else "rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": (
+        [
+            "rest_framework.authentication.SessionAuthentication",
+            "tracker.api.authentication.BearerTokenAuthentication",
+        ]
+        if PRODUCTION
+        else []
+    ),
+    # Swagger UI and ReDoc from drf-spectacular-sidecar, served as our own static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "APPEND_COMPONENTS": {
@@ -246,6 +265,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 # Deepest JSON nesting accepted in a request body (the API's deepest is 2: an object of lists).
 MAX_JSON_DEPTH = env_int("MAX_JSON_DEPTH", 16)
 
+# A database outage is a 503 with Retry-After; one log line per interval at most (per process).
+DB_OUTAGE_RETRY_AFTER_SECONDS = env_int("DB_OUTAGE_RETRY_AFTER_SECONDS", 5)
+DB_OUTAGE_LOG_INTERVAL_SECONDS = env_int("DB_OUTAGE_LOG_INTERVAL_SECONDS", 10)
+
 # --- Internationalisation and time ----------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -254,6 +277,35 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "tracker" / "web" / "static"]
+# WhiteNoise serves the collected files (``manage.py collectstatic``) in production, compressed; outside
+# production it serves them from the apps' folders, so that nothing needs collecting first.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+
+# --- Content-Security-Policy (django-csp 4): no inline script or style, nothing from elsewhere ----
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # Swagger UI's icons are data: URLs in its stylesheet
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- Security (production) ----------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

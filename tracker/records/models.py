@@ -315,7 +315,11 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=64, blank=True)
     patient_id = models.UUIDField(null=True, db_index=True)
+    # The server's id of the request (also the response's X-Request-ID), and the id the client sent
+    # in X-Request-ID, if any and well-formed (at most 64 printable ASCII characters): kept beside it,
+    # never in its place, so that a client cannot make two requests look like one.
     request_id = models.CharField(max_length=64, blank=True)
+    client_request_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["id"]

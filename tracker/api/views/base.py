@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.db.models import QuerySet
 from rest_framework import serializers
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tracker.api.pagination import ListPagination
 from tracker.api.serializers.base import query
 from tracker.records import selectors
 from tracker.records.models import Clinic, Patient, User
@@ -39,7 +42,8 @@ def audit_read(request: Request, action: str, object_type: str, object_id: Any, 
 
 
 class Endpoint(APIView):
-    # An API view: the acting user, and query parameters validated by a serializer.
+    # An API view: the acting user, query parameters validated by a serializer, and lists in pages
+    # (a list view sets ``pagination_class = ListPagination``, which also tells the schema).
     @property
     def actor(self) -> User:
         return actor_of(self.request)
@@ -47,6 +51,17 @@ class Endpoint(APIView):
     def query(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:  # type: ignore[type-arg]
         """The request's query parameters, validated: a wrong value is a 400 naming the parameter."""
         return query(serializer_class, self.request.query_params)
+
+    def page_of(self, queryset: QuerySet[Any]) -> tuple[list[Any], ListPagination]:
+        """One page of ``queryset`` (which must be totally ordered) and its paginator; a page number
+        past the end is a 404."""
+        paginator = ListPagination()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return list(page or []), paginator
+
+    @staticmethod
+    def paged(paginator: ListPagination, data: Any) -> Response:
+        return paginator.get_paginated_response(data)
 
 
 class PatientEndpoint(Endpoint):

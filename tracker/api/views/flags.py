@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tracker.api.pagination import ListPagination
 from tracker.api.permissions import IsClinician, IsStaff
 from tracker.api.serializers import flags as s
 from tracker.api.views.base import Endpoint
@@ -13,26 +14,23 @@ from tracker.records import selectors
 from tracker.records.services import assessments as assessment_services
 from tracker.records.services.audit import audit_record_many
 
-LIST_LIMIT = 500
-
 
 class FlagListView(Endpoint):
     permission_classes = [IsStaff]
+    pagination_class = ListPagination
 
     @extend_schema(parameters=[s.FlagListQuerySerializer], responses={200: s.FlagSerializer(many=True)})
     def get(self, request: Request) -> Response:
         params = self.query(s.FlagListQuerySerializer)
-        flags = selectors.flags_visible(actor=self.actor).order_by("-created_at")
-        if params["open"]:
-            flags = flags.filter(acknowledged_at__isnull=True)
-        page = list(flags[:LIST_LIMIT])
+        # Every flag is reachable page by page; urgent open ones come first.
+        page, paginator = self.page_of(selectors.flags_for_review(actor=self.actor, open_only=params["open"]))
         audit_record_many(
             actor=self.actor,
             action="flag.list",
             object_type="patient",
             patient_ids=sorted({f.patient_id for f in page}),
         )
-        return Response(s.FlagSerializer(page, many=True).data)
+        return self.paged(paginator, s.FlagSerializer(page, many=True).data)
 
 
 class FlagAcknowledgeView(Endpoint):

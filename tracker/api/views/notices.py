@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tracker.api.pagination import ListPagination
 from tracker.api.permissions import IsStaff
 from tracker.api.serializers import notices as s
 from tracker.api.views.base import Endpoint
@@ -13,11 +14,10 @@ from tracker.records import selectors
 from tracker.records.services.audit import audit_record_many
 from tracker.records.services.notices import notice_mark_read
 
-LIST_LIMIT = 500
-
 
 class NoticeListView(Endpoint):
     permission_classes = [IsStaff]
+    pagination_class = ListPagination
 
     @extend_schema(parameters=[s.NoticeListQuerySerializer], responses={200: s.NoticeSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -25,14 +25,14 @@ class NoticeListView(Endpoint):
         notices = selectors.notices_visible(actor=self.actor)
         if params["unread"]:
             notices = notices.filter(read_at__isnull=True)
-        page = list(notices[:LIST_LIMIT])
+        page, paginator = self.page_of(notices)
         audit_record_many(
             actor=self.actor,
             action="notice.list",
             object_type="patient",
             patient_ids=sorted({n.patient_id for n in page}),
         )
-        return Response(s.NoticeSerializer(page, many=True).data)
+        return self.paged(paginator, s.NoticeSerializer(page, many=True).data)
 
 
 class NoticeReadView(Endpoint):

@@ -5,10 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Case, Model, QuerySet, Value, When
 from django.http import Http404
 
-from tracker.records.models import Assessment, Notice, Patient, Role, SafetyFlag, TreatmentCourse, User
+from tracker.records.models import (
+    Assessment,
+    AuditEvent,
+    FlagLevel,
+    Notice,
+    Patient,
+    Role,
+    SafetyFlag,
+    TreatmentCourse,
+    User,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -76,6 +86,18 @@ def flags_visible(*, actor: User) -> QuerySet[SafetyFlag]:
     return SafetyFlag.objects.filter(patient__in=patients_visible(actor=actor))
 
 
+def flags_for_review(*, actor: User, open_only: bool = False) -> QuerySet[SafetyFlag]:
+    """The flags a clinician works through, in a total order a page never breaks: open before
+    acknowledged, urgent before review, newest first, then by id."""
+    qs = flags_visible(actor=actor)
+    if open_only:
+        qs = qs.filter(acknowledged_at__isnull=True)
+    return qs.annotate(
+        _acknowledged=Case(When(acknowledged_at__isnull=True, then=Value(0)), default=Value(1)),
+        _urgency=Case(When(level=FlagLevel.URGENT, then=Value(0)), default=Value(1)),
+    ).order_by("_acknowledged", "_urgency", "-created_at", "id")
+
+
 def flag_get(*, actor: User, flag_id: Any) -> SafetyFlag:
     return _get_or_404(flags_visible(actor=actor), flag_id)
 
@@ -88,8 +110,16 @@ def notices_visible(*, actor: User) -> QuerySet[Notice]:
     """Notices for the clinic's clinicians (patients never see them)."""
     if not actor.is_clinic_staff or actor.clinic_id is None:
         return Notice.objects.none()
-    return Notice.objects.filter(clinic_id=actor.clinic_id).order_by("-created_at")
+    return Notice.objects.filter(clinic_id=actor.clinic_id).order_by("-created_at", "id")
 
 
 def notice_get(*, actor: User, notice_id: Any) -> Notice:
     return _get_or_404(notices_visible(actor=actor), notice_id)
+
+
+def patient_access_log(*, actor: User, patient: Patient) -> QuerySet[AuditEvent]:
+    """Who read or changed the patient's data, newest first: for an admin of the patient's clinic only
+    (anyone else gets nothing)."""
+    if actor.role != Role.ADMIN or actor.clinic_id is None or actor.clinic_id != patient.clinic_id:
+        return AuditEvent.objects.none()
+    return AuditEvent.objects.filter(patient_id=patient.pk).order_by("-at", "-id")

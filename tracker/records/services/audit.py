@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from tracker.records.context import current_request_id
+from tracker.records.context import current_client_request_id, current_request_id
 from tracker.records.models import AuditEvent, User
 
 
@@ -30,6 +30,7 @@ def audit_event(
         object_id=str(object_id or ""),
         patient_id=patient_id,
         request_id=current_request_id(),
+        client_request_id=current_client_request_id(),
     )
 
 
