@@ -160,3 +160,23 @@ def test_logins_keep_working_while_redis_is_down(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.services
+def test_charts_are_drawn_while_redis_is_down():
+    """A chart needs no cache: with the cache's Redis unreachable it is drawn all the same."""
+    from tests.tracker.helpers import submit
+
+    unreachable = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"},
+        "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fallback-chart"},
+    }
+    world = make_clinic()
+    patient = APIClient()
+    patient.force_authenticate(world.patient_user)
+    from datetime import date
+
+    submit(patient, "phq9", date.today(), 12)
+    with override_settings(CACHES=unreachable):
+        response = patient.get(f"/api/v1/patients/{world.patient.pk}/chart.png")
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"

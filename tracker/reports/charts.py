@@ -12,6 +12,7 @@ settings), the sessions, the reference curve's parameters, the format and the sc
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -30,6 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
+from redis.exceptions import RedisError
 
 import scoring
 from projections.compare import reference_set_for
@@ -110,11 +112,15 @@ def render_patient_chart(
     data = outcomes.only(scale)
     panels = [_panel(data, scale_data, expected=expected) for scale_data in data.scales]
     key = _cache_key(data, panels, fmt, scale)
-    cached = cache.get(key)
+    try:
+        cached = cache.get(key)
+    except RedisError:  # the cache is down: draw the chart anyway
+        cached = None
     if isinstance(cached, bytes):
         return cached
     content = _render(data, panels, fmt, scale)
-    cache.set(key, content, CACHE_SECONDS)
+    with contextlib.suppress(RedisError):
+        cache.set(key, content, CACHE_SECONDS)
     return content
 
 
