@@ -39,7 +39,15 @@ from tqdm import tqdm
 
 from projections.batch import chunk_outcomes
 from projections.notices import WORRYING_SIGNALS, signal_notice
-from projections.storage import Chunk, Outcome, delete_stale, read_chunk, write_notices, write_snapshots
+from projections.storage import (
+    Chunk,
+    Outcome,
+    delete_stale,
+    lock_patients,
+    read_chunk,
+    write_notices,
+    write_snapshots,
+)
 from tracker.records.models import Patient
 
 
@@ -103,6 +111,7 @@ def recompute_chunk(patient_ids: Sequence[str]) -> dict[str, int]:
 def _store_chunk(chunk: Chunk, outcomes: Iterable[Outcome], n_patients: int) -> dict[str, int]:
     """One transaction: the chunk's stale snapshots out, the new ones in, notices."""
     with transaction.atomic(), _gc_paused():
+        lock_patients(chunk)  # a concurrent run over these patients waits, then replaces
         # The active course's snapshots (and any from before the patient had a course) are replaced.
         previous = {(pid, cid, scale): signal for pid, cid, scale, signal in delete_stale(chunk)}
         written = write_snapshots(chunk, outcomes)

@@ -373,6 +373,19 @@ _DELETE_STALE = (
 )
 
 
+def lock_patients(chunk: Chunk) -> None:
+    """Lock the chunk's patient rows (in id order, so two runs cannot deadlock) for the rest of the
+    transaction: a second nightly run over the same patients waits, then replaces what the first
+    wrote, instead of failing on the snapshot table's unique key. ``FOR NO KEY UPDATE`` leaves an
+    entry's foreign-key check on the patient unblocked. A no-op on SQLite (one writer at a time)."""
+    list(
+        Patient.objects.filter(pk__in=chunk.patients)
+        .order_by("pk")
+        .select_for_update(no_key=True)
+        .values_list("pk", flat=True)
+    )
+
+
 def delete_stale(chunk: Chunk) -> list[tuple[Any, Any, str, str]]:
     """Delete the snapshots of the chunk's active courses and of entries without a course; return
     their ``(patient_id, course_id, scale, signal)``."""

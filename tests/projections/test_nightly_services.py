@@ -39,3 +39,37 @@ def test_nightly_group_shared_by_two_workers_covers_every_course_once() -> None:
     assert all(n > 0 for n in done.values()) and len(done) == 2, done  # both workers shared the work
     assert OutcomeSnapshot.objects.filter(scale="madrs").count() == 40
     assert set(OutcomeSnapshot.objects.values_list("state", flat=True)) == {"remission_pending"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_nightly_runs_at_once_both_finish_and_agree() -> None:
+    """Two runs over the same patients at the same time (two threads, two connections): neither fails
+    on the snapshot table's unique key, and what is stored is what one run alone stores."""
+    import threading
+
+    from django.db import connection
+
+    from projections.nightly import recompute_all
+    from tests.projections.helpers import population, stored_snapshots
+
+    assert connection.vendor == "postgresql"
+    population(40, seed=5)
+    recompute_all(chunk_size=10)
+    alone = stored_snapshots()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            recompute_all(chunk_size=10)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    assert stored_snapshots() == alone
