@@ -8,7 +8,7 @@ from typing import Any
 from celery import group, shared_task
 
 from projections.cohort_results import recompute_cohorts
-from projections.nightly import patient_chunks, recompute_all, recompute_chunk
+from projections.nightly import patient_chunks, recompute_chunk
 from projections.outcomes import recompute_patient_outcomes
 from tracker.records import outbox as pending
 from tracker.records.models import Patient
@@ -57,5 +57,9 @@ def nightly_recompute(chunk_size: int = NIGHTLY_CHUNK_SIZE) -> dict[str, Any]:
 
 @shared_task(name="projections.tasks.recompute_clinic")
 def recompute_clinic(clinic_id: str, chunk_size: int = NIGHTLY_CHUNK_SIZE) -> dict[str, int]:
-    """One clinic's snapshots (after a change of its settings), chunk by chunk."""
-    return recompute_all(clinic_id=clinic_id, chunk_size=chunk_size)
+    """One clinic's snapshots (after a change of its settings), as chunk tasks the workers share:
+    no task runs longer than one chunk, which the broker's visibility timeout is set from."""
+    chunks = list(patient_chunks(clinic_id=clinic_id, chunk_size=chunk_size))
+    if chunks:
+        group(recompute_chunk_task.s(chunk) for chunk in chunks).apply_async()
+    return {"chunks": len(chunks)}
