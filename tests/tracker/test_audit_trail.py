@@ -50,3 +50,14 @@ def test_bulk_orm_updates_are_refused_too():
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.update(object_type="forged")
     assert not AuditEvent.objects.filter(object_type="forged").exists()
+
+
+def test_a_refused_access_to_another_clinics_patient_is_audited():
+    world = make_clinic()
+    other = make_clinic("Clinic B", prefix="b")
+    response = client_for(other.clinician).get(f"/api/v1/patients/{world.patient.pk}/outcomes/")
+    assert response.status_code == 404
+    refused = AuditEvent.objects.get(action="access.refused")
+    assert refused.actor == other.clinician and refused.actor_username == "b-clinician"
+    assert refused.object_type == "patient" and refused.object_id == str(world.patient.pk)
+    assert refused.patient_id is None  # filed under the id asked for, not under a patient it would confirm

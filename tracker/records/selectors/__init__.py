@@ -19,17 +19,26 @@ from tracker.records.models import (
     TreatmentCourse,
     User,
 )
+from tracker.records.services.audit import audit_record
 
 M = TypeVar("M", bound=Model)
 
 
-def _get_or_404(queryset: QuerySet[M], object_id: Any) -> M:
+def _get_or_404(queryset: QuerySet[M], object_id: Any, *, actor: User) -> M:
+    """The object if the actor may see it; otherwise 404 (as if it did not exist), and the refusal
+    is audited: who asked for which id (whether or not it exists elsewhere)."""
     try:
         pk = uuid.UUID(str(object_id))
+        obj = queryset.filter(pk=pk).first()
     except ValueError:
-        raise Http404 from None
-    obj = queryset.filter(pk=pk).first()
+        obj = None
     if obj is None:
+        audit_record(
+            actor=actor,
+            action="access.refused",
+            object_type=queryset.model._meta.model_name or "",
+            object_id=str(object_id)[:64],
+        )
         raise Http404
     return obj
 
@@ -43,7 +52,7 @@ def patients_visible(*, actor: User) -> QuerySet[Patient]:
 
 
 def patient_get(*, actor: User, patient_id: Any) -> Patient:
-    return _get_or_404(patients_visible(actor=actor).select_related("clinic"), patient_id)
+    return _get_or_404(patients_visible(actor=actor).select_related("clinic"), patient_id, actor=actor)
 
 
 def patient_of_user(*, actor: User) -> Patient:
@@ -60,7 +69,7 @@ def courses_visible(*, actor: User) -> QuerySet[TreatmentCourse]:
 
 
 def course_get(*, actor: User, course_id: Any) -> TreatmentCourse:
-    return _get_or_404(courses_visible(actor=actor).select_related("patient"), course_id)
+    return _get_or_404(courses_visible(actor=actor).select_related("patient"), course_id, actor=actor)
 
 
 def assessments_visible(*, actor: User) -> QuerySet[Assessment]:
@@ -68,7 +77,7 @@ def assessments_visible(*, actor: User) -> QuerySet[Assessment]:
 
 
 def assessment_get(*, actor: User, assessment_id: Any) -> Assessment:
-    return _get_or_404(assessments_visible(actor=actor).select_related("patient"), assessment_id)
+    return _get_or_404(assessments_visible(actor=actor).select_related("patient"), assessment_id, actor=actor)
 
 
 def patient_assessments(
@@ -99,7 +108,7 @@ def flags_for_review(*, actor: User, open_only: bool = False) -> QuerySet[Safety
 
 
 def flag_get(*, actor: User, flag_id: Any) -> SafetyFlag:
-    return _get_or_404(flags_visible(actor=actor), flag_id)
+    return _get_or_404(flags_visible(actor=actor), flag_id, actor=actor)
 
 
 def current_course(*, patient: Patient) -> TreatmentCourse | None:
@@ -114,7 +123,7 @@ def notices_visible(*, actor: User) -> QuerySet[Notice]:
 
 
 def notice_get(*, actor: User, notice_id: Any) -> Notice:
-    return _get_or_404(notices_visible(actor=actor), notice_id)
+    return _get_or_404(notices_visible(actor=actor), notice_id, actor=actor)
 
 
 def patient_access_log(*, actor: User, patient: Patient) -> QuerySet[AuditEvent]:
