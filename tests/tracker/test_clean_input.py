@@ -82,3 +82,19 @@ def test_passwords_of_one_repeated_character_are_refused(world, password):
         "/api/v1/staff/", {"username": "new-clinician", "password": password, "role": "clinician"}, format="json"
     )
     assert response.status_code == 400 and "password" in response.json()
+
+
+def test_a_course_naming_a_reference_set_that_does_not_exist_is_refused(world):
+    from tracker.records.models import TreatmentCourse
+
+    body = {"modality": "iv_ketamine", "start_date": "2026-01-05", "reference_set": "no-such-set"}
+    response = client_for(world.clinician).post(f"/api/v1/patients/{world.patient.pk}/courses/", body, format="json")
+    assert response.status_code == 400 and "reference_set" in response.json()
+    assert not TreatmentCourse.objects.exists()
+    body["reference_set"] = "real_world"
+    assert (
+        client_for(world.clinician)
+        .post(f"/api/v1/patients/{world.patient.pk}/courses/", body, format="json")
+        .status_code
+        == 201
+    )

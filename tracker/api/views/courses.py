@@ -6,12 +6,14 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from projections.selectors import reference_set_exists
 from tracker.api.permissions import IsStaff
 from tracker.api.serializers import courses as s
 from tracker.api.serializers.base import validated
 from tracker.api.views.base import Endpoint, PatientEndpoint, audit_read
 from tracker.records import selectors
 from tracker.records.services import patients as patient_services
+from tracker.records.services.errors import invalid
 
 
 class PatientCoursesView(PatientEndpoint):
@@ -25,6 +27,10 @@ class PatientCoursesView(PatientEndpoint):
     @extend_schema(request=s.CourseCreateSerializer, responses={201: s.CourseSerializer})
     def post(self, request: Request, patient_id: str) -> Response:
         values = validated(s.CourseCreateSerializer, request.data)
+        if values.get("reference_set") and not reference_set_exists(
+            clinic=self.patient.clinic, key=values["reference_set"]
+        ):
+            raise invalid("reference_set", "Unknown reference set; see /api/v1/reference-sets/.")
         course = patient_services.course_create(actor=self.actor, patient=self.patient, **values)
         return Response(s.CourseSerializer(course).data, status=201)
 
