@@ -161,6 +161,20 @@ def classification_json(result: BatchResult) -> list[str]:
 _NO_SEVERITY = 15  # the severity code of a course without a baseline (bands are fewer)
 
 
+def load_reference_sets_of(chunk: Chunk) -> None:
+    """Look up now every reference set the chunk's courses compare with (a clinic's fitted set is a
+    query, then cached): the outcomes are computed while the snapshots are copied in, when the
+    writing connection can run no other query."""
+    for p, course in enumerate(chunk.courses):
+        if course is not None and course.reference_set:
+            reference_set_for(
+                TreatmentCourse(reference_set=course.reference_set),
+                chunk.distinct_clinics[int(chunk.clinic_index[p])],
+            )
+    for clinic in chunk.distinct_clinics:
+        reference_set_for(None, clinic)
+
+
 class _Projector:
     """The projection block of every course in a chunk (``compare.projection_block``): reference
     sets and curves looked up once per distinct input, the expected percentiles once per curve

@@ -37,7 +37,7 @@ from typing import Any
 from django.db import connection, transaction
 from tqdm import tqdm
 
-from projections.batch import chunk_outcomes
+from projections.batch import chunk_outcomes, load_reference_sets_of
 from projections.notices import WORRYING_SIGNALS, signal_notice
 from projections.storage import (
     Chunk,
@@ -99,7 +99,9 @@ _gc_paused = _GcPause()
 
 def _read_chunk(patient_ids: Sequence[str]) -> Chunk:
     with _gc_paused():
-        return read_chunk(patient_ids)
+        chunk = read_chunk(patient_ids)
+        load_reference_sets_of(chunk)  # before the write, whose connection is busy copying
+        return chunk
 
 
 def recompute_chunk(patient_ids: Sequence[str]) -> dict[str, int]:
