@@ -64,4 +64,3 @@ def test_a_chunk_whose_worker_process_dies_is_redone() -> None:
         )  # make_clinic's 2 patients have no entries
         time.sleep(1)
     assert OutcomeSnapshot.objects.filter(state="remission_pending").count() == 120
-
