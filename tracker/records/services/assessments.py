@@ -246,11 +246,31 @@ def assessment_amend(
     )  # fmt: skip
 
 
-def _course_of_entry(assessment: Assessment) -> TreatmentCourse | None:
-    patient = assessment.patient
-    courses = list(TreatmentCourse.objects.filter(patient=patient).order_by("start_date", "created_at"))
-    window = patient.clinic.baseline_window_days(assessment.scale)
-    return latest_course_of(courses, assessment.administered_on, window)
+def _locked_entry(assessment: Assessment) -> Assessment:
+    return Assessment.objects.select_for_update(of=("self",)).select_related("patient__clinic").get(pk=assessment.pk)
+
+
+def _courses_and_window(entry: Assessment) -> tuple[list[TreatmentCourse], int]:
+    courses = list(TreatmentCourse.objects.filter(patient_id=entry.patient_id).order_by("start_date", "created_at"))
+    return courses, entry.patient.clinic.baseline_window_days(entry.scale)
+
+
+def _course_of_entry(entry: Assessment) -> TreatmentCourse | None:
+    courses, window = _courses_and_window(entry)
+    return latest_course_of(courses, entry.administered_on, window)
+
+
+def _set_baseline_mark(entry: Assessment, *, actor: User, marked: bool) -> None:
+    """Store the mark (or its removal) with who and when, audit it, and have the outcomes recomputed."""
+    entry.is_baseline = marked
+    entry.baseline_marked_by = actor
+    entry.baseline_marked_at = timezone.now()
+    entry.save(update_fields=["is_baseline", "baseline_marked_by", "baseline_marked_at"])
+    audit_record(
+        actor=actor, action="assessment.baseline_mark" if marked else "assessment.baseline_unmark",
+        object_type="assessment", object_id=entry.pk, patient_id=entry.patient_id, clinic_id=entry.patient.clinic_id,
+    )  # fmt: skip
+    patient_entries_changed(entry.patient_id)
 
 
 @transaction.atomic
@@ -262,33 +282,24 @@ def assessment_mark_baseline(
     Refused: a superseded or post-dose entry, an entry outside the named course, and a second mark on the
     same course and scale (unmark the first). Returns the entry and its course.
     """
-    entry = Assessment.objects.select_for_update(of=("self",)).select_related("patient__clinic").get(pk=assessment.pk)
+    entry = _locked_entry(assessment)
     if entry.is_superseded:
         raise invalid("baseline", "This entry was amended; mark its latest version.")
     if entry.timing == Timing.POST_DOSE:
         raise invalid("baseline", "A post-dose entry cannot be the baseline: mark an entry taken before a dose.")
-    own_course = _course_of_entry(entry)
+    courses, window = _courses_and_window(entry)
+    own_course = latest_course_of(courses, entry.administered_on, window)
     if course is not None and (own_course is None or own_course.pk != course.pk):
         raise invalid("course", "This entry is not part of that treatment course.")
     if not entry.is_baseline:
         others = Assessment.objects.filter(
             patient_id=entry.patient_id, scale=entry.scale, is_baseline=True, is_superseded=False
         ).exclude(pk=entry.pk)
-        window = entry.patient.clinic.baseline_window_days(entry.scale)
-        courses = list(TreatmentCourse.objects.filter(patient_id=entry.patient_id).order_by("start_date", "created_at"))
         if any(_same_course(latest_course_of(courses, o.administered_on, window), own_course) for o in others):
             raise invalid(
                 "baseline", "Another entry of this course and scale is marked as the baseline; unmark it first."
             )
-        entry.is_baseline = True
-        entry.baseline_marked_by = actor
-        entry.baseline_marked_at = timezone.now()
-        entry.save(update_fields=["is_baseline", "baseline_marked_by", "baseline_marked_at"])
-        audit_record(
-            actor=actor, action="assessment.baseline_mark", object_type="assessment", object_id=entry.pk,
-            patient_id=entry.patient_id, clinic_id=entry.patient.clinic_id,
-        )  # fmt: skip
-        patient_entries_changed(entry.patient_id)
+        _set_baseline_mark(entry, actor=actor, marked=True)
     return entry, own_course
 
 
@@ -299,17 +310,9 @@ def _same_course(a: TreatmentCourse | None, b: TreatmentCourse | None) -> bool:
 @transaction.atomic
 def assessment_unmark_baseline(*, actor: User, assessment: Assessment) -> tuple[Assessment, TreatmentCourse | None]:
     """Undo a clinician's baseline mark: the course's baseline is chosen by the rule again."""
-    entry = Assessment.objects.select_for_update(of=("self",)).select_related("patient__clinic").get(pk=assessment.pk)
+    entry = _locked_entry(assessment)
     if entry.is_baseline:
-        entry.is_baseline = False
-        entry.baseline_marked_by = actor
-        entry.baseline_marked_at = timezone.now()
-        entry.save(update_fields=["is_baseline", "baseline_marked_by", "baseline_marked_at"])
-        audit_record(
-            actor=actor, action="assessment.baseline_unmark", object_type="assessment", object_id=entry.pk,
-            patient_id=entry.patient_id, clinic_id=entry.patient.clinic_id,
-        )  # fmt: skip
-        patient_entries_changed(entry.patient_id)
+        _set_baseline_mark(entry, actor=actor, marked=False)
     return entry, _course_of_entry(entry)
 
 
