@@ -15,7 +15,7 @@ from tracker.api.pagination import ListPagination
 from tracker.api.serializers.base import query
 from tracker.records import selectors
 from tracker.records.models import Clinic, Patient, User
-from tracker.records.services.audit import audit_record
+from tracker.records.services.audit import audit_record, audit_record_many
 
 
 def actor_of(request: Request) -> User:
@@ -62,6 +62,14 @@ class Endpoint(APIView):
     @staticmethod
     def paged(paginator: ListPagination, data: Any) -> Response:
         return paginator.get_paginated_response(data)
+
+    def audited_page(self, queryset: QuerySet[Any], serializer_class: Any, action: str) -> Response:
+        """One page of a list of patients' rows (flags, notices), its read audited once per patient on it."""
+        page, paginator = self.page_of(queryset)
+        audit_record_many(
+            actor=self.actor, action=action, object_type="patient", patient_ids=sorted({r.patient_id for r in page})
+        )
+        return self.paged(paginator, serializer_class(page, many=True).data)
 
 
 class PatientEndpoint(Endpoint):

@@ -12,7 +12,6 @@ from tracker.api.serializers import flags as s
 from tracker.api.views.base import Endpoint
 from tracker.records import selectors
 from tracker.records.services import assessments as assessment_services
-from tracker.records.services.audit import audit_record_many
 
 
 class FlagListView(Endpoint):
@@ -23,14 +22,8 @@ class FlagListView(Endpoint):
     def get(self, request: Request) -> Response:
         params = self.query(s.FlagListQuerySerializer)
         # Every flag is reachable page by page; urgent open ones come first.
-        page, paginator = self.page_of(selectors.flags_for_review(actor=self.actor, open_only=params["open"]))
-        audit_record_many(
-            actor=self.actor,
-            action="flag.list",
-            object_type="patient",
-            patient_ids=sorted({f.patient_id for f in page}),
-        )
-        return self.paged(paginator, s.FlagSerializer(page, many=True).data)
+        flags = selectors.flags_for_review(actor=self.actor, open_only=params["open"])
+        return self.audited_page(flags, s.FlagSerializer, "flag.list")
 
 
 class FlagAcknowledgeView(Endpoint):

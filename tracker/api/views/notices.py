@@ -11,7 +11,6 @@ from tracker.api.permissions import IsStaff
 from tracker.api.serializers import notices as s
 from tracker.api.views.base import Endpoint
 from tracker.records import selectors
-from tracker.records.services.audit import audit_record_many
 from tracker.records.services.notices import notice_mark_read
 
 
@@ -25,14 +24,7 @@ class NoticeListView(Endpoint):
         notices = selectors.notices_visible(actor=self.actor)
         if params["unread"]:
             notices = notices.filter(read_at__isnull=True)
-        page, paginator = self.page_of(notices)
-        audit_record_many(
-            actor=self.actor,
-            action="notice.list",
-            object_type="patient",
-            patient_ids=sorted({n.patient_id for n in page}),
-        )
-        return self.paged(paginator, s.NoticeSerializer(page, many=True).data)
+        return self.audited_page(notices, s.NoticeSerializer, "notice.list")
 
 
 class NoticeReadView(Endpoint):
