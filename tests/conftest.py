@@ -19,7 +19,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(autouse=True)
 def _django_test_defaults(request: pytest.FixtureRequest) -> None:
     """With Django loaded: fast password hashing (Argon2 is production's, asserted in
-    tests/tracker/test_settings.py) and an empty cache (login lockout counters)."""
+    tests/tracker/config/test_settings.py) and an empty cache (login lockout counters)."""
     if not request.config.pluginmanager.hasplugin("django"):
         return
     settings = request.getfixturevalue("settings")

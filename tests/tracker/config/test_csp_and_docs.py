@@ -14,8 +14,7 @@ from django.test import Client
 from django.utils.module_loading import import_string
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from tests.tracker.helpers import PASSWORD, client_for, make_clinic
-from tests.tracker.test_settings import _manage
+from tests.tracker.helpers import PASSWORD, client_for, make_clinic, run_manage
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +95,7 @@ def test_the_schema_and_docs_are_public_outside_production() -> None:
 
 
 def test_production_settings_keep_docs_and_schema_for_staff() -> None:
-    done = _manage(
+    done = run_manage(
         "shell",
         "-c",
         "from django.conf import settings as s; import json;"

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scoring
+from tests.tracker.api.test_permission_grid import GRID, ROLES, World
+from tests.tracker.api.test_permission_grid import world as grid_world  # noqa: F401  (the fixture)
 from tests.tracker.helpers import client_for
-from tests.tracker.test_permission_grid import GRID, ROLES, World
-from tests.tracker.test_permission_grid import world as grid_world  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
 

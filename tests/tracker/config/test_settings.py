@@ -7,23 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.tracker.helpers import run_manage
 
-
-def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_defaults_are_sqlite_and_eager_celery() -> None:
-    done = _manage(
+    done = run_manage(
         "shell",
         "-c",
         "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER)",
@@ -33,7 +23,7 @@ def test_defaults_are_sqlite_and_eager_celery() -> None:
 
 
 def test_database_and_redis_urls_switch_backends() -> None:
-    done = _manage(
+    done = run_manage(
         "shell",
         "-c",
         "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER,"
@@ -51,14 +41,14 @@ def test_database_and_redis_urls_switch_backends() -> None:
 
 
 def test_production_without_secret_or_hosts_fails_with_a_clear_message() -> None:
-    done = _manage("check", DJANGO_ENV="production")
+    done = run_manage("check", DJANGO_ENV="production")
     assert done.returncode != 0 and "DJANGO_SECRET_KEY must be set" in done.stderr
-    done = _manage("check", DJANGO_ENV="production", DJANGO_SECRET_KEY="k" * 60)
+    done = run_manage("check", DJANGO_ENV="production", DJANGO_SECRET_KEY="k" * 60)
     assert done.returncode != 0 and "DJANGO_ALLOWED_HOSTS must be set" in done.stderr
 
 
 def test_deploy_check_with_production_settings_reports_nothing() -> None:
-    done = _manage(
+    done = run_manage(
         "check",
         "--deploy",
         "--fail-level",

@@ -10,7 +10,7 @@ import pytest
 
 import scoring
 from tests.tracker.helpers import client_for, make_clinic
-from tests.tracker.test_reports_support import add_entries, add_sessions, make_course, worked_example
+from tests.tracker.reports.test_reports_support import add_entries, add_sessions, make_course, worked_example
 from tracker.records.models import AuditEvent, Patient
 from tracker.reports.csv_export import COLUMNS
 

@@ -11,7 +11,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 import scoring
 from tests.tracker.helpers import client_for, make_clinic
-from tests.tracker.test_reports_support import add_entries, worked_example
+from tests.tracker.reports.test_reports_support import add_entries, worked_example
 
 pytestmark = pytest.mark.django_db
 

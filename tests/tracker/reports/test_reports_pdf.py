@@ -11,7 +11,7 @@ import pytest
 
 import scoring
 from tests.tracker.helpers import PASSWORD, client_for, items_with_total, make_clinic, submit
-from tests.tracker.test_reports_support import (
+from tests.tracker.reports.test_reports_support import (
     Course,
     add_entries,
     add_sessions,

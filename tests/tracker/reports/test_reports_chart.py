@@ -12,7 +12,7 @@ from matplotlib.image import imread
 
 import scoring
 from tests.tracker.helpers import client_for, make_clinic
-from tests.tracker.test_reports_support import add_entries, worked_example
+from tests.tracker.reports.test_reports_support import add_entries, worked_example
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.tracker.helpers import PASSWORD, client_for, make_clinic
-from tests.tracker.test_reports_support import add_entries, add_sessions, make_course, pdf_pages
+from tests.tracker.reports.test_reports_support import add_entries, add_sessions, make_course, pdf_pages
 from tracker.records.models import AuditEvent, Role
 from tracker.records.services.clinics import staff_create
 from tracker.reports.payer import default_document

@@ -21,7 +21,7 @@ from tests.tracker.helpers import PASSWORD, items_with_total
 from tracker.records.models import Clinic, EnrollmentCode, User
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def bearer(token: str) -> APIClient:
