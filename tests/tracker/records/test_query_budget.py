@@ -7,7 +7,7 @@ budget is a decision made in review, with the reason in the commit.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.tracker.helpers import client_for, items_with_total, make_clinic
 from tracker.records.models import Assessment, AuditEvent
+from tracker.records.services.patients import course_create
 
 pytestmark = pytest.mark.django_db
 
@@ -43,8 +44,14 @@ def _post(client: Any, payload: dict[str, Any]) -> tuple[Any, list[str]]:
     return response, [q["sql"] for q in queries.captured_queries]
 
 
-def test_a_new_entry_and_its_retry_stay_within_their_query_budgets() -> None:
+@pytest.mark.parametrize("in_a_course", [False, True], ids=["no course", "in a course"])
+def test_a_new_entry_and_its_retry_stay_within_their_query_budgets(in_a_course: bool) -> None:
     world = make_clinic()
+    if in_a_course:  # the entry's date is checked against the course's baseline window
+        course_create(
+            actor=world.clinician, patient=world.patient, modality="esketamine", with_therapy=False,
+            start_date=date.today() - timedelta(days=10),
+        )  # fmt: skip
     client = client_for(world.patient_user)
     payload = {
         "scale": "bdi2",
