@@ -43,7 +43,7 @@ from projections.storage import (
     Chunk,
     Outcome,
     delete_stale,
-    lock_patients,
+    lock_chunk,
     read_chunk,
     write_notices,
     write_snapshots,
@@ -113,7 +113,7 @@ def recompute_chunk(patient_ids: Sequence[str]) -> dict[str, int]:
 def _store_chunk(chunk: Chunk, outcomes: Iterable[Outcome], n_patients: int) -> dict[str, int]:
     """One transaction: the chunk's stale snapshots out, the new ones in, notices."""
     with transaction.atomic(), _gc_paused():
-        lock_patients(chunk)  # a concurrent run over these patients waits, then replaces
+        lock_chunk(chunk)  # a concurrent run over the same chunk waits, then replaces
         # The active course's snapshots (and any from before the patient had a course) are replaced.
         previous = {(pid, cid, scale): signal for pid, cid, scale, signal in delete_stale(chunk)}
         written = write_snapshots(chunk, outcomes)

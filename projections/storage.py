@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -373,17 +374,17 @@ _DELETE_STALE = (
 )
 
 
-def lock_patients(chunk: Chunk) -> None:
-    """Lock the chunk's patient rows (in id order, so two runs cannot deadlock) for the rest of the
-    transaction: a second nightly run over the same patients waits, then replaces what the first
-    wrote, instead of failing on the snapshot table's unique key. ``FOR NO KEY UPDATE`` leaves an
-    entry's foreign-key check on the patient unblocked. A no-op on SQLite (one writer at a time)."""
-    list(
-        Patient.objects.filter(pk__in=chunk.patients)
-        .order_by("pk")
-        .select_for_update(no_key=True)
-        .values_list("pk", flat=True)
-    )
+def lock_chunk(chunk: Chunk) -> None:
+    """Serialise two runs over the same chunk: a transaction-scoped advisory lock keyed on the
+    chunk's lowest patient id (runs cut the same id-ordered population into the same chunks), so a
+    second nightly run waits, then replaces what the first wrote, instead of failing on the
+    snapshot table's unique key. A lock in memory, unlike row locks, writes nothing to the patient
+    table. A no-op on SQLite (one writer at a time)."""
+    if connection.vendor != "postgresql" or not chunk.patients:
+        return
+    key = min(uuid.UUID(str(p)).int for p in chunk.patients) >> 65  # the lowest id, as a signed 64-bit key
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def delete_stale(chunk: Chunk) -> list[tuple[Any, Any, str, str]]:
