@@ -31,7 +31,7 @@ from projections.compare import expected_curve, reference_set_for
 from projections.math.model import MIN_COMPARISON_WEEK, PERCENTILE_EPS, ModelParams, improvement_cdf
 from projections.math.reference_sets import Curve
 from projections.math.signals import INSUFFICIENT_DATA, trajectory_signal
-from projections.outcomes import ENTRY_RECORD, clinic_fingerprint_key, fingerprint_head, scoring_options
+from projections.outcomes import ENTRY_RECORD, clinic_fingerprint_key, fingerprint_head
 from projections.storage import SCALE_KEYS, Chunk, Course, IntArray, Outcome
 from scoring.batch import EPOCH, NO_DAY, BatchResult
 from scoring.outcomes import EVENT_TYPES, RESPONSES, STATES
@@ -350,7 +350,7 @@ def chunk_outcomes(chunk: Chunk) -> Iterator[Outcome]:
     options: dict[int, scoring.Options] = {}
     for code in np.unique(pair).tolist():
         clinic, s = divmod(code, n_scales)
-        options[code] = scoring_options(chunk.distinct_clinics[clinic], SCALE_KEYS[s])
+        options[code] = chunk.distinct_clinics[clinic].options_for(SCALE_KEYS[s])
         groups[(s, repr(options[code]))].append(code)
     projector = _Projector(chunk)
     records = memoryview(chunk.records)

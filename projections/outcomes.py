@@ -31,11 +31,6 @@ from tracker.records.models import Assessment, Clinic, Patient, TreatmentCourse
 SNAPSHOT_VERSION = "3"
 
 
-def scoring_options(clinic: Clinic, scale: str) -> scoring.Options:
-    """The clinic's overrides of scoring's defaults for one scale (CLINICAL.md: every number is a default)."""
-    return scoring.Options.from_dict((clinic.scoring_options or {}).get(scale, {}))
-
-
 @dataclass(frozen=True)
 class EntryRow:
     """The columns of an assessment the outcome rules need (cheap to read in bulk)."""
@@ -170,7 +165,7 @@ def classify_rows(
         ],
         course_start=course.start_date if course else None,
         baseline_key=baseline,
-        options=scoring_options(clinic, scale),
+        options=clinic.options_for(scale),
     )
 
 
