@@ -151,9 +151,11 @@ def _store_version(
         patient_id=patient.pk,
         clinic_id=patient.clinic_id,
     )
-    insert_together([assessment, *flags, *recompute_outbox_rows(patient.pk), event])
+    queued = recompute_outbox_rows(patient.pk)
+    insert_together([assessment, *flags, *queued, event])
     assessment._prefetched_objects_cache = {"flags": flags}  # type: ignore[attr-defined]
-    schedule_patient_recompute(patient.pk)
+    if not queued:  # with a broker the outbox row does it: the broker check is not made twice
+        schedule_patient_recompute(patient.pk)
     return assessment
 
 
