@@ -128,3 +128,17 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
+
+
+def error_fields(response: Any) -> set[str]:
+    """The offending fields an error answer names, whatever its body's shape.
+
+    Tests assert on these (and on status codes), not on the body's layout, so that the error contract
+    can move to RFC 9457 problem details (API.md 1.1) without touching every test.
+    """
+    body = response.json()
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        return {str(error.get("field")) for error in body["errors"] if error.get("field")}
+    if isinstance(body, dict):
+        return {key for key in body if key not in {"detail", "non_field_errors"}}
+    return set()

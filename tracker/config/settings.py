@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "tracker.config.middleware.BodySizeLimitMiddleware",
     "tracker.config.outage.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -275,7 +276,16 @@ DB_OUTAGE_RETRY_AFTER_SECONDS = env_int("DB_OUTAGE_RETRY_AFTER_SECONDS", 5)
 DB_OUTAGE_LOG_INTERVAL_SECONDS = env_int("DB_OUTAGE_LOG_INTERVAL_SECONDS", 10)
 
 # --- Internationalisation and time ----------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# Messages people read (API errors, progress texts, reminders) ship in these languages; the choice is the
+# request's Accept-Language, else the patient's own locale, else English.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+# One catalogue per layer that writes messages (installed apps' own ``locale/`` folders are found too).
+LOCALE_PATHS = [
+    BASE_DIR / "tracker" / "api" / "locale",
+    BASE_DIR / "tracker" / "reports" / "locale",
+    BASE_DIR / "tracker" / "web" / "locale",
+]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
