@@ -293,14 +293,19 @@ def _where(f: _Facts) -> str:
         assert f.days_in_run is not None and f.days_until_confirmation is not None
         if f.days_in_run == 0:
             text = gettext(
-                "Your latest score is in the remission range (%(level)d or below). If your scores stay in "
-                "this range for %(needed)s, that confirms remission."
-            ) % {**level, "needed": _duration(r["sustain_days"])}
+                "Your latest score, %(total)d, is in the remission range (%(level)d or below). If your scores "
+                "stay in this range for %(needed)s, that confirms remission."
+            ) % {**level, "total": f.latest_total, "needed": _duration(r["sustain_days"])}
         else:
             text = gettext(
-                "In the remission range (%(level)d or below) for %(duration)s. If your scores stay in this "
-                "range for %(remaining)s more, that confirms remission."
-            ) % {**level, "duration": _duration(f.days_in_run), "remaining": _duration(f.days_until_confirmation)}
+                "In the remission range (%(level)d or below) for %(duration)s; your latest score is %(total)d. "
+                "If your scores stay in this range for %(remaining)s more, that confirms remission."
+            ) % {
+                **level,
+                "duration": _duration(f.days_in_run),
+                "total": f.latest_total,
+                "remaining": _duration(f.days_until_confirmation),
+            }
     elif f.status == REMISSION:
         assert f.remission is not None
         text = gettext(
