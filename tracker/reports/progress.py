@@ -405,7 +405,13 @@ def _meaning(f: _Facts) -> str:
     return " ".join(parts)
 
 
-def _next_step(f: _Facts) -> str:
+def _next_step(f: _Facts, rated_by: str) -> str:
+    worth_talking = f.status in (RELAPSE_WATCH, RELAPSE) or f.change == "up"
+    if rated_by != "patient" and not worth_talking:
+        return gettext(
+            "Your care team makes this rating during your visits; keep filling in your own questionnaire when "
+            "it is due."
+        )
     if f.status == NO_ENTRIES:
         return gettext("Fill in your first questionnaire before a treatment session when it is due.")
     if f.status == NOT_ASSESSABLE:
@@ -414,7 +420,7 @@ def _next_step(f: _Facts) -> str:
         return gettext(
             "Keep filling in your questionnaire when it is due: your next scores are what can confirm remission."
         )
-    if f.status in (RELAPSE_WATCH, RELAPSE) or f.change == "up":
+    if worth_talking:
         return gettext(
             "Talk with your care team about how you have been feeling; they can look at your scores with you. "
             "Keep filling in your questionnaire when it is due."
@@ -437,7 +443,7 @@ def scale_progress(scale: ScaleOutcome) -> ScaleProgress:
         headline=_headline(f),
         where_you_are=_where(f),
         what_it_means=_meaning(f),
-        next_step=_next_step(f),
+        next_step=_next_step(f, scoring.get_scale(scale.scale).rated_by),
         numbers=f.numbers(),
     )
 

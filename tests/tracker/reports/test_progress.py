@@ -224,6 +224,12 @@ def test_post_dose_entries_are_named_and_not_counted() -> None:
     assert "after a treatment session" in p.where_you_are and "half" not in p.headline
 
 
+def test_clinician_ratings_are_not_the_patients_to_fill_in() -> None:
+    with translation.override("en"):
+        p, _ = _progress("madrs", _weekly([34, 30, 28]), day(0))
+    assert p.next_step.startswith("Your care team makes this rating")
+
+
 def test_spanish_progress_text() -> None:
     with translation.override("es"):
         p, _ = _progress("bdi2", _weekly(SEED[:8]), day(0))
