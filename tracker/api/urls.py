@@ -10,6 +10,7 @@ from tracker.api.views import (
     notices,
     outcomes,
     patients,
+    progress,
     reports,
     staff,
 )
@@ -21,6 +22,7 @@ urlpatterns = [
     path("auth/logout/", auth.LogoutView.as_view(), name="logout"),
     path("enroll/", auth.EnrollView.as_view(), name="enroll"),
     path("me/", patients.MeView.as_view(), name="me"),
+    path("me/progress/", progress.MeProgressView.as_view(), name="me-progress"),
     path("staff/", staff.StaffView.as_view(), name="staff"),
     path("patients/", patients.PatientListCreateView.as_view(), name="patients"),
     path("patients/<str:patient_id>/", patients.PatientDetailView.as_view(), name="patient"),
