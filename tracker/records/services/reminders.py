@@ -156,10 +156,10 @@ def device_register(*, actor: User, patient: Patient, platform: Any, push_token:
 
 @transaction.atomic
 def device_delete(*, actor: User, device: Device) -> None:
-    patient = device.patient
-    device.delete()
+    patient, device_id = device.patient, device.pk
+    device.delete()  # which clears device.pk
     audit_record(
-        actor=actor, action="device.delete", object_type="device", object_id=device.pk,
+        actor=actor, action="device.delete", object_type="device", object_id=device_id,
         patient_id=patient.pk, clinic_id=patient.clinic_id,
     )  # fmt: skip
 
