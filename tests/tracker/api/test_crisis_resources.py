@@ -107,6 +107,10 @@ def test_the_clinics_own_line_and_texts_per_locale(world: Any) -> None:
     assert "You can also call your clinic: +34 910 000 000." in english["message"]
     assert client_for(world.clinician).get(URL).json()["clinic_line"]["phone"] == "+34 910 000 000"
     assert AuditEvent.objects.filter(action="clinic.crisis_resources_update").count() == 1
+    # A PUT replaces: null removes the clinic's line.
+    cleared = put(world, {"country": "ES", "clinic_line": None, "locales": None})
+    assert cleared.status_code == 200, cleared.content
+    assert cleared.json()["clinic_line"] is None and cleared.json()["effective"]["es"]["phone"] == "024"
 
 
 def test_every_bad_field_is_named_and_nothing_changes(world: Any) -> None:

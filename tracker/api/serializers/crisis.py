@@ -58,6 +58,6 @@ class CrisisSettingsAnswerSerializer(CrisisSettingsSerializer):
 class CrisisSettingsInputSerializer(StrictSerializer):
     """The request's top level; the service checks every nested field and reports them all at once."""
 
-    country = serializers.JSONField(required=False)
-    clinic_line = serializers.JSONField(required=False)
-    locales = serializers.JSONField(required=False)
+    country = serializers.JSONField(required=False, allow_null=True)
+    clinic_line = serializers.JSONField(required=False, allow_null=True)
+    locales = serializers.JSONField(required=False, allow_null=True)
