@@ -40,7 +40,7 @@ class CountryDefaults:
 #: is given only where it is the service's official one.
 DEFAULTS: dict[str, CountryDefaults] = {
     "US": CountryDefaults(
-        lines=(Line(_("988 Suicide & Crisis Lifeline"), "988", sms="988", url="https://988lifeline.org"),),
+        lines=(Line(_("Suicide & Crisis Lifeline"), "988", sms="988", url="https://988lifeline.org"),),
         emergency=("911",),
     ),
     "GB": CountryDefaults(
@@ -48,7 +48,7 @@ DEFAULTS: dict[str, CountryDefaults] = {
         emergency=("999",),
     ),
     "ES": CountryDefaults(
-        lines=(Line(_("024 Suicidal behaviour helpline"), "024"),),
+        lines=(Line(_("Suicidal behaviour helpline"), "024"),),
         emergency=("112",),
     ),
     "MX": CountryDefaults(
@@ -56,7 +56,7 @@ DEFAULTS: dict[str, CountryDefaults] = {
         emergency=("911",),
     ),
     "CA": CountryDefaults(
-        lines=(Line(_("9-8-8 Suicide Crisis Helpline"), "988", sms="988", url="https://988.ca"),),
+        lines=(Line(_("Suicide Crisis Helpline"), "988", sms="988", url="https://988.ca"),),
         emergency=("911",),
     ),
     "AU": CountryDefaults(

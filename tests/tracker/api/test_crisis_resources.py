@@ -78,10 +78,15 @@ def test_spanish_texts_for_a_spanish_request(world: Any) -> None:
     shown = client_for(world.patient_user).get(MINE, HTTP_ACCEPT_LANGUAGE="es").json()
     assert shown["locale"] == "es"
     assert shown["message"].startswith("Gracias por responder con sinceridad.")
-    assert shown["lines"][0]["label"] == "988 Línea de Prevención del Suicidio y Crisis"
+    assert shown["lines"][0]["label"] == "Línea de Prevención del Suicidio y Crisis"
     english = client_for(world.patient_user).get(MINE, HTTP_ACCEPT_LANGUAGE="en").json()
     assert english["message"].startswith("Thank you for answering honestly.")
-    assert english["lines"][0]["label"] == "988 Suicide & Crisis Lifeline"
+    assert english["lines"][0]["label"] == "Suicide & Crisis Lifeline"
+    assert english["message"] == (
+        "Thank you for answering honestly. If you are thinking about ending your life or harming yourself, please "
+        "reach out now: call 988 (Suicide & Crisis Lifeline), or your emergency number 911, or go to the nearest "
+        "emergency department. Your care team has been notified and will review your answers."
+    )
 
 
 def test_the_clinics_own_line_and_texts_per_locale(world: Any) -> None:
