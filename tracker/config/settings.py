@@ -195,12 +195,36 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=0),
         "options": {"expires": 6 * 60 * 60},
     },
+    # Reminders of due questionnaires at each patient's local time (tracker/records/services/reminders.py).
+    "questionnaire-reminders": {
+        "task": "tracker.records.tasks.send_due_reminders",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
     "nightly-cohort-curves": {
         "task": "projections.tasks.recompute_cohorts",
         "schedule": crontab(hour=3, minute=0),
         "options": {"expires": 6 * 60 * 60},
     },
 }
+
+# --- Reminders: email and push ------------------------------------------------------------------
+# Email through Django's backend: the console unless EMAIL_HOST names an SMTP server.
+EMAIL_HOST = env("EMAIL_HOST", "") or ""
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "") or ""
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "reminders@localhost")
+# Push through Firebase Cloud Messaging HTTP v1 when both are set; otherwise pushes are recorded in the
+# push outbox (GET /api/v1/push-outbox/, staff).
+FCM_PROJECT_ID = env("FCM_PROJECT_ID", "") or ""
+FCM_CREDENTIALS_FILE = env("FCM_CREDENTIALS_FILE", "") or ""
 
 # --- Passwords and auth --------------------------------------------------------------------
 PASSWORD_HASHERS = [
@@ -293,6 +317,7 @@ LOCALE_PATHS = [
     BASE_DIR / "tracker" / "api" / "locale",
     BASE_DIR / "tracker" / "reports" / "locale",
     BASE_DIR / "tracker" / "web" / "locale",
+    BASE_DIR / "tracker" / "records" / "locale_safety",
 ]
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -7,6 +7,7 @@ generated from ``scoring.SCALES``, the one source of truth.
 from __future__ import annotations
 
 import uuid
+from datetime import time
 from functools import reduce
 from operator import or_
 from typing import Any, ClassVar
@@ -41,6 +42,11 @@ class Clinic(models.Model):
     payer_profile = models.ForeignKey(
         "PayerProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # ISO 3166-1 alpha-2; chooses the default crisis resources (tracker/records/crisis.py). Empty: unknown.
+    country = models.CharField(max_length=2, blank=True, default="")
+    # The clinic's own crisis line and its texts per locale, validated by services.crisis:
+    # {"clinic_line": {label, phone, sms, url} | null, "locales": {"es": {message?, emergency?, lines?}}}.
+    crisis_resources = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -361,3 +367,99 @@ class PendingRecompute(models.Model):
     # the upsert takes the row lock the drain relies on. No index on queued_at: the table holds
     # only the patients waiting now, and an unindexed column keeps the upsert a HOT update.
     ON_CONFLICT_UPDATE: ClassVar[list[str]] = ["queued_at"]
+
+
+class ReminderChannel(models.TextChoices):
+    PUSH = "push", "Push notification"
+    EMAIL = "email", "Email"
+
+
+def default_reminder_channels() -> list[str]:
+    return [ReminderChannel.PUSH.value]
+
+
+#: A patient who never set a preference is reminded at this local time, by push.
+DEFAULT_REMINDER_TIME = time(18, 0)
+
+
+class ReminderPreference(models.Model):
+    """When and how a patient is reminded of a due questionnaire. No row: the defaults."""
+
+    patient = models.OneToOneField(
+        Patient, primary_key=True, on_delete=models.CASCADE, related_name="reminder_preference"
+    )
+    enabled = models.BooleanField(default=True)
+    local_time = models.TimeField(default=DEFAULT_REMINDER_TIME, help_text="The patient's local time of day.")
+    channels = models.JSONField(default=default_reminder_channels)
+    email = models.EmailField(blank=True, default="")
+    # The language of the request that saved it; a patient's own locale, where set, comes first.
+    locale = models.CharField(max_length=10, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class DevicePlatform(models.TextChoices):
+    IOS = "ios", "iOS"
+    ANDROID = "android", "Android"
+    WEB = "web", "Web"
+
+
+class Device(models.Model):
+    """A phone or browser a patient's reminders are pushed to. A token belongs to one patient at a time:
+    registering it again from another login moves it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="devices")
+    platform = models.CharField(max_length=10, choices=DevicePlatform.choices)
+    push_token = models.CharField(max_length=1024, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the push provider answers that the token is no longer valid.
+    invalid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Being sent"
+    SENT = "sent", "Sent"
+    RECORDED = "recorded", "Recorded in the push outbox (no provider configured)"
+    NO_ADDRESS = "no_address", "No email address or device"
+    FAILED = "failed", "Failed"
+
+
+class ReminderDelivery(models.Model):
+    """One reminder of one due questionnaire on one channel. At most one per patient, scale, channel
+    and local day: the row is written before sending, so a second run (or a concurrent one) sends nothing."""
+
+    id = models.BigAutoField(primary_key=True)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminder_deliveries")
+    scale = models.CharField(max_length=10, choices=SCALE_CHOICES)
+    channel = models.CharField(max_length=10, choices=ReminderChannel.choices)
+    local_date = models.DateField(help_text="The patient's date when it was sent.")
+    sent_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "scale", "channel", "local_date"], name="reminder_delivery_once_a_day"
+            )
+        ]
+        # The run's "reminded today" look-up; the unique constraint serves the per-patient ones.
+        indexes = [models.Index(fields=["local_date"], name="reminder_delivery_day")]
+
+
+class PushOutboxMessage(models.Model):
+    """A push that would have gone to a device had a provider been configured: kept for staff to see.
+    The text is the generic reminder, never health data."""
+
+    id = models.BigAutoField(primary_key=True)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey(Device, null=True, on_delete=models.SET_NULL, related_name="+")
+    title = models.CharField(max_length=200)
+    body = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

@@ -20,6 +20,7 @@ from tracker.api import urls as api_urls
 from tracker.records.models import Notice, SafetyFlag
 from tracker.records.services.assessments import assessment_submit
 from tracker.records.services.patients import course_create, patient_create
+from tracker.records.services.reminders import device_register
 from tracker.reports.payer import default_document
 
 ROLES = ("anonymous", "patient", "other_patient", "clinician", "other_clinic", "admin")
@@ -106,6 +107,13 @@ def _enroll_body(w: World, role: str) -> dict[str, str]:
     }
 
 
+def _new_device(w: World) -> Any:
+    device, _ = device_register(
+        actor=w.a.patient_user, patient=w.a.patient, platform="ios", push_token=f"token-{uuid.uuid4().hex}"
+    )
+    return device
+
+
 def _assessment_body(w: World, role: str) -> dict[str, Any]:
     body: dict[str, Any] = {
         "scale": "bdi2",
@@ -185,6 +193,21 @@ GRID: dict[tuple[str, str], Row] = {
     ),
     ("clinic", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
     ("clinic", "patch"): Row(roles(401, 403, 403, 403, 403, 200), body=lambda w, r: {"reference_set": "real_world"}),
+    ("clinic-crisis-resources", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
+    ("clinic-crisis-resources", "put"): Row(roles(401, 403, 403, 403, 403, 200), body=lambda w, r: {"country": "GB"}),
+    ("me-crisis-resources", "get"): Row(roles(401, 200, 200, 403, 403, 403)),
+    ("me-reminders", "get"): Row(roles(401, 200, 200, 403, 403, 403)),
+    ("me-reminders", "put"): Row(
+        roles(401, 200, 200, 403, 403, 403),
+        body=lambda w, r: {"enabled": True, "local_time": "19:30", "channels": ["push"]},
+    ),
+    ("me-devices", "post"): Row(
+        roles(401, 201, 201, 403, 403, 403),
+        body=lambda w, r: {"platform": "android", "push_token": f"token-{uuid.uuid4().hex}"},
+    ),
+    # Another patient's device is unknown to them.
+    ("me-device", "delete"): Row(roles(401, 204, 404, 403, 403, 403), lambda w: {"device_id": _new_device(w).pk}),
+    ("push-outbox", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -211,7 +234,7 @@ def test_status(world: World, name: str, method: str, role: str) -> None:
     url = reverse(f"api:{name}", kwargs=row.kwargs(world))
     client = client_for(world.user(role))
     body = row.body(world, role)
-    if method in ("post", "patch"):
+    if method in ("post", "put", "patch"):
         response = getattr(client, method)(url, body, format="json")
     else:
         response = getattr(client, method)(url)

@@ -229,6 +229,8 @@ def test_bdi_sleep_and_appetite_directions_are_stored(world: Any) -> None:
     ("scale", "value", "level"), [("phq9", 1, "review"), ("phq9", 2, "urgent"), ("bdi2", 3, "urgent")]
 )
 def test_suicide_item_raises_a_flag_and_shows_crisis_resources(world: Any, scale: str, value: int, level: str) -> None:
+    admin = client_for(world.admin)
+    assert admin.put("/api/v1/clinic/crisis-resources/", {"country": "US"}, format="json").status_code == 200
     r = submit(client_for(world.patient_user), scale, TODAY, 5, suicide=value)
     assert r.status_code == 201
     flags = r.json()["flags"]

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 import scoring
 from tracker.api.serializers.base import StrictSerializer, represent
+from tracker.api.serializers.crisis import CrisisResourcesSerializer
 from tracker.records.models import SCALE_CHOICES, Assessment, SafetyFlag, Timing
 
 
@@ -119,14 +120,10 @@ class AssessmentSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
         ]
 
 
-class CrisisResourcesSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    message = serializers.CharField()
-    phone = serializers.CharField()
-    emergency = serializers.CharField()
-
-
 class SubmittedAssessmentSerializer(AssessmentSerializer):
-    crisis_resources = CrisisResourcesSerializer(required=False, allow_null=True)
+    crisis_resources = CrisisResourcesSerializer(
+        allow_null=True, help_text="Set when a patient's own entry raised a safety flag; null otherwise."
+    )
 
     class Meta(AssessmentSerializer.Meta):
         fields = [*AssessmentSerializer.Meta.fields, "crisis_resources"]

@@ -12,18 +12,21 @@ from tracker.api.permissions import IsClinician, IsStaff, IsStaffOrPatient
 from tracker.api.serializers import assessments as s
 from tracker.api.serializers.base import validated
 from tracker.api.serializers.outcomes import OutcomeSerializer
-from tracker.api.views.base import Endpoint, PatientEndpoint, audit_read
+from tracker.api.views.base import Endpoint, PatientEndpoint, actor_of, audit_read
+from tracker.api.views.crisis import patient_crisis_resources
 from tracker.records import selectors
-from tracker.records.models import Assessment, Role, TreatmentCourse
+from tracker.records.models import Assessment, Patient, Role, TreatmentCourse
 from tracker.records.services import assessments as assessment_services
 from tracker.records.services.errors import invalid
 from tracker.reports.read_model import outcomes_of_courses, patient_outcomes
 
 
-def _submitted_body(assessment: Assessment) -> dict[str, Any]:
-    """A submitted entry's answer: the entry, and the crisis resources when it raised a flag."""
+def _submitted_body(request: Request, assessment: Assessment, patient: Patient) -> dict[str, Any]:
+    """A submitted entry's answer: the entry, and, when a patient's own entry raised a flag, the crisis
+    resources for the patient's clinic and language. Staff entering an entry are not sent the patient's message."""
     body = s.assessment_body(assessment)
-    body["crisis_resources"] = assessment_services.CRISIS_RESOURCES if body["flags"] else None
+    flagged = bool(body["flags"]) and actor_of(request).role == Role.PATIENT
+    body["crisis_resources"] = patient_crisis_resources(request, patient) if flagged else None
     return body
 
 
@@ -53,7 +56,7 @@ class AssessmentCreateView(Endpoint):
                 raise invalid("patient", "Unknown patient.")
             patient = found
         result = assessment_services.assessment_submit(actor=actor, patient=patient, **values)
-        return Response(_submitted_body(result.assessment), status=201 if result.created else 200)
+        return Response(_submitted_body(request, result.assessment, patient), status=201 if result.created else 200)
 
 
 class AssessmentDetailView(Endpoint):

@@ -32,6 +32,11 @@ def questionnaires_due(*, patient: Patient, today: date | None = None) -> list[D
         .annotate(last=Max("administered_on"))
         .values_list("scale", "last")
     )
+    return due_from(last, today)
+
+
+def due_from(last: dict[str, date], today: date) -> list[Due]:
+    """Each scheduled questionnaire given the date each was last completed (none: due from today)."""
     result = []
     for scale, interval in DEFAULT_SCHEDULE.items():
         previous = last.get(scale)

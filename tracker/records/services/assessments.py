@@ -41,16 +41,6 @@ from tracker.records.services.scheduling import (
 
 logger = logging.getLogger(__name__)
 
-CRISIS_RESOURCES = {
-    "message": (
-        "Thank you for answering honestly. If you are thinking about ending your life or harming yourself, "
-        "please reach out now: call or text 988 (Suicide & Crisis Lifeline, US) or your local emergency number, "
-        "or go to the nearest emergency department. Your care team has been notified and will review your answers."
-    ),
-    "phone": "988",
-    "emergency": "911 / 112",
-}
-
 
 @dataclass(frozen=True)
 class Submission:
