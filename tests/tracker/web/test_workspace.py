@@ -347,7 +347,7 @@ def test_clinician_acknowledges_several_flags_at_once_and_the_history_shows(worl
         assert audited("flag.acknowledge", object_id=str(flag.pk))
     page = client.get(r["Location"]).content.decode()
     assert "2 safety flags acknowledged." in page and "No open safety flags." in page
-    history = re.search(r'<section class="card scroll" id="flag-history".*?</section>', page, re.S).group(0)  # type: ignore[union-attr]
+    history = re.search(r'<section class="card scroll" id="flag-history"[^>]*>.*?</section>', page, re.S).group(0)  # type: ignore[union-attr]
     assert history.count("Safety plan reviewed") == 2 and "Seen today" in history and "a-clinician" in history
 
 
@@ -554,3 +554,13 @@ def test_the_api_patient_body_carries_the_schedule(world):
         assert bad.status_code == 400 and error_fields(bad) == {"schedule"}, schedule
     assert not Patient.objects.filter(name="Bad").exists()
     assert api.get(f"/api/v1/patients/{plain['id']}/").json()["schedule"] == {"bdi2": 7, "phq9": 7}
+
+
+def test_the_workspace_speaks_spanish(world):
+    client = web_client(world.clinician)
+    html = client.get(f"/patients/{world.patient.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Puntuar una escala clínica" in html and "Registrar una sesión de tratamiento" in html
+    r = client.post(f"/patients/{world.patient.pk}/rate/madrs/", rating("madrs", 20), HTTP_ACCEPT_LANGUAGE="es")
+    assert (
+        "Registro de MADRS guardado: total 20" in client.get(r["Location"], HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    )
