@@ -217,4 +217,4 @@ def test_a_clinicians_day_in_the_browser(live_server: Any) -> None:
     assert TreatmentSession.objects.get(course__patient=patient).bp_diastolic_before == 84
     assert not SafetyFlag.objects.filter(patient=patient, acknowledged_at__isnull=True).exists()
     assert FlagAcknowledgement.objects.filter(flag__patient=patient, action="contacted_patient").count() == 3
-    assert len(visit.checked) == 18  # every page the flow showed
+    assert len(visit.checked) == 17  # every page the flow showed
