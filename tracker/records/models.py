@@ -238,7 +238,7 @@ class TreatmentSession(models.Model):
     created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
-        ordering = ["date", "time", "created_at"]
+        ordering = ["date", "created_at"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(dose_mg__isnull=True) | Q(dose_mg__gte=0), name="session_dose_nonnegative"

@@ -39,10 +39,6 @@ class Migration(migrations.Migration):
                 'ordering': ['at', 'id'],
             },
         ),
-        migrations.AlterModelOptions(
-            name='treatmentsession',
-            options={'ordering': ['date', 'time', 'created_at']},
-        ),
         migrations.AddField(
             model_name='patient',
             name='schedule',
