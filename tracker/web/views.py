@@ -130,7 +130,9 @@ def _filtered_patients(request: HttpRequest, form: PatientListFilterForm) -> Que
         qs = qs.filter(Q(name__icontains=data["q"]) | Q(external_id__icontains=data["q"]))
     if data["overdue"]:
         # Due-ness is computed per patient in the patient's timezone (one rule: questionnaires_due).
-        overdue = [p.pk for p in qs.only("id", "timezone") if any(d.due for d in questionnaires_due(patient=p))]
+        overdue = [
+            p.pk for p in qs.only("id", "timezone", "schedule") if any(d.due for d in questionnaires_due(patient=p))
+        ]
         qs = qs.filter(pk__in=overdue)
     return qs
 
