@@ -135,6 +135,10 @@ class LoginFailure(models.Model):
         indexes = [models.Index(fields=["key", "at"], name="login_failure_key_at")]
 
 
+#: Self-report questionnaires the app asks for when a patient has no schedule of their own (days).
+DEFAULT_SCHEDULE: dict[str, int] = {"bdi2": 7, "phq9": 7}
+
+
 class Patient(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
@@ -143,6 +147,9 @@ class Patient(models.Model):
     date_of_birth = models.DateField(null=True, blank=True)
     external_id = models.CharField(max_length=100, blank=True, default="")
     timezone = models.CharField(max_length=64, default="UTC")
+    # Which self-report questionnaires the app asks for and every how many days, e.g. {"phq9": 14}
+    # ({} asks for none); null: the default schedule, ``DEFAULT_SCHEDULE``.
+    schedule = models.JSONField(null=True, blank=True, default=None)
     # The earliest start date of the patient's courses, kept by ``course_create`` (courses are never
     # edited or deleted): every entry is checked against it, and reading it with the patient saves
     # that query on each submission.
@@ -161,6 +168,12 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return f"Patient {self.id}"
+
+    @property
+    def questionnaire_schedule(self) -> dict[str, int]:
+        """Scale → interval in days, in the scales' order (the default when none is set)."""
+        chosen = DEFAULT_SCHEDULE if self.schedule is None else self.schedule
+        return {key: int(chosen[key]) for key in SCALES if key in chosen}
 
 
 class EnrollmentCode(models.Model):
@@ -215,8 +228,18 @@ class TreatmentSession(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="sessions")
     date = models.DateField()
+    time = models.TimeField(null=True, blank=True, help_text="The patient's local time of day.")
     dose_mg = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    # Ketamine is often prescribed per kilogram; the weight-based dose is kept as given.
+    dose_mg_per_kg = models.DecimalField(max_digits=5, decimal_places=3, null=True, blank=True)
+    # Vital signs of the monitoring record (mmHg), before the dose and at the end of monitoring.
+    bp_systolic_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    bp_diastolic_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    bp_systolic_after = models.PositiveSmallIntegerField(null=True, blank=True)
+    bp_diastolic_after = models.PositiveSmallIntegerField(null=True, blank=True)
+    monitoring_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     notes = models.TextField(blank=True, default="")
+    adverse_events = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
 
@@ -225,7 +248,11 @@ class TreatmentSession(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(dose_mg__isnull=True) | Q(dose_mg__gte=0), name="session_dose_nonnegative"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(dose_mg_per_kg__isnull=True) | Q(dose_mg_per_kg__gte=0),
+                name="session_dose_per_kg_nonnegative",
+            ),
         ]
 
 
@@ -304,6 +331,29 @@ class SafetyFlag(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["patient", "acknowledged_at"], name="flag_patient_open")]
+
+
+class FlagAction(models.TextChoices):
+    """What a clinician did about a safety flag."""
+
+    CONTACTED_PATIENT = "contacted_patient", "Contacted the patient"
+    SAFETY_PLAN_REVIEWED = "safety_plan_reviewed", "Safety plan reviewed"
+    ESCALATED = "escalated", "Escalated"
+    OTHER = "other", "Other"
+
+
+class FlagAcknowledgement(models.Model):
+    """One step of a flag's history: the acknowledgement that closed it, then any follow-ups."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    flag = models.ForeignKey(SafetyFlag, on_delete=models.PROTECT, related_name="acknowledgements")
+    by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True, default="")
+    action = models.CharField(max_length=30, choices=FlagAction.choices, blank=True, default="")
+
+    class Meta:
+        ordering = ["at", "id"]
 
 
 class AuditEvent(models.Model):

@@ -16,7 +16,16 @@ from typing import Any
 import scoring
 from projections.math.signals import weeks_since_start
 from projections.models import OutcomeSnapshot
-from tracker.records.models import Assessment, FlagLevel, Patient, SafetyFlag, TreatmentCourse
+from tracker.records.models import (
+    Assessment,
+    FlagAcknowledgement,
+    FlagLevel,
+    Patient,
+    SafetyFlag,
+    TreatmentCourse,
+    TreatmentSession,
+    User,
+)
 from tracker.records.selectors.schedule import Due
 from tracker.reports.csv_export import rules_text
 from tracker.reports.payer import SHORT_NAMES
@@ -169,24 +178,72 @@ def dose_text(dose: Decimal | None) -> str:
     return "–" if dose is None else f"{dose.normalize():f} mg"
 
 
+def _mmhg(systolic: int | None, diastolic: int | None) -> str:
+    return "–" if systolic is None or diastolic is None else f"{systolic}/{diastolic}"
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """A session's monitoring record as read on the page: dose, pressures (mmHg), minutes, notes."""
+
+    session: TreatmentSession
+    number: int
+    dose: str
+    bp_before: str
+    bp_after: str
+
+
+def session_views(sessions: Iterable[TreatmentSession]) -> list[SessionView]:
+    views = []
+    for number, s in enumerate(sessions, start=1):
+        doses = [
+            d
+            for d in (
+                dose_text(s.dose_mg) if s.dose_mg is not None else "",
+                f"{s.dose_mg_per_kg.normalize():f} mg/kg" if s.dose_mg_per_kg is not None else "",
+            )
+            if d
+        ]
+        views.append(
+            SessionView(
+                session=s,
+                number=number,
+                dose=" · ".join(doses) or "–",
+                bp_before=_mmhg(s.bp_systolic_before, s.bp_diastolic_before),
+                bp_after=_mmhg(s.bp_systolic_after, s.bp_diastolic_after),
+            )
+        )
+    return views
+
+
+def person(user: User | None) -> str:
+    if user is None:
+        return "(removed login)"
+    return user.get_full_name() or user.username
+
+
 @dataclass(frozen=True)
 class FlagView:
     flag: SafetyFlag
     short: str
     urgent: bool
     answered_on: date
+    history: list[FlagAcknowledgement] = field(default_factory=list)
 
 
-def flag_views(flags: Iterable[SafetyFlag]) -> list[FlagView]:
+def flag_views(flags: Iterable[SafetyFlag], *, newest_first: bool = False) -> list[FlagView]:
     views = [
         FlagView(
             flag=f,
             short=short_name(f.scale),
             urgent=f.level == FlagLevel.URGENT,
             answered_on=f.assessment.administered_on,
+            history=list(f.acknowledgements.all()),
         )
         for f in flags
     ]
+    if newest_first:  # the history: as given (latest acknowledgement first)
+        return views
     return sorted(views, key=lambda v: (not v.urgent, -v.answered_on.toordinal()))
 
 
@@ -279,6 +336,10 @@ class EntryView:
     items: list[tuple[int, int]]
     suicide_item: int
     flag_level: str  # "urgent", "review" or "" (the highest level of the flags this entry raised)
+    entered_by: str = ""
+    # For a superseded entry: the version that replaced it (its reason, author and date are shown).
+    replaced_by: Assessment | None = None
+    replaced_by_name: str = ""
 
 
 def _highest_level(flags: Iterable[SafetyFlag]) -> str:
@@ -289,8 +350,11 @@ def _highest_level(flags: Iterable[SafetyFlag]) -> str:
 
 
 def entry_views(entries: Iterable[Assessment]) -> list[EntryView]:
+    entries = list(entries)
+    replacement = {a.supersedes_id: a for a in entries if a.supersedes_id}
     views = []
     for a in entries:
+        newer = replacement.get(a.pk)
         scale = scoring.SCALES[a.scale]
         views.append(
             EntryView(
@@ -302,6 +366,9 @@ def entry_views(entries: Iterable[Assessment]) -> list[EntryView]:
                 items=list(enumerate(a.items, start=1)),
                 suicide_item=scale.suicide_item,
                 flag_level=_highest_level(a.flags.all()),
+                entered_by=person(a.entered_by),
+                replaced_by=newer,
+                replaced_by_name=person(newer.entered_by) if newer else "",
             )
         )
     return views

@@ -215,7 +215,7 @@ def test_admin_sees_flags_but_cannot_acknowledge(world):
 def test_clinician_acknowledges_a_flag(world):
     flag = SafetyFlag.objects.get(patient=world.patient)
     client = web_client(world.clinician)
-    r = client.post(f"/flags/{flag.pk}/acknowledge/", {"note": "called the patient"})
+    r = client.post(f"/flags/{flag.pk}/acknowledge/", {"note": "called the patient", "action": "contacted_patient"})
     assert r.status_code == 302 and r["Location"] == f"/patients/{world.patient.pk}/"
     flag.refresh_from_db()
     assert flag.acknowledged_by == world.clinician and flag.acknowledged_at is not None
@@ -249,7 +249,9 @@ def test_acknowledge_requires_the_csrf_token(world):
 
 def test_acknowledge_ignores_an_offsite_next(world):
     flag = SafetyFlag.objects.get(patient=world.patient)
-    r = web_client(world.clinician).post(f"/flags/{flag.pk}/acknowledge/", {"next": "https://evil.example/"})
+    r = web_client(world.clinician).post(
+        f"/flags/{flag.pk}/acknowledge/", {"next": "https://evil.example/", "action": "escalated"}
+    )
     assert r["Location"] == f"/patients/{world.patient.pk}/"
 
 

@@ -132,7 +132,8 @@ def test_clinician_acknowledges_a_flag_in_the_browser(live_server: Any) -> None:
         page.screenshot(path=str(PATIENT_SHOT), full_page=True)
 
         for remaining in (1, 0):
-            flags.get_by_role("button", name="Acknowledge").first.click()
+            flags.get_by_label("Action taken").select_option("contacted_patient")
+            flags.get_by_role("button", name="Acknowledge", exact=True).first.click()
             expect(page.locator(".messages")).to_contain_text("Safety flag acknowledged.")
             if remaining:
                 expect(flags).to_contain_text(f"Open safety flags ({remaining})")

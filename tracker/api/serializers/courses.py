@@ -39,13 +39,48 @@ class CourseSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         ]
 
 
+def _optional_int(help_text: str) -> serializers.IntegerField:
+    return serializers.IntegerField(required=False, allow_null=True, help_text=help_text)
+
+
 class SessionCreateSerializer(StrictSerializer):
+    """Every field but the date is optional; ranges are checked by the service (errors name the field)."""
+
     date = serializers.DateField()
+    time = serializers.TimeField(
+        required=False, allow_null=True, format="%H:%M", input_formats=["%H:%M"], help_text="Local time, HH:MM."
+    )
     dose_mg = serializers.DecimalField(max_digits=7, decimal_places=2, required=False, allow_null=True, min_value=0)
+    dose_mg_per_kg = serializers.DecimalField(
+        max_digits=5, decimal_places=3, required=False, allow_null=True, min_value=0, help_text="Ketamine by weight."
+    )
+    bp_systolic_before = _optional_int("mmHg, before the dose.")
+    bp_diastolic_before = _optional_int("mmHg, before the dose.")
+    bp_systolic_after = _optional_int("mmHg, at the end of monitoring.")
+    bp_diastolic_after = _optional_int("mmHg, at the end of monitoring.")
+    monitoring_minutes = _optional_int("How long the patient was monitored after the dose.")
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    adverse_events = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
 class SessionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    time = serializers.TimeField(format="%H:%M", allow_null=True, read_only=True)
+
     class Meta:
         model = TreatmentSession
-        fields = ["id", "course", "date", "dose_mg", "notes", "created_at"]
+        fields = [
+            "id",
+            "course",
+            "date",
+            "time",
+            "dose_mg",
+            "dose_mg_per_kg",
+            "bp_systolic_before",
+            "bp_diastolic_before",
+            "bp_systolic_after",
+            "bp_diastolic_after",
+            "monitoring_minutes",
+            "notes",
+            "adverse_events",
+            "created_at",
+        ]

@@ -1,14 +1,29 @@
-"""Safety flags."""
+"""Safety flags and their acknowledgement history."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
-from tracker.records.models import SafetyFlag
+from tracker.api.serializers.base import StrictSerializer
+from tracker.records.models import FlagAcknowledgement, FlagAction, SafetyFlag
+
+
+class FlagAcknowledgementSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    by = serializers.UUIDField(source="by_id", allow_null=True, read_only=True)
+
+    class Meta:
+        model = FlagAcknowledgement
+        fields = ["at", "by", "action", "note"]
 
 
 class FlagSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     acknowledged_by = serializers.UUIDField(source="acknowledged_by_id", allow_null=True, read_only=True)
+    history = FlagAcknowledgementSerializer(
+        source="acknowledgements",
+        many=True,
+        read_only=True,
+        help_text="The acknowledgement, then any follow-ups, oldest first.",
+    )
 
     class Meta:
         model = SafetyFlag
@@ -23,7 +38,15 @@ class FlagSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "created_at",
             "acknowledged_at",
             "acknowledged_by",
+            "history",
         ]
+
+
+class FlagAcknowledgeSerializer(StrictSerializer):
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    action = serializers.ChoiceField(
+        choices=FlagAction.choices, required=False, allow_blank=True, help_text="What was done about the flag."
+    )
 
 
 class FlagListQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tracker.api.serializers.base import StrictSerializer
@@ -10,22 +13,48 @@ from tracker.api.serializers.flags import FlagSerializer
 from tracker.records.models import Patient
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 91},
+        "example": {"phq9": 14},
+    }
+)
+class ScheduleField(serializers.Field):  # type: ignore[type-arg]
+    """``{scale: days}`` of self-report scales, or null for the default; checked by the service."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class PatientCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
     date_of_birth = serializers.DateField(required=False, allow_null=True)
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
     timezone = serializers.CharField(max_length=64, required=False)
+    schedule = ScheduleField(required=False, allow_null=True)
 
 
 class PatientSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     enrolled = serializers.SerializerMethodField()
+    schedule = serializers.SerializerMethodField(
+        help_text="Which self-report questionnaires the app asks for, every how many days."
+    )
 
     class Meta:
         model = Patient
-        fields = ["id", "name", "date_of_birth", "external_id", "timezone", "created_at", "enrolled"]
+        fields = ["id", "name", "date_of_birth", "external_id", "timezone", "created_at", "enrolled", "schedule"]
 
     def get_enrolled(self, obj: Patient) -> bool:
         return obj.user_id is not None
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
+    def get_schedule(self, obj: Patient) -> dict[str, int]:
+        return obj.questionnaire_schedule
 
 
 class PatientCreatedSerializer(PatientSerializer):

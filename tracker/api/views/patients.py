@@ -37,7 +37,11 @@ class PatientListCreateView(generics.GenericAPIView):  # type: ignore[type-arg]
             .order_by("name", "id")
             .prefetch_related(
                 Prefetch(
-                    "flags", queryset=SafetyFlag.objects.filter(acknowledged_at__isnull=True), to_attr="open_flags"
+                    "flags",
+                    queryset=SafetyFlag.objects.filter(acknowledged_at__isnull=True).prefetch_related(
+                        "acknowledgements"
+                    ),
+                    to_attr="open_flags",
                 ),
                 Prefetch(
                     "snapshots", queryset=OutcomeSnapshot.objects.select_related("course"), to_attr="all_snapshots"
@@ -70,6 +74,7 @@ class PatientListCreateView(generics.GenericAPIView):  # type: ignore[type-arg]
             date_of_birth=values.get("date_of_birth"),
             external_id=values.get("external_id", ""),
             timezone_name=values.get("timezone") or "UTC",
+            schedule=values.get("schedule"),
         )
         patient = created.patient
         patient.enrollment_code = created.enrollment_code  # type: ignore[attr-defined]

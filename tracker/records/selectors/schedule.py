@@ -8,11 +8,10 @@ from datetime import date, timedelta
 
 from django.db.models import Max
 
-from tracker.records.models import Assessment, Patient
+from tracker.records.models import DEFAULT_SCHEDULE, Assessment, Patient
 from tracker.records.services.patients import patient_local_today
 
-# Self-report questionnaires the app asks for by default, and how often (days).
-DEFAULT_SCHEDULE: dict[str, int] = {"bdi2": 7, "phq9": 7}
+__all__ = ["DEFAULT_SCHEDULE", "Due", "questionnaires_due"]
 
 
 @dataclass(frozen=True)
@@ -25,9 +24,13 @@ class Due:
 
 
 def questionnaires_due(*, patient: Patient, today: date | None = None) -> list[Due]:
+    """The patient's own schedule (``Patient.questionnaire_schedule``): a scale it does not name is never due."""
     today = today or patient_local_today(patient)
+    schedule = patient.questionnaire_schedule
+    if not schedule:
+        return []
     last = dict(
-        Assessment.objects.filter(patient=patient, scale__in=DEFAULT_SCHEDULE, is_superseded=False)
+        Assessment.objects.filter(patient=patient, scale__in=schedule, is_superseded=False)
         .values("scale")
         .annotate(last=Max("administered_on"))
         .values_list("scale", "last")
@@ -38,7 +41,7 @@ def questionnaires_due(*, patient: Patient, today: date | None = None) -> list[D
 def due_from(last: dict[str, date], today: date) -> list[Due]:
     """Each scheduled questionnaire given the date each was last completed (none: due from today)."""
     result = []
-    for scale, interval in DEFAULT_SCHEDULE.items():
+    for scale, interval in schedule.items():
         previous = last.get(scale)
         next_due = previous + timedelta(days=interval) if previous else today
         result.append(Due(scale, today >= next_due, previous, next_due, interval))

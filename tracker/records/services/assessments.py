@@ -22,6 +22,8 @@ from tracker.records.courses import latest_course_of
 from tracker.records.fastpath import insert_together
 from tracker.records.models import (
     Assessment,
+    FlagAcknowledgement,
+    FlagAction,
     Patient,
     Role,
     SafetyFlag,
@@ -312,19 +314,64 @@ def assessment_unmark_baseline(*, actor: User, assessment: Assessment) -> tuple[
     return entry, _course_of_entry(entry)
 
 
-@transaction.atomic
-def flag_acknowledge(*, actor: User, flag: SafetyFlag, note: str = "") -> SafetyFlag:
-    locked = SafetyFlag.objects.select_for_update().get(pk=flag.pk)
+def _check_acknowledgement(note: str, action: str) -> tuple[str, str]:
+    note = (note or "").strip()
+    action = action or ""
+    if action not in ("", *FlagAction.values):
+        raise invalid("action", f"Unknown action; one of {', '.join(FlagAction.values)}.")
+    if len(note) > 2000:
+        raise invalid("note", "At most 2000 characters.")
+    if action == FlagAction.OTHER and not note:
+        raise invalid("note", "Say what was done (the action taken is 'other').")
+    return note, action
+
+
+def _acknowledge_locked(actor: User, locked: SafetyFlag, note: str, action: str) -> None:
+    """Close an open flag, or add a follow-up step to an acknowledged one. A repeat of the latest step
+    (a retry) changes nothing; so does an empty follow-up."""
+    history = list(locked.acknowledgements.all())
     if locked.acknowledged_at is None:
         locked.acknowledged_by = actor
         locked.acknowledged_at = timezone.now()
-        locked.acknowledgement_note = note or ""
+        locked.acknowledgement_note = note
         locked.save(update_fields=["acknowledged_by", "acknowledged_at", "acknowledgement_note"])
-        audit_record(
-            actor=actor,
-            action="flag.acknowledge",
-            object_type="flag",
-            object_id=locked.pk,
-            patient_id=locked.patient_id,
-        )
+        audit_action = "flag.acknowledge"
+    else:
+        last = history[-1] if history else None
+        if not (note or action) or (
+            last is not None and (last.by_id, last.note, last.action) == (actor.pk, note, action)
+        ):
+            return
+        audit_action = "flag.follow_up"
+    FlagAcknowledgement.objects.create(flag=locked, by=actor, note=note, action=action)
+    audit_record(
+        actor=actor,
+        action=audit_action,
+        object_type="flag",
+        object_id=locked.pk,
+        patient_id=locked.patient_id,
+    )
+
+
+@transaction.atomic
+def flag_acknowledge(*, actor: User, flag: SafetyFlag, note: str = "", action: str = "") -> SafetyFlag:
+    """Acknowledge a safety flag with what was done (``FlagAction``) and a note; on a flag already
+    acknowledged, a note or action is kept as a follow-up in its history."""
+    note, action = _check_acknowledgement(note, action)
+    locked = SafetyFlag.objects.select_for_update().get(pk=flag.pk)
+    _acknowledge_locked(actor, locked, note, action)
+    return locked
+
+
+@transaction.atomic
+def flags_acknowledge(*, actor: User, flags: list[SafetyFlag], note: str = "", action: str = "") -> list[SafetyFlag]:
+    """Several flags of one patient at once, with one note and action: all or none."""
+    note, action = _check_acknowledgement(note, action)
+    if not flags:
+        raise invalid("flags", "Choose at least one flag.")
+    if len({f.patient_id for f in flags}) > 1:
+        raise invalid("flags", "The flags must be of one patient.")
+    locked = list(SafetyFlag.objects.select_for_update().filter(pk__in=[f.pk for f in flags]).order_by("created_at"))
+    for flag in locked:
+        _acknowledge_locked(actor, flag, note, action)
     return locked

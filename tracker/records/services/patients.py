@@ -7,13 +7,16 @@ import uuid
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, timedelta
+from datetime import time as time_of_day
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+import scoring
 from tracker.records.cleaning import check_timezone, clean_text
 from tracker.records.models import (
     EnrollmentCode,
@@ -39,6 +42,14 @@ CODE_LENGTH = 10
 EARLIEST_DATE = date(1900, 1, 1)
 # A course may be recorded ahead of its start, by up to a year.
 COURSE_PLANNED_AHEAD_DAYS = 366
+# A questionnaire is asked for at least once a quarter and at most daily.
+SCHEDULE_INTERVAL_DAYS = (1, 91)
+# Plausible monitoring-record values: a number outside is a typo (mmHg, minutes, mg, mg/kg).
+SYSTOLIC_MMHG = (50, 300)
+DIASTOLIC_MMHG = (20, 200)
+MONITORING_MINUTES = (0, 1440)
+DOSE_MG_MAX = Decimal(1000)
+DOSE_MG_PER_KG_MAX = Decimal(5)
 
 
 def patient_local_today(patient: Patient) -> date:
@@ -67,6 +78,28 @@ def _new_enrollment_code(patient: Patient) -> tuple[str, EnrollmentCode]:
     return raw, code
 
 
+def self_report_scales() -> list[str]:
+    return [key for key, scale in scoring.SCALES.items() if scale.rated_by == "patient"]
+
+
+def check_schedule(schedule: object) -> dict[str, int] | None:
+    """A questionnaire schedule as stored: ``{scale: days}`` of self-report scales, or None (the default)."""
+    if schedule is None:
+        return None
+    if not isinstance(schedule, dict):
+        raise invalid("schedule", 'Expected an object such as {"phq9": 14}, or null for the default schedule.')
+    allowed = self_report_scales()
+    low, high = SCHEDULE_INTERVAL_DAYS
+    result = {}
+    for key, days in schedule.items():
+        if key not in allowed:
+            raise invalid("schedule", f"Unknown self-report scale {key!r}; one of {', '.join(allowed)}.")
+        if type(days) is not int or not low <= days <= high:
+            raise invalid("schedule", f"Every how many days, a whole number from {low} to {high} ({key}).")
+        result[key] = days
+    return result
+
+
 @transaction.atomic
 def patient_create(
     *,
@@ -75,10 +108,12 @@ def patient_create(
     date_of_birth: date | None = None,
     external_id: str = "",
     timezone_name: str = "UTC",
+    schedule: dict[str, int] | None = None,
 ) -> NewPatient:
     assert actor.clinic_id is not None, "only clinic staff create patients"
     name = clean_text("name", name, max_length=200)
     check_timezone(timezone_name)
+    schedule = check_schedule(schedule)
     if date_of_birth is not None and date_of_birth > timezone.now().date():
         raise invalid("date_of_birth", "The date of birth cannot be in the future.")
     if date_of_birth is not None:
@@ -92,6 +127,7 @@ def patient_create(
         date_of_birth=date_of_birth,
         external_id=external_id,
         timezone=timezone_name,
+        schedule=schedule,
         created_by=actor,
     )
     raw, code = _new_enrollment_code(patient)
@@ -99,6 +135,17 @@ def patient_create(
         actor=actor, action="patient.create", object_type="patient", object_id=patient.pk, patient_id=patient.pk
     )
     return NewPatient(patient=patient, enrollment_code=raw, enrollment_expires_at=code.expires_at)
+
+
+@transaction.atomic
+def patient_set_schedule(*, actor: User, patient: Patient, schedule: dict[str, int] | None) -> Patient:
+    """Which questionnaires the app asks the patient for and how often (None: the default schedule)."""
+    patient.schedule = check_schedule(schedule)
+    patient.save(update_fields=["schedule"])
+    audit_record(
+        actor=actor, action="patient.schedule", object_type="patient", object_id=patient.pk, patient_id=patient.pk
+    )
+    return patient
 
 
 @transaction.atomic
@@ -235,18 +282,67 @@ def course_set_treating_clinician(
     return course
 
 
+def _in_range(field: str, value: Any, bounds: tuple[Any, Any], unit: str) -> None:
+    low, high = bounds
+    if value is not None and not low <= value <= high:
+        raise invalid(field, f"Expected {low}–{high} {unit}.")
+
+
+def _check_blood_pressure(when: str, systolic: int | None, diastolic: int | None) -> None:
+    _in_range(f"bp_systolic_{when}", systolic, SYSTOLIC_MMHG, "mmHg")
+    _in_range(f"bp_diastolic_{when}", diastolic, DIASTOLIC_MMHG, "mmHg")
+    if (systolic is None) != (diastolic is None):
+        missing = "bp_diastolic" if diastolic is None else "bp_systolic"
+        raise invalid(f"{missing}_{when}", "Record both the systolic and the diastolic pressure, or neither.")
+    if systolic is not None and diastolic is not None and diastolic >= systolic:
+        raise invalid(f"bp_diastolic_{when}", "The diastolic pressure must be below the systolic pressure.")
+
+
 @transaction.atomic
 def session_create(
-    *, actor: User, course: TreatmentCourse, date: date, dose_mg: Decimal | None = None, notes: str = ""
+    *,
+    actor: User,
+    course: TreatmentCourse,
+    date: date,
+    dose_mg: Decimal | None = None,
+    notes: str = "",
+    time: time_of_day | None = None,
+    dose_mg_per_kg: Decimal | None = None,
+    bp_systolic_before: int | None = None,
+    bp_diastolic_before: int | None = None,
+    bp_systolic_after: int | None = None,
+    bp_diastolic_after: int | None = None,
+    monitoring_minutes: int | None = None,
+    adverse_events: str = "",
 ) -> TreatmentSession:
+    """Record one session with its monitoring record (every field but the date optional)."""
     if date < course.start_date:
         raise invalid("date", "A treatment session cannot be dated before its course starts.")
     if date > patient_local_today(course.patient):
         raise invalid("date", "A treatment session cannot be dated in the future.")
     if dose_mg is not None and dose_mg < 0:
         raise invalid("dose_mg", "The dose cannot be negative.")
+    _in_range("dose_mg", dose_mg, (Decimal(0), DOSE_MG_MAX), "mg")
+    _in_range("dose_mg_per_kg", dose_mg_per_kg, (Decimal(0), DOSE_MG_PER_KG_MAX), "mg/kg")
+    if dose_mg_per_kg is not None and course.modality == Modality.ESKETAMINE:
+        raise invalid("dose_mg_per_kg", "Esketamine is given as a fixed dose in mg, not per kilogram.")
+    _check_blood_pressure("before", bp_systolic_before, bp_diastolic_before)
+    _check_blood_pressure("after", bp_systolic_after, bp_diastolic_after)
+    _in_range("monitoring_minutes", monitoring_minutes, MONITORING_MINUTES, "minutes")
     session = TreatmentSession.objects.create(
-        course=course, date=date, dose_mg=dose_mg, notes=notes or "", created_by=actor
+        course=course,
+        date=date,
+        time=time,
+        dose_mg=dose_mg,
+        dose_mg_per_kg=dose_mg_per_kg,
+        bp_systolic_before=bp_systolic_before,
+        bp_diastolic_before=bp_diastolic_before,
+        bp_systolic_after=bp_systolic_after,
+        bp_diastolic_after=bp_diastolic_after,
+        monitoring_minutes=monitoring_minutes,
+        notes=notes or "",
+        adverse_events=adverse_events or "",
+        created_by=actor,
     )
     audit_record(
         actor=actor, action="session.create", object_type="session", object_id=session.pk, patient_id=course.patient_id
