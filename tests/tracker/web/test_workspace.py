@@ -34,7 +34,7 @@ from tracker.records.models import (
     User,
 )
 from tracker.records.selectors.schedule import questionnaires_due
-from tracker.records.services.assessments import CRISIS_RESOURCES
+from tracker.records.crisis import resources_for
 from tracker.records.services.patients import course_create, patient_create, patient_enroll, session_create
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +136,8 @@ def test_a_suicide_item_raises_a_flag_shown_at_once_without_the_crisis_message(w
     assert SafetyFlag.objects.get(patient=world.patient).level == "urgent"
     assert "Open safety flags (1)" in page and "MADRS item 10" in page
     assert "Safety flag raised" in page
-    assert CRISIS_RESOURCES["message"] not in page and "988" not in page
+    patient_message = resources_for(world.clinic, "en", world.patient)["message"]
+    assert patient_message not in page and "988" not in page
 
 
 @pytest.mark.parametrize(

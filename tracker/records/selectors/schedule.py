@@ -35,11 +35,12 @@ def questionnaires_due(*, patient: Patient, today: date | None = None) -> list[D
         .annotate(last=Max("administered_on"))
         .values_list("scale", "last")
     )
-    return due_from(last, today)
+    return due_from(last, today, schedule)
 
 
-def due_from(last: dict[str, date], today: date) -> list[Due]:
-    """Each scheduled questionnaire given the date each was last completed (none: due from today)."""
+def due_from(last: dict[str, date], today: date, schedule: dict[str, int]) -> list[Due]:
+    """Each questionnaire of ``schedule`` (scale: every how many days) given the date each was last
+    completed (none: due from today)."""
     result = []
     for scale, interval in schedule.items():
         previous = last.get(scale)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 import zoneinfo
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from django.conf import settings
@@ -175,13 +175,14 @@ def reminder_message(count: int, locale: str) -> Message:
 
 
 def _something_due(today: date) -> Q:
-    """Patients with at least one scheduled questionnaire due on ``today`` (as ``questionnaires_due``)."""
+    """Patients who may have a questionnaire due on ``today``: a self-report scale not yet completed
+    today. A superset, since schedules differ per patient (``questionnaires_due`` decides)."""
     due: Any = Q()
-    for scale, interval in DEFAULT_SCHEDULE.items():
-        recent = Assessment.objects.filter(
-            patient=OuterRef("pk"), scale=scale, is_superseded=False, administered_on__gt=today - timedelta(interval)
+    for scale in DEFAULT_SCHEDULE:
+        done_today = Assessment.objects.filter(
+            patient=OuterRef("pk"), scale=scale, is_superseded=False, administered_on__gte=today
         )
-        due |= ~Exists(recent)
+        due |= ~Exists(done_today)
     return due
 
 
