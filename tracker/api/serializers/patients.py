@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import serializers
 
 from tracker.api.serializers.base import StrictSerializer
@@ -22,10 +23,27 @@ class PatientSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
     class Meta:
         model = Patient
-        fields = ["id", "name", "date_of_birth", "external_id", "timezone", "created_at", "enrolled"]
+        fields = ["id", "name", "date_of_birth", "external_id", "timezone", "locale", "created_at", "enrolled"]
 
     def get_enrolled(self, obj: Patient) -> bool:
         return obj.user_id is not None
+
+
+class EnrollmentCodeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    enrollment_code = serializers.CharField(help_text="Single use; earlier unused codes of the patient no longer work.")
+    expires_at = serializers.DateTimeField()
+
+
+class MeUpdateSerializer(StrictSerializer):
+    timezone = serializers.CharField(
+        max_length=64, required=False, help_text="A canonical IANA time zone, e.g. 'Asia/Tokyo'."
+    )
+    locale = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES],
+        required=False,
+        allow_blank=True,
+        help_text="The language of the patient's messages (one of the server's languages); empty: the phone's.",
+    )
 
 
 class PatientCreatedSerializer(PatientSerializer):

@@ -20,10 +20,14 @@ from tracker.records.services.errors import invalid
 from tracker.reports.read_model import outcomes_of_courses, patient_outcomes
 
 
-def _submitted_body(assessment: Assessment) -> dict[str, Any]:
-    """A submitted entry's answer: the entry, and the crisis resources when it raised a flag."""
+def _submitted_body(assessment: Assessment, original: Assessment | None = None) -> dict[str, Any]:
+    """A submitted entry's answer: the entry, and the crisis resources when it raised a flag. The
+    replay of an entry amended since is answered with its current version and ``original_id``, the
+    id of the entry the client_id was stored under (absent otherwise)."""
     body = s.assessment_body(assessment)
     body["crisis_resources"] = assessment_services.CRISIS_RESOURCES if body["flags"] else None
+    if original is not None:
+        body["original_id"] = original.pk
     return body
 
 
@@ -53,7 +57,7 @@ class AssessmentCreateView(Endpoint):
                 raise invalid("patient", "Unknown patient.")
             patient = found
         result = assessment_services.assessment_submit(actor=actor, patient=patient, **values)
-        return Response(_submitted_body(result.assessment), status=201 if result.created else 200)
+        return Response(_submitted_body(result.assessment, result.original), status=201 if result.created else 200)
 
 
 class AssessmentDetailView(Endpoint):
