@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from tracker.api.serializers.base import StrictSerializer
 from tracker.api.serializers.courses import CourseSerializer
 from tracker.api.serializers.flags import FlagSerializer
+from tracker.records.cleaning import check_timezone
 from tracker.records.models import Patient
 
 
@@ -44,6 +46,13 @@ class MeUpdateSerializer(StrictSerializer):
         allow_blank=True,
         help_text="The language of the patient's messages (one of the server's languages); empty: the phone's.",
     )
+
+    def validate_timezone(self, value: str) -> str:
+        # Here rather than only in the service, so that a wrong locale and a wrong zone are named together.
+        try:
+            return check_timezone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["timezone"]) from None
 
 
 class PatientCreatedSerializer(PatientSerializer):
