@@ -63,7 +63,7 @@ def test_a_renewal_racing_the_enrolment_never_fails_with_a_server_error() -> Non
                     {"enrollment_code": new.enrollment_code, "username": f"racer-{i}", "password": PASSWORD},
                     format="json",
                 ),
-                lambda new=new: staff.post(f"/api/v1/patients/{new.patient.pk}/enrollment-code/"),
+                lambda new=new, staff=staff: staff.post(f"/api/v1/patients/{new.patient.pk}/enrollment-code/"),
             ]
         )
         assert (enroll.status_code, renew.status_code) in {(201, 409), (400, 201)}

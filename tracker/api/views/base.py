@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase, HttpResponseNotModified
 from django.utils.http import parse_etags
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -58,6 +60,17 @@ def none_match(request: Request | HttpRequest, etag: str) -> bool:
     matches."""
     tags = parse_etags(request.META.get("HTTP_IF_NONE_MATCH", ""))
     return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
+
+
+#: For ``extend_schema`` of a conditional GET: the request header, and the 304 it may answer.
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="The ETag of the answer the client holds: if it is still current, the answer is 304 without a body.",
+)
+NOT_MODIFIED = OpenApiResponse(description="Not modified: If-None-Match named the current ETag; no body.")
 
 
 def _not_modified(response: HttpResponseBase, etag: str) -> HttpResponseNotModified:

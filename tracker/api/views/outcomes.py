@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from tracker.api.permissions import IsStaffOrPatient
 from tracker.api.serializers import outcomes as s
-from tracker.api.views.base import PatientEndpoint
+from tracker.api.views.base import IF_NONE_MATCH, NOT_MODIFIED, PatientEndpoint
 from tracker.reports.charts import CHART_VERSION, render_patient_chart
 from tracker.reports.read_model import patient_outcomes
 
@@ -23,7 +23,7 @@ class PatientOutcomesView(PatientEndpoint):
     read_action = "outcome.read"
     conditional_get = True
 
-    @extend_schema(responses={200: s.OutcomesByScaleSerializer})
+    @extend_schema(parameters=[IF_NONE_MATCH], responses={200: s.OutcomesByScaleSerializer, 304: NOT_MODIFIED})
     def get(self, request: Request, patient_id: str) -> Response:
         return Response(patient_outcomes(self.patient).by_scale())
 
@@ -35,8 +35,12 @@ class PatientChartView(PatientEndpoint):
         return f"chart.{self.kwargs['fmt']}"
 
     @extend_schema(
-        parameters=[s.ChartQuerySerializer],
-        responses={(200, "image/png"): OpenApiTypes.BINARY, (200, "image/svg+xml"): OpenApiTypes.BINARY},
+        parameters=[s.ChartQuerySerializer, IF_NONE_MATCH],
+        responses={
+            (200, "image/png"): OpenApiTypes.BINARY,
+            (200, "image/svg+xml"): OpenApiTypes.BINARY,
+            304: NOT_MODIFIED,
+        },
     )
     def get(self, request: Request, patient_id: str, fmt: str) -> HttpResponseBase:
         scale = self.query(s.ChartQuerySerializer).get("scale")

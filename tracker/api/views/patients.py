@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,7 +15,7 @@ from tracker.api.serializers import auth as auth_s
 from tracker.api.serializers import courses as course_s
 from tracker.api.serializers import patients as s
 from tracker.api.serializers.base import validated
-from tracker.api.views.base import Endpoint, PatientEndpoint, actor_of, audit_read
+from tracker.api.views.base import IF_NONE_MATCH, NOT_MODIFIED, Endpoint, PatientEndpoint, actor_of, audit_read
 from tracker.records import selectors
 from tracker.records.models import Patient, SafetyFlag
 from tracker.records.selectors.schedule import questionnaires_due
@@ -103,7 +103,13 @@ class PatientEnrollmentCodeView(PatientEndpoint):
 
     permission_classes = [IsStaff]
 
-    @extend_schema(request=None, responses={201: s.EnrollmentCodeSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            201: s.EnrollmentCodeSerializer,
+            409: OpenApiResponse(description="The patient has enrolled already."),
+        },
+    )
     def post(self, request: Request, patient_id: str) -> Response:
         raw, code = patient_services.patient_enrollment_code_renew(actor=self.actor, patient=self.patient)
         return Response({"enrollment_code": raw, "expires_at": code.expires_at}, status=201)
@@ -115,7 +121,13 @@ class PatientPasswordResetCodeView(PatientEndpoint):
 
     permission_classes = [IsStaff]
 
-    @extend_schema(request=None, responses={201: auth_s.ResetCodeSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            201: auth_s.ResetCodeSerializer,
+            409: OpenApiResponse(description="The patient has not enrolled yet: renew the enrollment code."),
+        },
+    )
     def post(self, request: Request, patient_id: str) -> Response:
         issued = password_services.patient_password_reset_code_issue(actor=self.actor, patient=self.patient)
         return Response({"reset_code": issued.raw, "expires_at": issued.expires_at}, status=201)
@@ -137,7 +149,7 @@ class MeView(Endpoint):
             }
         )
 
-    @extend_schema(responses={200: s.MeSerializer})
+    @extend_schema(parameters=[IF_NONE_MATCH], responses={200: s.MeSerializer, 304: NOT_MODIFIED})
     def get(self, request: Request) -> Response:
         return self._profile(request)
 

@@ -29,9 +29,8 @@ from tracker.records.services.audit import audit_record
 from tracker.records.services.auth import token_digest
 from tracker.records.services.errors import Conflict, invalid
 
-# As enrollment codes: read off a screen or over the phone, so no 0/O, 1/I/L.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 10
+# Read off a screen or over the phone as enrollment codes are: their alphabet (no 0/O, 1/I/L) and length.
+from tracker.records.services.patients import CODE_ALPHABET, CODE_LENGTH
 
 
 @dataclass(frozen=True)
