@@ -63,9 +63,18 @@ def clinic_update_settings(
             if scale not in scoring.SCALES:
                 raise invalid("scoring_options", f"Unknown scale {scale!r}.")
             try:
-                scoring.Options.from_dict(options).resolve(scoring.get_scale(scale))
+                rules = scoring.Options.from_dict(options).resolve(scoring.get_scale(scale))
             except scoring.ScoringError as exc:
                 raise invalid("scoring_options", f"{scale}: {exc}") from None
+            # A remission level is a low score: one reaching the moderate band would call moderately
+            # depressed patients remitted, and leaves no room below the baselines curves start from.
+            highest = scoring.get_scale(scale).bands[1].high
+            if rules.remission_max > highest:
+                raise invalid(
+                    "scoring_options",
+                    f"{scale}: remission_max must be at most {highest} (the top of the "
+                    f"{scoring.get_scale(scale).bands[1].label} band).",
+                )
         clinic.scoring_options = scoring_options
     clinic.save(update_fields=["reference_set", "scoring_options"])
     audit_record(actor=actor, action="clinic.settings", object_type="clinic", object_id=clinic.pk)

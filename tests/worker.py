@@ -24,12 +24,24 @@ def worker_database_url() -> str:
 
 @contextmanager
 def celery_workers(
-    count: int = 1, *, concurrency: int = 1, name: str = "w", beat: bool = False
+    count: int = 1,
+    *,
+    concurrency: int = 1,
+    name: str = "w",
+    beat: bool = False,
+    environment: dict[str, str] | None = None,
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
     """Start ``count`` real ``celery worker`` processes on the test database; stop them after.
-    ``beat``: the first also runs the beat (its schedule file in a temporary directory)."""
+    ``beat``: the first also runs the beat (its schedule file in a temporary directory);
+    ``environment``: settings of the workers' own (say, a short broker visibility timeout)."""
     assert connection.vendor == "postgresql", "real workers need the shared PostgreSQL test database"
-    env = {**os.environ, "DATABASE_URL": worker_database_url(), "CELERY_TASK_ALWAYS_EAGER": "0", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": worker_database_url(),
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "LOG_LEVEL": "WARNING",
+        **(environment or {}),
+    }
     schedule_dir = tempfile.TemporaryDirectory()
     procs = [
         subprocess.Popen(

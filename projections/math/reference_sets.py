@@ -402,7 +402,11 @@ class ReferenceSet:
         level = float(remission_max if remission_max is not None else default_remission_max(scale))
         base = float(baseline if baseline is not None else baseline_default)
         if not base > level:
-            raise ValueError("a baseline already in the remission range has no remission curve")
+            if baseline is not None:
+                raise ValueError("a baseline already in the remission range has no remission curve")
+            # A remission level at or above the population's typical baseline (a clinic's own level,
+            # or a set fitted on milder patients): the remission curve starts just above the level.
+            base = level + 1.0
         return Curve(
             reference=self.key,
             reference_title=self.title,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from projections.models import OutcomeSnapshot
-from projections.tasks import nightly_recompute
+from projections.tasks import nightly_recompute, recompute_chunk_task
 from tests.tracker.helpers import make_clinic, weekly_course
 from tests.worker import celery_workers, wait_until
 from tracker.records.services.scheduling import recompute_deferred
@@ -72,4 +72,26 @@ def test_two_nightly_runs_at_once_both_finish_and_agree() -> None:
     for thread in threads:
         thread.join(120)
     assert errors == []
+    assert stored_snapshots() == alone
+
+
+def test_every_chunk_twice_at_once_on_two_real_workers_fails_nowhere() -> None:
+    """Two nightly runs over the same patients in real worker processes (each chunk sent twice,
+    two workers taking them together): no task fails, and what is stored is one run's result."""
+    from projections.nightly import patient_chunks, recompute_all
+    from tests.projections.helpers import population, stored_snapshots
+    from tracker.config.celery import app
+
+    app.control.purge()
+    population(40, seed=7)
+    recompute_all(chunk_size=10)
+    alone = stored_snapshots()
+    chunks = list(patient_chunks(chunk_size=10))
+    with celery_workers(2, name="twice"):
+        sent = [recompute_chunk_task.apply_async((chunk,), ignore_result=False) for chunk in chunks for _ in (1, 2)]
+        for result in sent:
+            result.get(timeout=120)  # raises the task's error if it failed
+            result.forget()
+        done = _chunk_tasks_done(app)
+    assert sum(done.values()) == 2 * len(chunks)
     assert stored_snapshots() == alone

@@ -14,7 +14,7 @@ from django.test import TestCase
 
 from projections.models import CohortResult, OutcomeSnapshot
 from projections.tasks import recompute_cohorts_task, recompute_patient
-from tests.tracker.helpers import client_for, make_clinic, submit, weekly_course
+from tests.tracker.helpers import client_for, error_fields, make_clinic, submit, weekly_course
 from tracker.records.models import Assessment, AuditEvent, Notice
 from tracker.records.services.scheduling import recompute_deferred
 
@@ -83,6 +83,27 @@ def test_clinic_threshold_override_changes_the_verdict() -> None:
     bad = admin.patch("/api/v1/clinic/", {"scoring_options": {"madrs": {"remission_max": "lots"}}}, format="json")
     assert bad.status_code == 400 and "scoring_options" in bad.json()
     assert admin.patch("/api/v1/clinic/", {"reference_set": "nope"}, format="json").status_code == 400
+
+
+def test_a_remission_level_in_the_moderate_band_is_refused_and_an_old_one_still_answers() -> None:
+    world = make_clinic()
+    _course(world, 28)
+    admin = client_for(world.admin)
+    high = {"scoring_options": {"bdi2": {"remission_max": 40, "relapse_min": 50}}}
+    r = admin.patch("/api/v1/clinic/", high, format="json")
+    assert r.status_code == 400 and "scoring_options" in error_fields(r)
+    world.clinic.refresh_from_db()
+    assert world.clinic.scoring_options == {}
+    # A level stored before this check (or by an operator) is above the reference population's
+    # typical baseline: the outcomes still answer, with a projection.
+    world.clinic.scoring_options = high["scoring_options"]
+    world.clinic.save(update_fields=["scoring_options"])
+    staff = client_for(world.clinician)
+    for k, total in enumerate([35, 30, 20]):
+        entry = submit(staff, "bdi2", TODAY - timedelta(days=28 - 7 * k), total, patient=world.patient)
+        assert entry.status_code == 201
+    r = staff.get(f"/api/v1/patients/{world.patient.pk}/outcomes/")
+    assert r.status_code == 200 and r.json()["bdi2"]["baseline_in_remission_range"] is True
 
 
 def test_course_can_choose_another_reference_set() -> None:

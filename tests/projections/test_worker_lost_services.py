@@ -64,3 +64,41 @@ def test_a_chunk_whose_worker_process_dies_is_redone() -> None:
         )  # make_clinic's 2 patients have no entries
         time.sleep(1)
     assert OutcomeSnapshot.objects.filter(state="remission_pending").count() == 120
+
+
+def test_a_chunk_whose_whole_worker_dies_is_redone_by_another() -> None:
+    """The worker itself is lost (its machine, say): nobody hands the message back, so it waits in
+    the broker's unacknowledged set until the visibility timeout, and another worker takes it."""
+    from tracker.config.celery import app
+
+    app.control.purge()
+    world = make_clinic()
+    with recompute_deferred():
+        for i in range(40):
+            weekly_course(
+                world,
+                f"w{i}",
+                "iv_ketamine",
+                "bdi2",
+                TODAY - timedelta(days=60),
+                [max(0, 40 - 4 * k) for k in range(9)],
+            )
+    ids = [str(pk) for pk in Patient.objects.values_list("id", flat=True)]
+    # Short timeout and sweep, so the test waits seconds rather than the production minutes.
+    short = {"BROKER_VISIBILITY_TIMEOUT": "4", "BROKER_RESTORE_INTERVAL": "1"}
+    blocker = psycopg.connect(worker_database_url(), autocommit=False)
+    blocker.execute(f"LOCK TABLE {OutcomeSnapshot._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+    with celery_workers(1, name="lost", environment=short) as (worker,):
+        recompute_chunk_task.delay(ids)
+        assert wait_until(
+            lambda: any((app.control.inspect(timeout=0.5).active() or {}).values()), timeout=30, interval=0.05
+        )
+        for pid in [*_pool_children(worker.pid), worker.pid]:
+            os.kill(pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+    blocker.rollback()
+    blocker.close()
+    assert OutcomeSnapshot.objects.count() == 0
+    with celery_workers(1, name="rescuer", environment=short):
+        assert wait_until(lambda: OutcomeSnapshot.objects.count() == len(ids) - 2, timeout=90)
+    assert OutcomeSnapshot.objects.filter(state="remission_pending").count() == 40

@@ -10,6 +10,7 @@ from tracker.api.views import (
     notices,
     outcomes,
     patients,
+    progress,
     reports,
     staff,
     version,
@@ -25,6 +26,7 @@ urlpatterns = [
     path("auth/password-reset/", auth.PasswordResetView.as_view(), name="password-reset"),
     path("enroll/", auth.EnrollView.as_view(), name="enroll"),
     path("me/", patients.MeView.as_view(), name="me"),
+    path("me/progress/", progress.MeProgressView.as_view(), name="me-progress"),
     path("staff/", staff.StaffView.as_view(), name="staff"),
     path(
         "staff/<str:staff_id>/password-reset-code/",

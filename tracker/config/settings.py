@@ -173,7 +173,15 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 # projections prints the per-chunk time), a clinic's recomputation is split into such chunks, so
 # 5 minutes leaves a wide margin and a lost chunk is redone within minutes, not an hour.
 BROKER_VISIBILITY_TIMEOUT = env_int("BROKER_VISIBILITY_TIMEOUT", 300)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT, "socket_connect_timeout": 2}
+# How often a worker looks for such messages. Kombu scans only every 10th sweep by default (its
+# ``unacked_restore_throttle``), which would add up to 100 s to the timeout; every sweep scans here.
+BROKER_RESTORE_INTERVAL = env_int("BROKER_RESTORE_INTERVAL", 10)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": BROKER_RESTORE_INTERVAL,
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 2,
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Entries leave their patient in an outbox (tracker/records/outbox.py); this drains it.

@@ -30,6 +30,7 @@ from tracker.records.services.patients import patient_local_today
 from tracker.reports.charts import render_patient_chart
 from tracker.reports.fhir import patient_bundle_json
 from tracker.reports.pdf import render_response_report
+from tracker.reports.progress import patient_progress
 from tracker.reports.read_model import patient_outcomes
 from tracker.web import display
 from tracker.web.access import acting_user, clinician_required, staff_required
@@ -170,6 +171,8 @@ def patient_detail(request: HttpRequest, patient_id: str) -> HttpResponse:
         "can_acknowledge": actor.role == Role.CLINICIAN,
         "ack_form": FlagAcknowledgeForm(),
         "outcomes": outcomes,
+        # The patient's /me/progress/ texts, in the clinician's language.
+        "progress": [(display.short_name(p.scale), p) for p in patient_progress(view)],
         "entries": display.entry_views(entries),
         "due": [(display.short_name(d.scale), d) for d in questionnaires_due(patient=patient, today=today)],
         "today": today,

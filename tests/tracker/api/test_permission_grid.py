@@ -146,6 +146,7 @@ GRID: dict[tuple[str, str], Row] = {
     ("logout", "post"): Row(roles(401, 204, 204, 204, 204, 204)),
     ("enroll", "post"): Row(roles(201, 201, 201, 201, 201, 201), body=_enroll_body),
     ("me", "get"): Row(roles(401, 200, 200, 403, 403, 403)),
+    ("me-progress", "get"): Row(roles(401, 200, 200, 403, 403, 403)),
     ("staff", "post"): Row(
         roles(401, 403, 403, 403, 403, 201),
         body=lambda w, r: {"username": f"staff-{uuid.uuid4().hex[:8]}", "password": PASSWORD, "role": "clinician"},

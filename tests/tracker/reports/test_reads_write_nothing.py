@@ -57,6 +57,7 @@ def _reads(world: Any) -> dict[str, tuple[Client, str]]:
     web.force_login(world.clinician)
     return {
         "outcomes": (client_for(world.patient_user), f"/api/v1/patients/{pid}/outcomes/"),
+        "progress": (client_for(world.patient_user), "/api/v1/me/progress/"),
         "chart.png": (client_for(world.clinician), f"/api/v1/patients/{pid}/chart.png"),
         "chart.svg": (client_for(world.clinician), f"/api/v1/patients/{pid}/chart.svg?scale=bdi2"),
         "report.pdf": (client_for(world.clinician), f"/api/v1/patients/{pid}/report.pdf"),
@@ -71,6 +72,7 @@ def _reads(world: Any) -> dict[str, tuple[Client, str]]:
     "read",
     [
         "outcomes",
+        "progress",
         "chart.png",
         "chart.svg",
         "report.pdf",

@@ -1,0 +1,57 @@
+"""The patient's own progress in plain words (API.md 1.1, ``GET /api/v1/me/progress/``)."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from typing import Any
+
+from django.utils import translation
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from tracker.api.permissions import IsPatient
+from tracker.api.serializers import progress as s
+from tracker.api.views.base import Endpoint, audit_read
+from tracker.records import selectors
+from tracker.records.models import Patient
+from tracker.reports.progress import patient_progress
+from tracker.reports.read_model import patient_outcomes
+
+
+def patient_language(request: Request, patient: Patient) -> str | None:
+    """The patient's own ``locale`` when the request names no language (``Accept-Language`` wins, and
+    LocaleMiddleware has already activated it); None to keep the active language."""
+    if request.headers.get("Accept-Language"):
+        return None
+    locale = getattr(patient, "locale", "") or ""
+    if not locale:
+        return None
+    try:
+        return translation.get_supported_language_variant(locale)
+    except LookupError:
+        return None
+
+
+class MeProgressView(Endpoint):
+    # Staff have no "own" progress: like /me/, the role check answers 403.
+    permission_classes = [IsPatient]
+
+    @extend_schema(responses={200: s.ProgressSerializer})
+    def get(self, request: Request) -> Response:
+        patient = selectors.patient_of_user(actor=self.actor)
+        audit_read(request, "progress.read", "patient", patient.pk, patient)
+        view = patient_outcomes(patient)
+        language = patient_language(request, patient)
+        with translation.override(language) if language else nullcontext():
+            body: dict[str, Any] = {
+                "patient_id": patient.pk,
+                "course": view.course,
+                "scales": [p.as_dict() for p in patient_progress(view)],
+            }
+            content_language = translation.get_language()
+        response = Response(s.ProgressSerializer(body).data)
+        response["Content-Language"] = content_language
+        # ETag (API.md 1.1): the shared conditional-GET helper wraps this answer here, keyed on the
+        # body and its language (Vary: Accept-Language is added by LocaleMiddleware).
+        return response
