@@ -35,6 +35,7 @@ def paths(w: Any) -> dict[str, str]:
     base = f"/api/v1/patients/{w.patient.pk}"
     return {
         "me": "/api/v1/me/",
+        "progress": "/api/v1/me/progress/",
         "outcomes": f"{base}/outcomes/",
         "png": f"{base}/chart.png",
         "svg": f"{base}/chart.svg",
@@ -42,10 +43,17 @@ def paths(w: Any) -> dict[str, str]:
     }
 
 
-READ_ACTION = {"me": "patient.me", "outcomes": "outcome.read", "png": "chart.png", "svg": "chart.svg"}
+READ_ACTION = {
+    "me": "patient.me",
+    "progress": "progress.read",
+    "outcomes": "outcome.read",
+    "png": "chart.png",
+    "svg": "chart.svg",
+}
+PATIENT_ONLY = ("me", "progress")
 
 
-@pytest.mark.parametrize("what", ["me", "outcomes", "png", "svg"])
+@pytest.mark.parametrize("what", ["me", "progress", "outcomes", "png", "svg"])
 def test_a_matching_etag_is_answered_304_without_a_body_and_audited(world: Any, what: str) -> None:
     client = client_for(world.patient_user)
     path = paths(world)[what]
@@ -68,7 +76,7 @@ def test_a_matching_etag_is_answered_304_without_a_body_and_audited(world: Any, 
 
 def test_each_format_and_scale_has_its_own_etag(world: Any) -> None:
     client = client_for(world.clinician)
-    tags = {what: client.get(path)["ETag"] for what, path in paths(world).items() if what != "me"}
+    tags = {what: client.get(path)["ETag"] for what, path in paths(world).items() if what not in PATIENT_ONLY}
     assert len(set(tags.values())) == len(tags)
     # Staff and the patient are shown the same chart: the same tag.
     assert client_for(world.patient_user).get(paths(world)["png"])["ETag"] == tags["png"]
@@ -104,6 +112,16 @@ def test_a_new_entry_an_amendment_a_baseline_mark_or_a_session_changes_the_answe
         changed(etag)
 
 
+def test_the_progress_etag_follows_the_entries_and_the_language(world: Any) -> None:
+    client = client_for(world.patient_user)
+    path = paths(world)["progress"]
+    etag = client.get(path)["ETag"]
+    spanish = client.get(path, HTTP_IF_NONE_MATCH=etag, HTTP_ACCEPT_LANGUAGE="es")
+    assert spanish.status_code == 200 and spanish["ETag"] != etag
+    submit(client, "bdi2", TODAY, 8)
+    assert client.get(path, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
 def test_the_profile_etag_follows_the_profile(world: Any) -> None:
     client = client_for(world.patient_user)
     etag = client.get("/api/v1/me/")["ETag"]
@@ -115,12 +133,12 @@ def test_the_profile_etag_follows_the_profile(world: Any) -> None:
 def test_scope_comes_before_the_etag(world: Any) -> None:
     other = make_clinic("Clinic B", "b")
     for what, path in paths(world).items():
-        if what == "me":
+        if what in PATIENT_ONLY:
+            assert client_for(world.clinician).get(path, HTTP_IF_NONE_MATCH="*").status_code == 403
             continue
         assert client_for(other.clinician).get(path, HTTP_IF_NONE_MATCH="*").status_code == 404
         assert client_for(world.other_patient_user).get(path, HTTP_IF_NONE_MATCH="*").status_code == 404
         assert APIClient().get(path, HTTP_IF_NONE_MATCH="*").status_code == 401
-    assert client_for(world.clinician).get("/api/v1/me/", HTTP_IF_NONE_MATCH="*").status_code == 403
     assert not AuditEvent.objects.filter(action__in=list(READ_ACTION.values()), actor=other.clinician).exists()
 
 
