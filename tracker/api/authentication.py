@@ -46,7 +46,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
 
 def _activate_patient_locale(request: Request, user: Any) -> None:
-    if "HTTP_ACCEPT_LANGUAGE" in request.META:
+    if request.headers.get("Accept-Language"):  # an empty header names no language
         return
     # The token lookup loaded the patient with the user (None for staff): no query here.
     patient = getattr(user, "patient", None) if user.role == Role.PATIENT else None

@@ -166,6 +166,7 @@ def test_without_accept_language_the_patients_locale_is_used(world: Any) -> None
     spanish = change(client, old="not-my-password")
     assert spanish.status_code == 400 and spanish["Content-Language"] == "es"
     assert "La contraseña actual no es correcta." in spanish.content.decode()
+    assert change(client, old="not-my-password", HTTP_ACCEPT_LANGUAGE="")["Content-Language"] == "es"
     english = change(client, old="not-my-password", HTTP_ACCEPT_LANGUAGE="en")
     assert english["Content-Language"] == "en"
     assert "The current password is not correct." in english.content.decode()
