@@ -2,16 +2,23 @@
 
 Written by hand rather than DRF's TokenAuthentication because that stores tokens in clear,
 never expires them and allows one token per user.
+
+The language of a patient's messages: a request with an ``Accept-Language`` header is answered in
+that language (Django's ``LocaleMiddleware`` chose it); one without is answered in the patient's own
+``locale`` (``PATCH /me/``), activated here once the token names the patient. Errors raised before
+authentication (a malformed header, an unknown token) are in the request's language.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.utils import translation
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from tracker.records.models import Role
 from tracker.records.services.auth import token_authenticate
 
 
@@ -31,10 +38,21 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         token = token_authenticate(raw=raw)
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or expired token.")
+        _activate_patient_locale(request, token.user)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+def _activate_patient_locale(request: Request, user: Any) -> None:
+    if request.headers.get("Accept-Language"):  # an empty header names no language
+        return
+    # The token lookup loaded the patient with the user (None for staff): no query here.
+    patient = getattr(user, "patient", None) if user.role == Role.PATIENT else None
+    if patient is not None and patient.locale:
+        translation.activate(patient.locale)
+        request._request.LANGUAGE_CODE = patient.locale
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]

@@ -15,13 +15,17 @@ from tracker.api.views import (
     reminders,
     reports,
     staff,
+    version,
 )
 
 app_name = "api"
 
 urlpatterns = [
+    path("", version.ApiVersionView.as_view(), name="version"),
     path("auth/token/", auth.TokenView.as_view(), name="token"),
     path("auth/logout/", auth.LogoutView.as_view(), name="logout"),
+    path("auth/password/", auth.PasswordChangeView.as_view(), name="password-change"),
+    path("auth/password-reset/", auth.PasswordResetView.as_view(), name="password-reset"),
     path("enroll/", auth.EnrollView.as_view(), name="enroll"),
     path("me/", patients.MeView.as_view(), name="me"),
     path("me/progress/", progress.MeProgressView.as_view(), name="me-progress"),
@@ -30,8 +34,23 @@ urlpatterns = [
     path("me/devices/", reminders.MyDevicesView.as_view(), name="me-devices"),
     path("me/devices/<str:device_id>/", reminders.MyDeviceView.as_view(), name="me-device"),
     path("staff/", staff.StaffView.as_view(), name="staff"),
+    path(
+        "staff/<str:staff_id>/password-reset-code/",
+        staff.StaffPasswordResetCodeView.as_view(),
+        name="staff-password-reset-code",
+    ),
     path("patients/", patients.PatientListCreateView.as_view(), name="patients"),
     path("patients/<str:patient_id>/", patients.PatientDetailView.as_view(), name="patient"),
+    path(
+        "patients/<str:patient_id>/enrollment-code/",
+        patients.PatientEnrollmentCodeView.as_view(),
+        name="patient-enrollment-code",
+    ),
+    path(
+        "patients/<str:patient_id>/password-reset-code/",
+        patients.PatientPasswordResetCodeView.as_view(),
+        name="patient-password-reset-code",
+    ),
     path("patients/<str:patient_id>/courses/", courses.PatientCoursesView.as_view(), name="patient-courses"),
     path(
         "patients/<str:patient_id>/assessments/",

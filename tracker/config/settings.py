@@ -249,6 +249,10 @@ LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
 ENROLLMENT_CODE_TTL_HOURS = env_int("ENROLLMENT_CODE_TTL_HOURS", 7 * 24)
+# A password reset code, issued by clinic staff, is short-lived: read out on the phone and used at once.
+PASSWORD_RESET_CODE_TTL_MINUTES = env_int("PASSWORD_RESET_CODE_TTL_MINUTES", 30)
+# The oldest app version the operator still supports (``GET /api/v1/`` tells the app).
+MIN_SUPPORTED_APP_VERSION = env("MIN_SUPPORTED_APP_VERSION", "1.0.0")
 
 # --- REST framework and schema -----------------------------------------------------------
 REST_FRAMEWORK = {
@@ -265,7 +269,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "tracker.api.errors.exception_handler",
     "NUM_PROXIES": TRUSTED_PROXY_HOPS,
-    "DEFAULT_THROTTLE_RATES": {"login": env("LOGIN_RATE", "30/min"), "enroll": env("ENROLL_RATE", "30/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "login": env("LOGIN_RATE", "30/min"),
+        "enroll": env("ENROLL_RATE", "30/min"),
+        "password_reset": env("PASSWORD_RESET_RATE", "30/min"),
+    },
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {

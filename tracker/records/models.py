@@ -150,6 +150,8 @@ class Patient(models.Model):
     # Which self-report questionnaires the app asks for and every how many days, e.g. {"phq9": 14}
     # ({} asks for none); null: the default schedule, ``DEFAULT_SCHEDULE``.
     schedule = models.JSONField(null=True, blank=True, default=None)
+    # The language of the patient's messages (a code of settings.LANGUAGES); "": the request's.
+    locale = models.CharField(max_length=10, blank=True, default="")
     # The earliest start date of the patient's courses, kept by ``course_create`` (courses are never
     # edited or deleted): every entry is checked against it, and reading it with the patient saves
     # that query on each submission.
@@ -183,6 +185,19 @@ class EnrollmentCode(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="enrollment_codes")
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class PasswordResetCode(models.Model):
+    """A single-use, short-lived code, issued by clinic staff, that lets a login set a new password.
+    Stored hashed, as enrollment codes and tokens are."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_reset_codes")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
 

@@ -19,6 +19,7 @@ from tests.tracker.helpers import PASSWORD, client_for, items_with_total, make_c
 from tracker.api import urls as api_urls
 from tracker.records.models import Notice, SafetyFlag
 from tracker.records.services.assessments import assessment_submit
+from tracker.records.services.passwords import password_reset_code_issue
 from tracker.records.services.patients import course_create, patient_create
 from tracker.records.services.reminders import device_register
 from tracker.reports.payer import default_document
@@ -126,7 +127,27 @@ def _assessment_body(w: World, role: str) -> dict[str, Any]:
     return body
 
 
+def _reset_body(w: World, role: str) -> dict[str, str]:
+    issued = password_reset_code_issue(actor=w.a.clinician, user=w.a.patient_user)
+    return {"reset_code": issued.raw, "username": w.a.patient_user.username, "new_password": "another-Secret-2031"}
+
+
 GRID: dict[tuple[str, str], Row] = {
+    ("version", "get"): Row(roles(200, 200, 200, 200, 200, 200)),
+    ("password-change", "post"): Row(
+        roles(401, 204, 204, 204, 204, 204),
+        body=lambda w, r: {"old_password": PASSWORD, "new_password": "another-Secret-2031"},
+    ),
+    ("password-reset", "post"): Row(roles(204, 204, 204, 204, 204, 204), body=_reset_body),
+    ("patient-enrollment-code", "post"): Row(
+        roles(401, 403, 403, 201, 404, 201),
+        lambda w: {"patient_id": patient_create(actor=w.a.clinician, name="Not enrolled").patient.pk},
+    ),
+    ("patient-password-reset-code", "post"): Row(roles(401, 403, 403, 201, 404, 201), patient_kw),
+    ("staff-password-reset-code", "post"): Row(
+        roles(401, 403, 403, 403, 403, 201), lambda w: {"staff_id": w.a.clinician.pk}
+    ),
+    ("me", "patch"): Row(roles(401, 200, 200, 403, 403, 403), body=lambda w, r: {"timezone": "Asia/Tokyo"}),
     ("token", "post"): Row(
         roles(200, 200, 200, 200, 200, 200), body=lambda w, r: {"username": "a-clinician", "password": PASSWORD}
     ),

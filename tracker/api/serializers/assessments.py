@@ -124,9 +124,16 @@ class SubmittedAssessmentSerializer(AssessmentSerializer):
     crisis_resources = CrisisResourcesSerializer(
         allow_null=True, help_text="Set when a patient's own entry raised a safety flag; null otherwise."
     )
+    original_id = serializers.UUIDField(
+        required=False,
+        help_text=(
+            "Only on the replay (200) of a client_id whose entry was amended since: the id of the entry "
+            "stored under that client_id. The answer is then the entry's current version."
+        ),
+    )
 
     class Meta(AssessmentSerializer.Meta):
-        fields = [*AssessmentSerializer.Meta.fields, "crisis_resources"]
+        fields = [*AssessmentSerializer.Meta.fields, "crisis_resources", "original_id"]
 
 
 class BaselineMarkSerializer(StrictSerializer):

@@ -28,3 +28,19 @@ class EnrollResponseSerializer(serializers.Serializer):  # type: ignore[type-arg
     token = serializers.CharField()
     expires_at = serializers.DateTimeField()
     patient_id = serializers.UUIDField()
+
+
+class PasswordResetRequestSerializer(StrictSerializer):
+    reset_code = serializers.CharField(max_length=64, help_text="The code clinic staff issued.")
+    username = serializers.CharField(max_length=150)
+    new_password = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+
+class PasswordChangeRequestSerializer(StrictSerializer):
+    old_password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=1024, trim_whitespace=False)
+
+
+class ResetCodeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    reset_code = serializers.CharField(help_text="Single use; give it to the person only (it is never shown again).")
+    expires_at = serializers.DateTimeField()

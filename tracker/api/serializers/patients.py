@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tracker.api.serializers.base import StrictSerializer
 from tracker.api.serializers.courses import CourseSerializer
 from tracker.api.serializers.flags import FlagSerializer
+from tracker.records.cleaning import check_timezone
 from tracker.records.models import Patient
 
 
@@ -47,7 +50,9 @@ class PatientSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
     class Meta:
         model = Patient
-        fields = ["id", "name", "date_of_birth", "external_id", "timezone", "created_at", "enrolled", "schedule"]
+        fields = [
+            "id", "name", "date_of_birth", "external_id", "timezone", "locale", "created_at", "enrolled", "schedule"
+        ]  # fmt: skip
 
     def get_enrolled(self, obj: Patient) -> bool:
         return obj.user_id is not None
@@ -55,6 +60,30 @@ class PatientSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
     def get_schedule(self, obj: Patient) -> dict[str, int]:
         return obj.questionnaire_schedule
+
+
+class EnrollmentCodeSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    enrollment_code = serializers.CharField(help_text="Single use; earlier unused codes of the patient no longer work.")
+    expires_at = serializers.DateTimeField()
+
+
+class MeUpdateSerializer(StrictSerializer):
+    timezone = serializers.CharField(
+        max_length=64, required=False, help_text="A canonical IANA time zone, e.g. 'Asia/Tokyo'."
+    )
+    locale = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES],
+        required=False,
+        allow_blank=True,
+        help_text="The language of the patient's messages (one of the server's languages); empty: the phone's.",
+    )
+
+    def validate_timezone(self, value: str) -> str:
+        # Here rather than only in the service, so that a wrong locale and a wrong zone are named together.
+        try:
+            return check_timezone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["timezone"]) from None
 
 
 class PatientCreatedSerializer(PatientSerializer):

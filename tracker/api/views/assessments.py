@@ -21,12 +21,18 @@ from tracker.records.services.errors import invalid
 from tracker.reports.read_model import outcomes_of_courses, patient_outcomes
 
 
-def _submitted_body(request: Request, assessment: Assessment, patient: Patient) -> dict[str, Any]:
+def _submitted_body(
+    request: Request, assessment: Assessment, patient: Patient, original: Assessment | None = None
+) -> dict[str, Any]:
     """A submitted entry's answer: the entry, and, when a patient's own entry raised a flag, the crisis
-    resources for the patient's clinic and language. Staff entering an entry are not sent the patient's message."""
+    resources for the patient's clinic and language (staff entering an entry are not sent the patient's
+    message). The replay of an entry amended since is answered with its current version and
+    ``original_id``, the id of the entry the client_id was stored under (absent otherwise)."""
     body = s.assessment_body(assessment)
     flagged = bool(body["flags"]) and actor_of(request).role == Role.PATIENT
     body["crisis_resources"] = patient_crisis_resources(request, patient) if flagged else None
+    if original is not None:
+        body["original_id"] = original.pk
     return body
 
 
@@ -56,7 +62,8 @@ class AssessmentCreateView(Endpoint):
                 raise invalid("patient", "Unknown patient.")
             patient = found
         result = assessment_services.assessment_submit(actor=actor, patient=patient, **values)
-        return Response(_submitted_body(request, result.assessment, patient), status=201 if result.created else 200)
+        body = _submitted_body(request, result.assessment, patient, result.original)
+        return Response(body, status=201 if result.created else 200)
 
 
 class AssessmentDetailView(Endpoint):

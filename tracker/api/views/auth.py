@@ -1,4 +1,4 @@
-"""Logins, logouts and enrolment."""
+"""Logins, logouts, enrolment, and passwords (reset with a staff-issued code, or changed)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tracker.api.throttles import ScopedRateThrottle
 from tracker.api.views.base import Endpoint
 from tracker.records.models import AuthToken
 from tracker.records.services import auth as auth_services
+from tracker.records.services import passwords as password_services
 from tracker.records.services import patients as patient_services
 
 
@@ -53,3 +54,30 @@ class EnrollView(Endpoint):
     def post(self, request: Request) -> Response:
         patient, issued = patient_services.patient_enroll(**validated(s.EnrollRequestSerializer, request.data))
         return Response({"token": issued.raw, "expires_at": issued.expires_at, "patient_id": patient.pk}, status=201)
+
+
+class PasswordResetView(Endpoint):
+    """A new password with a reset code from clinic staff; every token of the user stops working.
+    Throttled per address like logins, and wrong codes count towards the login lockout."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "password_reset"
+
+    @extend_schema(request=s.PasswordResetRequestSerializer, responses={204: None}, auth=[])
+    def post(self, request: Request) -> Response:
+        password_services.password_reset(**validated(s.PasswordResetRequestSerializer, request.data))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(Endpoint):
+    """Change one's own password; every other token of the user stops working, this one stays."""
+
+    @extend_schema(request=s.PasswordChangeRequestSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        assert isinstance(request.auth, AuthToken)
+        password_services.password_change(
+            actor=self.actor, token=request.auth, **validated(s.PasswordChangeRequestSerializer, request.data)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,11 +1,18 @@
-"""What the API's views share: the acting user, query parameters through serializers, and the base
-class of the views of one patient."""
+"""What the API's views share: the acting user, query parameters through serializers, conditional
+GETs (ETag / If-None-Match), and the base class of the views of one patient."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseBase, HttpResponseNotModified
+from django.utils.http import parse_etags
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -41,9 +48,79 @@ def audit_read(request: Request, action: str, object_type: str, object_id: Any, 
     )
 
 
+def strong_etag(*parts: Any) -> str:
+    """A strong ETag from what an answer depends on (JSON-able parts; dates and ids as text)."""
+    material = json.dumps(parts, default=str, separators=(",", ":"), ensure_ascii=False)
+    return '"' + hashlib.sha256(material.encode()).hexdigest()[:40] + '"'
+
+
+def none_match(request: Request | HttpRequest, etag: str) -> bool:
+    """Whether ``If-None-Match`` names ``etag`` (or is ``*``): the client holds this answer already.
+    If-None-Match compares weakly (RFC 9110 §13.1.2), so a ``W/`` the client or a proxy added still
+    matches."""
+    tags = parse_etags(request.META.get("HTTP_IF_NONE_MATCH", ""))
+    return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
+
+
+#: For ``extend_schema`` of a conditional GET: the request header, and the 304 it may answer.
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="The ETag of the answer the client holds: if it is still current, the answer is 304 without a body.",
+)
+NOT_MODIFIED = OpenApiResponse(description="Not modified: If-None-Match named the current ETag; no body.")
+
+
+def _not_modified(response: HttpResponseBase, etag: str) -> HttpResponseNotModified:
+    """A 304 without a body, with the headers RFC 9110 §15.4.5 asks a 304 to repeat."""
+    new = HttpResponseNotModified()
+    for header in ("Cache-Control", "Content-Location", "Expires", "Vary"):
+        if header in response:
+            new[header] = response[header]
+    new["ETag"] = etag
+    return new
+
+
 class Endpoint(APIView):
     # An API view: the acting user, query parameters validated by a serializer, and lists in pages
     # (a list view sets ``pagination_class = ListPagination``, which also tells the schema).
+    #
+    # Conditional GETs, for a phone that keeps what it was shown: a view that sets
+    # ``conditional_get = True`` answers each successful GET with a strong ``ETag`` (the digest of the
+    # rendered body), and a request whose ``If-None-Match`` names it gets 304 without a body. A view
+    # whose answer is costly to build (a chart) names what the answer depends on first, with
+    # ``return self.conditional(parts, build)``: a match is answered 304 before anything is built.
+    # A 304 is a read like any other (the client shows the data again), so it is audited as the 200
+    # would have been. ``Cache-Control: no-store`` stays (NoStoreMiddleware): the app keeps its copy
+    # in its own store, never in an HTTP cache, and sends the ETag it got with it.
+    conditional_get: ClassVar[bool] = False
+    etag: str | None = None
+
+    def conditional(self, parts: Any, build: Callable[[], HttpResponseBase]) -> HttpResponseBase:
+        """``build()``'s answer, or 304 when the client holds the answer ``parts`` identify."""
+        self.etag = strong_etag(type(self).__name__, parts)
+        if none_match(self.request, self.etag):
+            return HttpResponseNotModified()
+        return build()
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method not in ("GET", "HEAD") or not (self.conditional_get or self.etag):
+            return response
+        if response.status_code == 304 and self.etag:
+            response["ETag"] = self.etag
+            return response
+        if response.status_code != 200 or response.streaming:
+            return response
+        if self.etag is None:
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+            self.etag = '"' + hashlib.sha256(response.content).hexdigest()[:40] + '"'
+        response["ETag"] = self.etag
+        return _not_modified(response, self.etag) if none_match(request, self.etag) else response
+
     @property
     def actor(self) -> User:
         return actor_of(self.request)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,13 +11,15 @@ from rest_framework.response import Response
 from projections.filters import PatientFilter
 from projections.models import OutcomeSnapshot
 from tracker.api.permissions import IsPatient, IsStaff, IsStaffOrPatient
+from tracker.api.serializers import auth as auth_s
 from tracker.api.serializers import courses as course_s
 from tracker.api.serializers import patients as s
 from tracker.api.serializers.base import validated
-from tracker.api.views.base import Endpoint, PatientEndpoint, actor_of, audit_read
+from tracker.api.views.base import IF_NONE_MATCH, NOT_MODIFIED, Endpoint, PatientEndpoint, actor_of, audit_read
 from tracker.records import selectors
 from tracker.records.models import Patient, SafetyFlag
 from tracker.records.selectors.schedule import questionnaires_due
+from tracker.records.services import passwords as password_services
 from tracker.records.services import patients as patient_services
 from tracker.records.services.audit import audit_record_many
 
@@ -100,11 +102,47 @@ class PatientDetailView(PatientEndpoint):
         return Response(s.PatientSerializer(self.patient).data)
 
 
+class PatientEnrollmentCodeView(PatientEndpoint):
+    """A new enrollment code for a patient who lost theirs or let it expire (earlier unused codes stop
+    working); a patient who has enrolled already is answered 409."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: s.EnrollmentCodeSerializer,
+            409: OpenApiResponse(description="The patient has enrolled already."),
+        },
+    )
+    def post(self, request: Request, patient_id: str) -> Response:
+        raw, code = patient_services.patient_enrollment_code_renew(actor=self.actor, patient=self.patient)
+        return Response({"enrollment_code": raw, "expires_at": code.expires_at}, status=201)
+
+
+class PatientPasswordResetCodeView(PatientEndpoint):
+    """A single-use, short-lived password reset code for an enrolled patient (earlier unused codes
+    stop working); a patient not enrolled yet is answered 409 (they need an enrollment code)."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: auth_s.ResetCodeSerializer,
+            409: OpenApiResponse(description="The patient has not enrolled yet: renew the enrollment code."),
+        },
+    )
+    def post(self, request: Request, patient_id: str) -> Response:
+        issued = password_services.patient_password_reset_code_issue(actor=self.actor, patient=self.patient)
+        return Response({"reset_code": issued.raw, "expires_at": issued.expires_at}, status=201)
+
+
 class MeView(Endpoint):
     permission_classes = [IsPatient]
+    conditional_get = True
 
-    @extend_schema(responses={200: s.MeSerializer})
-    def get(self, request: Request) -> Response:
+    def _profile(self, request: Request) -> Response:
         patient = selectors.patient_of_user(actor=self.actor)
         audit_read(request, "patient.me", "patient", patient.pk, patient)
         course = selectors.current_course(patient=patient)
@@ -115,3 +153,18 @@ class MeView(Endpoint):
                 "due": [d.__dict__ for d in questionnaires_due(patient=patient)],
             }
         )
+
+    @extend_schema(parameters=[IF_NONE_MATCH], responses={200: s.MeSerializer, 304: NOT_MODIFIED})
+    def get(self, request: Request) -> Response:
+        return self._profile(request)
+
+    @extend_schema(request=s.MeUpdateSerializer, responses={200: s.MeSerializer})
+    def patch(self, request: Request) -> Response:
+        """The patient's own time zone and language; answers the profile as ``GET`` does."""
+        values = validated(s.MeUpdateSerializer, request.data)
+        if "timezone" in values:
+            values["timezone_name"] = values.pop("timezone")
+        patient_services.patient_update_preferences(
+            actor=self.actor, patient=selectors.patient_of_user(actor=self.actor), **values
+        )
+        return self._profile(request)

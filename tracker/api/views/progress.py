@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from tracker.api.permissions import IsPatient
 from tracker.api.serializers import progress as s
-from tracker.api.views.base import Endpoint, audit_read
+from tracker.api.views.base import IF_NONE_MATCH, NOT_MODIFIED, Endpoint, audit_read
 from tracker.records import selectors
 from tracker.records.models import Patient
 from tracker.reports.progress import patient_progress
@@ -36,8 +36,10 @@ def patient_language(request: Request, patient: Patient) -> str | None:
 class MeProgressView(Endpoint):
     # Staff have no "own" progress: like /me/, the role check answers 403.
     permission_classes = [IsPatient]
+    # ETag (API.md 1.1): the digest of the body, which is in the patient's language.
+    conditional_get = True
 
-    @extend_schema(responses={200: s.ProgressSerializer})
+    @extend_schema(parameters=[IF_NONE_MATCH], responses={200: s.ProgressSerializer, 304: NOT_MODIFIED})
     def get(self, request: Request) -> Response:
         patient = selectors.patient_of_user(actor=self.actor)
         audit_read(request, "progress.read", "patient", patient.pk, patient)
@@ -52,6 +54,4 @@ class MeProgressView(Endpoint):
             content_language = translation.get_language()
         response = Response(s.ProgressSerializer(body).data)
         response["Content-Language"] = content_language
-        # ETag (API.md 1.1): the shared conditional-GET helper wraps this answer here, keyed on the
-        # body and its language (Vary: Accept-Language is added by LocaleMiddleware).
         return response

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0011_audit_client_request_id'),
+        ('tracker', '0012_patient_locale_reset_codes'),
     ]
 
     operations = [

@@ -64,6 +64,17 @@ def patient_of_user(*, actor: User) -> Patient:
     return patient
 
 
+def staff_visible(*, actor: User) -> QuerySet[User]:
+    """The clinic's staff logins, for its admin only (anyone else sees none)."""
+    if actor.role != Role.ADMIN or actor.clinic_id is None:
+        return User.objects.none()
+    return User.objects.filter(clinic_id=actor.clinic_id, role__in=(Role.ADMIN, Role.CLINICIAN))
+
+
+def staff_get(*, actor: User, staff_id: Any) -> User:
+    return _get_or_404(staff_visible(actor=actor), staff_id, actor=actor)
+
+
 def courses_visible(*, actor: User) -> QuerySet[TreatmentCourse]:
     return TreatmentCourse.objects.filter(patient__in=patients_visible(actor=actor))
 

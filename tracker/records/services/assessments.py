@@ -48,6 +48,9 @@ logger = logging.getLogger(__name__)
 class Submission:
     assessment: Assessment
     created: bool  # False when the same client_id was seen before
+    # On the replay of an entry that was amended since: the entry stored under the client_id (then
+    # ``assessment`` is its current version). None otherwise.
+    original: Assessment | None = None
 
 
 def _scoring_error(exc: scoring.ScoringError) -> Exception:
@@ -151,10 +154,25 @@ def _store_version(
     return assessment
 
 
+def _with_flags() -> Prefetch:
+    """An entry's flags in the order the first answer gave them."""
+    return Prefetch("flags", queryset=SafetyFlag.objects.order_by("item"))
+
+
 def _stored_entry(patient: Patient, client_id: uuid.UUID) -> Assessment | None:
-    """The entry stored under a client id, with its flags in the order the first answer gave them."""
-    flags = Prefetch("flags", queryset=SafetyFlag.objects.order_by("item"))
-    return Assessment.objects.filter(patient=patient, client_id=client_id).prefetch_related(flags).first()
+    """The entry stored under a client id, with its flags."""
+    return Assessment.objects.filter(patient=patient, client_id=client_id).prefetch_related(_with_flags()).first()
+
+
+def _current_version(entry: Assessment) -> Assessment:
+    """The latest amendment of an amended entry (one query per amendment; amendments are rare)."""
+    current = entry
+    while current.is_superseded:
+        found = Assessment.objects.filter(supersedes=current).prefetch_related(_with_flags()).first()
+        if found is None:  # marked superseded but nothing replaced it: the entry is what there is
+            break
+        current = found
+    return current
 
 
 def _check_timing(timing: str | None) -> None:
@@ -212,12 +230,17 @@ def assessment_submit(
         existing = _stored_entry(patient, client_id)
         if existing is None:
             raise
+        # Amended since: the answer is the current version, which points back at the original.
+        # Only this rare case reads more; an unamended replay is answered as before.
+        original = None
+        if existing.is_superseded:
+            original, existing = existing, _current_version(existing)
         # The answer discloses the stored entry (whose items may differ from the retry's).
         audit_record(
             actor=actor, action="assessment.replay", object_type="assessment", object_id=existing.pk,
             patient_id=patient.pk, clinic_id=patient.clinic_id,
         )  # fmt: skip
-        return Submission(existing, created=False)
+        return Submission(existing, created=False, original=original)
     return Submission(assessment, created=True)
 
 

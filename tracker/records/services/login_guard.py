@@ -61,12 +61,13 @@ def check(username: str) -> None:
         raise LoginLocked(retry_after)
 
 
-def record_failure(username: str) -> None:
-    """Count one failure; audit it, and the lockout it may start."""
+def record_failure(username: str, action: str = "auth.login_failed") -> None:
+    """Count one failure (a wrong password, or a wrong password reset code: ``action`` names which in
+    the audit trail); audit it, and the lockout it may start."""
     key = _key(username)
     LoginFailure.objects.filter(at__lt=_window_start()).delete()  # keep the table to the window
     LoginFailure.objects.create(key=key)
-    events = [_event("auth.login_failed", username)]
+    events = [_event(action, username)]
     if LoginFailure.objects.filter(key=key, at__gte=_window_start()).count() == settings.LOGIN_MAX_FAILURES:
         events.append(_event("auth.lockout", username))
     AuditEvent.objects.bulk_create(events)

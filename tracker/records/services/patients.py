@@ -12,9 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import scoring
 from tracker.records.cleaning import check_timezone, clean_text
@@ -30,7 +32,7 @@ from tracker.records.models import (
 from tracker.records.services.audit import audit_record
 from tracker.records.services.auth import IssuedToken, token_digest, token_issue
 from tracker.records.services.clinics import USERNAME_UNAVAILABLE, check_new_login
-from tracker.records.services.errors import invalid
+from tracker.records.services.errors import Conflict, invalid
 
 # Unambiguous characters for codes read off a screen or paper (no 0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -150,9 +152,23 @@ def patient_set_schedule(*, actor: User, patient: Patient, schedule: dict[str, i
 
 @transaction.atomic
 def patient_enrollment_code_renew(*, actor: User, patient: Patient) -> tuple[str, EnrollmentCode]:
-    """A fresh code for a patient who lost theirs; earlier unused codes stop working."""
-    EnrollmentCode.objects.filter(patient=patient, used_at__isnull=True).update(expires_at=timezone.now())
-    raw, code = _new_enrollment_code(patient)
+    """A fresh code for a patient who lost theirs or let it expire; earlier unused codes stop
+    working. A patient who has enrolled already is refused (409): they need a password reset code.
+
+    The patient's row is locked first (as ``patient_enroll`` locks it before the code): two renewals
+    at once leave one working code, and a renewal racing the enrolment either sees the patient
+    enrolled or expires the code before it is redeemed."""
+    if actor.clinic_id is None or patient.clinic_id != actor.clinic_id:  # selectors scope; the invariant itself
+        raise invalid("patient", _("Unknown patient."))
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    if locked.user_id is not None:
+        raise Conflict(
+            "patient",
+            _("This patient has already enrolled in the app: issue a password reset code if they cannot sign in."),
+        )
+    now = timezone.now()
+    EnrollmentCode.objects.filter(patient=locked, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+    raw, code = _new_enrollment_code(locked)
     audit_record(
         actor=actor,
         action="patient.enrollment_code",
@@ -163,6 +179,54 @@ def patient_enrollment_code_renew(*, actor: User, patient: Patient) -> tuple[str
     return raw, code
 
 
+_UNSET = object()
+
+
+def check_locale(value: object, field: str = "locale") -> str:
+    """A language of ``settings.LANGUAGES`` by its code, or "" for the request's language."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    if not isinstance(value, str) or (value and value not in codes):
+        raise invalid(
+            field, _("Unknown language; one of %(codes)s, or empty for the phone's.") % {"codes": ", ".join(codes)}
+        )
+    return value
+
+
+@transaction.atomic
+def patient_update_preferences(
+    *, actor: User, patient: Patient, timezone_name: object = _UNSET, locale: object = _UNSET
+) -> Patient:
+    """A patient sets their own time zone (a canonical IANA name) and the language of their
+    messages. Every field is checked before anything is stored; a change is audited."""
+    if patient.user_id is None or patient.user_id != actor.pk:  # selectors scope; the invariant itself
+        raise invalid("patient", _("Unknown patient."))
+    changes: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    for field, value, check in (("timezone", timezone_name, check_timezone), ("locale", locale, check_locale)):
+        if value is _UNSET:
+            continue
+        try:
+            changes[field] = check(value, field)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    changed = [field for field, value in changes.items() if getattr(patient, field) != value]
+    if changed:
+        for field in changed:
+            setattr(patient, field, changes[field])
+        patient.save(update_fields=changed)
+        audit_record(
+            actor=actor,
+            action="patient.preferences",
+            object_type="patient",
+            object_id=patient.pk,
+            patient_id=patient.pk,
+            clinic_id=patient.clinic_id,
+        )
+    return patient
+
+
 class EnrollmentRejected(Exception):
     pass
 
@@ -171,16 +235,14 @@ def patient_enroll(*, enrollment_code: str, username: str, password: str) -> tup
     """Redeem a single-use code: create the patient's login and return a token."""
     normalized = (enrollment_code or "").strip().upper().replace("-", "").replace(" ", "")
     with transaction.atomic():
-        code = (
-            EnrollmentCode.objects.select_for_update()
-            .select_related("patient")
-            .filter(digest=token_digest(normalized))
-            .first()
-        )
-        if code is None or code.used_at is not None or code.expires_at <= timezone.now():
+        found = EnrollmentCode.objects.filter(digest=token_digest(normalized)).values_list("patient_id", flat=True)
+        patient_id = found.first()
+        if patient_id is None:
             raise invalid("enrollment_code", "This enrollment code is invalid, used or expired.")
-        patient = Patient.objects.select_for_update().get(pk=code.patient_id)
-        if patient.user_id is not None:
+        # The patient first, then the code: the order ``patient_enrollment_code_renew`` locks them in.
+        patient = Patient.objects.select_for_update().get(pk=patient_id)
+        code = EnrollmentCode.objects.select_for_update().get(digest=token_digest(normalized))
+        if code.used_at is not None or code.expires_at <= timezone.now() or patient.user_id is not None:
             raise invalid("enrollment_code", "This enrollment code is invalid, used or expired.")
         check_new_login(username, password)
         try:
