@@ -6,11 +6,13 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 import scoring
 from projections.math.signals import SIGNALS
 from tracker.records.models import User
 from tracker.records.services import login_guard
+from tracker.web.triage import SORTS
 
 PATIENTS_USE_THE_APP = "This dashboard is for clinic staff. Patients sign in with the mobile app."
 LOCKED = "Too many failed sign-ins for this username from this device. Try again later."
@@ -64,6 +66,12 @@ class PatientListFilterForm(forms.Form):
     )
     flagged = forms.BooleanField(required=False, label="Open safety flags")
     overdue = forms.BooleanField(required=False, label="Questionnaire overdue")
+    sort = forms.ChoiceField(required=False, choices=list(SORTS.items()), label=_("Order"))
+
+    FILTERS = ("q", "signal", "state", "flagged", "overdue")
+
+    def clean_sort(self) -> str:
+        return self.cleaned_data.get("sort") or "urgency"
 
 
 class FlagAcknowledgeForm(forms.Form):

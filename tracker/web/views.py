@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,9 +20,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from projections.filters import PatientFilter
-from projections.models import OutcomeSnapshot
 from tracker.records import selectors
-from tracker.records.models import Patient, Role, SafetyFlag
+from tracker.records.models import Patient, Role
 from tracker.records.selectors.schedule import questionnaires_due
 from tracker.records.services import assessments as assessment_services
 from tracker.records.services.audit import audit_record, audit_record_many
@@ -34,6 +33,7 @@ from tracker.reports.read_model import patient_outcomes
 from tracker.web import display
 from tracker.web.access import acting_user, clinician_required, staff_required
 from tracker.web.forms import FlagAcknowledgeForm, PatientListFilterForm, StaffLoginForm
+from tracker.web.triage import Triage
 
 PAGE_SIZE = 50
 
@@ -84,7 +84,7 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- patient list ------------------------------------------------------------------------------------
 def _filtered_patients(request: HttpRequest, form: PatientListFilterForm) -> QuerySet[Patient]:
     actor = acting_user(request)
-    qs = selectors.patients_visible(actor=actor).order_by("name", "id")
+    qs = selectors.patients_visible(actor=actor)
     if not form.is_valid():
         return qs
     data = form.cleaned_data
@@ -96,10 +96,6 @@ def _filtered_patients(request: HttpRequest, form: PatientListFilterForm) -> Que
         qs = PatientFilter(api_filters, queryset=qs).qs
     if data["q"]:
         qs = qs.filter(Q(name__icontains=data["q"]) | Q(external_id__icontains=data["q"]))
-    if data["overdue"]:
-        # Due-ness is computed per patient in the patient's timezone (one rule: questionnaires_due).
-        overdue = [p.pk for p in qs.only("id", "timezone") if any(d.due for d in questionnaires_due(patient=p))]
-        qs = qs.filter(pk__in=overdue)
     return qs
 
 
@@ -112,32 +108,22 @@ def _query_without_page(request: HttpRequest) -> str:
 @staff_required
 @require_safe
 def patient_list(request: HttpRequest) -> HttpResponse:
+    """The morning triage list: urgency first by default; a constant number of queries (``triage``)."""
     actor = acting_user(request)
     form = PatientListFilterForm(request.GET)
-    qs = _filtered_patients(request, form).prefetch_related(
-        "courses",
-        Prefetch("flags", queryset=SafetyFlag.objects.filter(acknowledged_at__isnull=True), to_attr="open_flag_list"),
-        Prefetch("snapshots", queryset=OutcomeSnapshot.objects.all(), to_attr="snapshot_list"),
+    valid = form.is_valid()
+    triage = Triage(
+        actor=actor,
+        patients=_filtered_patients(request, form),
+        overdue_only=valid and form.cleaned_data["overdue"],
+        sort=form.cleaned_data["sort"] if valid else "urgency",
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    patients = list(page.object_list)
-    rows = []
-    for patient in patients:
-        today = patient_local_today(patient)
-        rows.append(
-            display.patient_row(
-                patient,
-                courses=list(patient.courses.all()),
-                snapshots=patient.snapshot_list,  # type: ignore[attr-defined]
-                open_flags=patient.open_flag_list,  # type: ignore[attr-defined]
-                due=questionnaires_due(patient=patient, today=today),
-                today=today,
-            )
-        )
+    page = Paginator(triage.rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = triage.detail(page.object_list)
     audit_record_many(
-        actor=actor, action="web.patient.list", object_type="patient", patient_ids=[p.pk for p in patients]
+        actor=actor, action="web.patient.list", object_type="patient", patient_ids=[r.patient.pk for r in rows]
     )
-    filtered = form.is_valid() and any(form.cleaned_data.values())
+    filtered = valid and any(form.cleaned_data[name] for name in form.FILTERS)
     return render(
         request,
         "web/patient_list.html",
