@@ -22,6 +22,7 @@ urlpatterns = [
     path("enroll/", auth.EnrollView.as_view(), name="enroll"),
     path("me/", patients.MeView.as_view(), name="me"),
     path("staff/", staff.StaffView.as_view(), name="staff"),
+    path("staff/<str:user_id>/deactivate/", staff.StaffDeactivateView.as_view(), name="staff-deactivate"),
     path("patients/", patients.PatientListCreateView.as_view(), name="patients"),
     path("patients/<str:patient_id>/", patients.PatientDetailView.as_view(), name="patient"),
     path("patients/<str:patient_id>/courses/", courses.PatientCoursesView.as_view(), name="patient-courses"),

@@ -93,7 +93,7 @@ def test_default_order_is_urgency(triage_world):
 
 
 def test_name_sort(triage_world):
-    world, p = triage_world
+    world, _p = triage_world
     order = rows(web_client(world.clinician).get("/patients/?sort=name").content.decode())
     names = dict(Patient.objects.filter(clinic=world.clinic).values_list("id", "name"))
     assert [names[uuid.UUID(x)] for x in order] == sorted(names.values(), key=str.casefold)
@@ -106,10 +106,9 @@ def test_signal_sort_puts_off_track_first(triage_world):
 
 
 def test_last_entry_sort_puts_the_longest_silence_first(triage_world):
-    world, p = triage_world
+    world, _p = triage_world
     order = rows(web_client(world.clinician).get("/patients/?sort=last_entry").content.decode())
-    # The two patients without any entry, then Wes (last entry on day 35 of a course started 35 days ago
-    # is today too, but he has no PHQ-9), all others reported today.
+    # The two patients without any entry come first (everyone else reported today).
     assert set(order[:2]) == {str(world.patient.pk), str(world.other_patient.pk)}
 
 

@@ -10,6 +10,7 @@ from tracker.api.permissions import IsAdmin
 from tracker.api.serializers import staff as s
 from tracker.api.serializers.base import validated
 from tracker.api.views.base import Endpoint
+from tracker.records import selectors
 from tracker.records.services import clinics as clinic_services
 
 
@@ -20,3 +21,15 @@ class StaffView(Endpoint):
     def post(self, request: Request) -> Response:
         user = clinic_services.staff_create(actor=self.actor, **validated(s.StaffCreateSerializer, request.data))
         return Response({"id": user.pk, "username": user.username, "role": user.role}, status=201)
+
+
+class StaffDeactivateView(Endpoint):
+    """A staff login can no longer sign in; its tokens and dashboard sessions end. Idempotent."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={200: s.StaffSerializer})
+    def post(self, request: Request, user_id: str) -> Response:
+        user = selectors.staff_get(actor=self.actor, user_id=user_id)
+        user = clinic_services.staff_deactivate(actor=self.actor, user=user)
+        return Response({"id": user.pk, "username": user.username, "role": user.role, "is_active": user.is_active})
