@@ -141,7 +141,7 @@ def completion_rates(clinic: Clinic, today: date | None = None) -> list[Completi
     )
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for pk, start, modality in patients:
-        days = (today - start).days
+        days = (today - start).days if start is not None else -1
         if days < 0:
             continue
         got = received.get(pk, {})

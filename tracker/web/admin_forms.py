@@ -48,6 +48,12 @@ class StaffCreateForm(forms.Form):
     )
 
 
+def _set_choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 def scale_field(scale: str, level: str) -> str:
     return f"{scale}__{level}"
 
@@ -67,10 +73,12 @@ class ClinicSettingsForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reference_set"].choices = [(r["key"], f"{r['title']} ({r['key']})") for r in reference_sets]
-        self.fields["payer_profile"].choices = [
-            (p["key"], f"{p['name']}{' (built in)' if p['builtin'] else ''}") for p in payer_profiles
-        ]
+        _set_choices(self, "reference_set", [(r["key"], f"{r['title']} ({r['key']})") for r in reference_sets])
+        _set_choices(
+            self,
+            "payer_profile",
+            [(p["key"], f"{p['name']}{' (built in)' if p['builtin'] else ''}") for p in payer_profiles],
+        )
         self.scales: list[tuple[scoring.Scale, list[forms.BoundField]]] = []
         for key, scale in scoring.SCALES.items():
             names = []
@@ -152,8 +160,8 @@ class PayerReportsForm(forms.Form):
         self, *args: Any, patients: list[tuple[str, str]], payer_profiles: list[dict[str, Any]], **kwargs: Any
     ):
         super().__init__(*args, **kwargs)
-        self.fields["patients"].choices = patients
-        self.fields["profile"].choices = [(p["key"], p["name"]) for p in payer_profiles]
+        _set_choices(self, "patients", patients)
+        _set_choices(self, "profile", [(p["key"], p["name"]) for p in payer_profiles])
         default = next((p["key"] for p in payer_profiles if p["is_clinic_default"]), None)
         self.fields["profile"].initial = default
 

@@ -50,6 +50,7 @@ from tracker.web.admin_forms import (
 
 
 def _clinic(actor: User) -> Clinic:
+    assert actor.clinic_id is not None  # admin_required: staff of a clinic
     return Clinic.objects.get(pk=actor.clinic_id)
 
 

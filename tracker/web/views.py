@@ -119,7 +119,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         sort=form.cleaned_data["sort"] if valid else "urgency",
     )
     page = Paginator(triage.rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = triage.detail(page.object_list)
+    rows = triage.detail(list(page.object_list))
     audit_record_many(
         actor=actor, action="web.patient.list", object_type="patient", patient_ids=[r.patient.pk for r in rows]
     )

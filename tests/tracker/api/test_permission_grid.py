@@ -19,6 +19,7 @@ from tests.tracker.helpers import PASSWORD, client_for, items_with_total, make_c
 from tracker.api import urls as api_urls
 from tracker.records.models import Notice, SafetyFlag
 from tracker.records.services.assessments import assessment_submit
+from tracker.records.services.clinics import staff_create
 from tracker.records.services.patients import course_create, patient_create
 from tracker.reports.payer import default_document
 
@@ -118,6 +119,10 @@ def _assessment_body(w: World, role: str) -> dict[str, Any]:
     return body
 
 
+def _new_staff(w: World) -> Any:
+    return staff_create(actor=w.a.admin, username=f"staff-{uuid.uuid4().hex[:8]}", password=PASSWORD, role="clinician")
+
+
 GRID: dict[tuple[str, str], Row] = {
     ("token", "post"): Row(
         roles(200, 200, 200, 200, 200, 200), body=lambda w, r: {"username": "a-clinician", "password": PASSWORD}
@@ -129,6 +134,7 @@ GRID: dict[tuple[str, str], Row] = {
         roles(401, 403, 403, 403, 403, 201),
         body=lambda w, r: {"username": f"staff-{uuid.uuid4().hex[:8]}", "password": PASSWORD, "role": "clinician"},
     ),
+    ("staff-deactivate", "post"): Row(roles(401, 403, 403, 403, 403, 200), lambda w: {"user_id": _new_staff(w).pk}),
     ("patients", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
     ("patients", "post"): Row(roles(401, 403, 403, 201, 201, 201), body=lambda w, r: {"name": "Someone New"}),
     ("patient", "get"): Row(PATIENT_READ, patient_kw),
