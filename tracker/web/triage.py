@@ -1,8 +1,10 @@
 """The morning triage list: every visible patient ranked by urgency, in a fixed number of queries.
 
-Five bulk reads whatever the clinic's size (patients, courses, outcome snapshots, open flags, the last
-completion per scale), each scoped by the actor's patient queryset; ranking, the "overdue" filter
-and sorting are done in Python on those rows, and full display rows are built only for the page shown.
+One query ranks the whole list: the actor's patient queryset annotated, per patient, with its open
+urgent and review flags, the worst projection signal of its current course and the last completion
+of each questionnaire (correlated subqueries on indexed columns). Due-ness (in each patient's
+timezone), the "overdue" filter and the sorting are done in Python on those tuples; full display rows
+(patient, course, snapshots) are read only for the page shown, in three more queries.
 """
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import Case, Count, DateField, IntegerField, Max, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import scoring
 from projections.models import OutcomeSnapshot
-from tracker.records import selectors
-from tracker.records.models import FlagLevel, Patient, TreatmentCourse, User
-from tracker.records.selectors.schedule import due_from_last, last_completed_by_patient
+from tracker.records.models import Assessment, FlagLevel, Patient, SafetyFlag, TreatmentCourse, User
+from tracker.records.selectors.schedule import DEFAULT_SCHEDULE, due_from_last
 from tracker.web.display import CourseInfo, Score, latest_course, short_name, words
 
 SORTS = {
@@ -119,49 +121,72 @@ _SORT_KEYS: dict[str, Callable[[TriageRow], Any]] = {
 }
 
 
+def _count(queryset: QuerySet[Any]) -> Coalesce:
+    counted = queryset.order_by().values("patient_id").annotate(n=Count("id")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _ranked(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """The patient queryset annotated with what the ranking needs, one row per patient."""
+    current_course = TreatmentCourse.objects.filter(patient=OuterRef(OuterRef("pk"))).order_by(
+        "-start_date", "-created_at"
+    )
+    rank = Case(
+        *(When(signal=signal, then=Value(value)) for signal, value in SIGNAL_RANK.items()),
+        default=Value(NO_SIGNAL),
+        output_field=IntegerField(),
+    )
+    worst = (
+        OutcomeSnapshot.objects.filter(patient=OuterRef("pk"), course=Subquery(current_course.values("id")[:1]))
+        .annotate(rank=rank)
+        .order_by("rank")
+        .values("rank")[:1]
+    )
+    open_flags = SafetyFlag.objects.filter(patient=OuterRef("pk"), acknowledged_at__isnull=True)
+    entries = Assessment.objects.filter(patient=OuterRef("pk"), is_superseded=False).order_by()
+    last = {
+        f"last_{scale}": Subquery(
+            entries.filter(scale=scale).values("patient_id").annotate(d=Max("administered_on")).values("d"),
+            output_field=DateField(),
+        )
+        for scale in DEFAULT_SCHEDULE
+    }
+    return patients.order_by().annotate(
+        urgent=_count(open_flags.filter(level=FlagLevel.URGENT)),
+        review=_count(open_flags.exclude(level=FlagLevel.URGENT)),
+        signal_rank=Coalesce(Subquery(worst, output_field=IntegerField()), Value(NO_SIGNAL)),
+        last_entry=Subquery(
+            entries.values("patient_id").annotate(d=Max("administered_on")).values("d"), output_field=DateField()
+        ),
+        **last,
+    )
+
+
 class Triage:
     """The ranked rows of ``patients`` (a queryset already scoped to ``actor``)."""
 
     def __init__(self, *, actor: User, patients: QuerySet[Patient], overdue_only: bool, sort: str) -> None:
-        ids = patients.values("pk")
-        people = list(patients.only("id", "name", "external_id", "date_of_birth", "timezone", "clinic_id"))
-        courses: dict[Any, list[TreatmentCourse]] = defaultdict(list)
-        for course in selectors.courses_visible(actor=actor).filter(patient__in=ids).order_by():
-            courses[course.patient_id].append(course)
-        snapshots: dict[Any, list[OutcomeSnapshot]] = defaultdict(list)
-        for snap in OutcomeSnapshot.objects.filter(patient__in=ids).defer("data").order_by():
-            snapshots[snap.patient_id].append(snap)
-        flags: dict[Any, list[str]] = defaultdict(list)
-        open_flags = selectors.flags_visible(actor=actor).filter(patient__in=ids, acknowledged_at__isnull=True)
-        for patient_id, level in open_flags.values_list("patient_id", "level").order_by():
-            flags[patient_id].append(level)
-        last = last_completed_by_patient(patients=patients)
-
+        self.actor = actor
+        scales = list(DEFAULT_SCHEDULE)
+        columns = ["pk", "name", "timezone", "urgent", "review", "signal_rank", "last_entry"]
         now = timezone.now()
-        self._courses = courses
-        self._snapshots = snapshots
         rows = []
-        for patient in people:
-            current = latest_course(courses.get(patient.pk, ()))
-            current_id = current.pk if current is not None else None
-            current_snaps = [s for s in snapshots.get(patient.pk, ()) if s.course_id == current_id]
-            rank = min((SIGNAL_RANK.get(s.signal, NO_SIGNAL) for s in current_snaps), default=NO_SIGNAL)
-            levels = flags.get(patient.pk, [])
-            urgent = sum(1 for level in levels if level == FlagLevel.URGENT)
-            today = now.astimezone(_zone(patient.timezone)).date()
-            completed = last.get(patient.pk, {})
+        for values in _ranked(patients).values_list(*columns, *(f"last_{s}" for s in scales)):
+            pk, name, tz, urgent, review, rank, last_entry = values[:7]
+            completed = {scale: day for scale, day in zip(scales, values[7:], strict=True) if day is not None}
+            today = now.astimezone(_zone(tz)).date()
             overdue = [short_name(d.scale) for d in due_from_last(completed, today) if d.due]
             if overdue_only and not overdue:
                 continue
             rows.append(
                 TriageRow(
-                    patient=patient,
+                    patient=Patient(pk=pk, name=name, timezone=tz),
                     urgent=urgent,
-                    review=len(levels) - urgent,
+                    review=review,
                     signal_rank=rank,
                     overdue=overdue,
-                    last_entry=max(completed.values(), default=None),
-                    tier=_tier(urgent, len(levels) - urgent, rank, bool(overdue)),
+                    last_entry=last_entry,
+                    tier=_tier(urgent, review, rank, bool(overdue)),
                     today=today,
                 )
             )
@@ -169,12 +194,27 @@ class Triage:
         self.rows = rows
 
     def detail(self, rows: Sequence[TriageRow]) -> list[TriageRow]:
-        """Fill in the course and per-scale cells of the rows about to be shown."""
+        """Fill in the patient, course and per-scale cells of the rows about to be shown (three queries)."""
+        ids = [row.patient.pk for row in rows]
+        people = {
+            p.pk: p
+            for p in Patient.objects.filter(pk__in=ids).only(
+                "id", "name", "external_id", "date_of_birth", "timezone", "clinic_id"
+            )
+        }
+        courses: dict[Any, list[TreatmentCourse]] = defaultdict(list)
+        for one in TreatmentCourse.objects.filter(patient__in=ids):
+            courses[one.patient_id].append(one)
+        current = {pk: latest_course(courses.get(pk, ())) for pk in ids}
+        snapshots: dict[Any, dict[str, OutcomeSnapshot]] = defaultdict(dict)
+        for stored in OutcomeSnapshot.objects.filter(patient__in=ids).defer("data"):
+            course = current.get(stored.patient_id)
+            if stored.course_id == (course.pk if course is not None else None):
+                snapshots[stored.patient_id][stored.scale] = stored
         for row in rows:
-            current = latest_course(self._courses.get(row.patient.pk, ()))
-            current_id = current.pk if current is not None else None
-            by_scale = {s.scale: s for s in self._snapshots.get(row.patient.pk, ()) if s.course_id == current_id}
-            row.course = CourseInfo.of(current, row.today)
+            row.patient = people[row.patient.pk]
+            row.course = CourseInfo.of(current[row.patient.pk], row.today)
+            by_scale = snapshots.get(row.patient.pk, {})
             row.cells = [
                 TriageCell(
                     scale=key,

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.db import connection
+from django.template import Template
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -191,17 +192,26 @@ def test_query_count_does_not_grow_with_the_clinic():
 
 
 @pytest.mark.slow
-def test_the_list_at_2000_patients_is_timed():
-    """Prints the page's time at 2,000 patients (the target is under 300 ms; not asserted: machines differ)."""
+def test_the_list_at_2000_patients_is_timed(monkeypatch):
+    """Prints the page's time at 2,000 patients (the target is under 300 ms; not asserted: machines differ).
+
+    The test runner's template instrumentation (a copy of every context, for ``response.context``) is
+    switched off here: a server does not have it. Wall time and this process's CPU time are both printed
+    (on a shared machine the CPU time is the steadier figure)."""
     world = make_clinic()
     _bulk_patients(world, 2000, 0)
     recompute_all(clinic_id=world.clinic.pk)
     client = web_client(world.clinician)
+    monkeypatch.setattr(Template, "_render", lambda self, context: self.nodelist.render(context))
     client.get("/patients/")
-    for query in ("", "?overdue=on", "?sort=signal"):
-        times = []
-        for _ in range(3):
-            t0 = time.perf_counter()
+    for query in ("", "?overdue=on", "?sort=signal", "?sort=last_entry&page=3"):
+        wall, cpu = [], []
+        for _ in range(5):
+            t0, c0 = time.perf_counter(), time.process_time()
             assert client.get(f"/patients/{query}").status_code == 200
-            times.append(time.perf_counter() - t0)
-        print(f"patient list{query or ' (urgency)'} at 2,000 patients: best {min(times) * 1000:.0f} ms")
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+        print(
+            f"patient list{query or ' (urgency)'} at 2,000 patients: best {min(wall) * 1000:.0f} ms wall, "
+            f"{min(cpu) * 1000:.0f} ms CPU"
+        )
