@@ -192,7 +192,7 @@ def patients_off_track(clinic: Clinic) -> list[dict[str, Any]]:
 def render_cohort_chart(results: Sequence[Mapping[str, Any]], *, scale: str, reference: str) -> bytes:
     """Kaplan–Meier cumulative confirmed remission by modality (step line, its confidence band shaded)
     beside the reference set's expected cumulative remission (dashed, same colour), as SVG."""
-    fig = Figure(figsize=(9.0, 4.6), dpi=100, layout="constrained")
+    fig = Figure(figsize=(9.0, 5.4), dpi=100, layout="constrained")
     ax = fig.add_subplot()
     drawn = 0
     for result in results:
@@ -232,7 +232,7 @@ def render_cohort_chart(results: Sequence[Mapping[str, Any]], *, scale: str, ref
                 linestyle="--",
                 color=colour,
                 linewidth=1.4,
-                label=f"{label}: expected ({ref.get('title') or reference})",
+                label=f"{label}: expected",
             )
         drawn += 1
     ax.set_xlim(0, REFERENCE_WEEKS)
@@ -242,7 +242,8 @@ def render_cohort_chart(results: Sequence[Mapping[str, Any]], *, scale: str, ref
     ax.grid(True, color="#dddddd", linewidth=0.6)
     ax.tick_params(labelsize=10)
     if drawn:
-        ax.legend(loc="upper left", fontsize=9, frameon=False)
+        # Below the axes: inside, it would hide the curves it names.
+        fig.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()

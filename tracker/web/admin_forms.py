@@ -44,7 +44,7 @@ class StaffCreateForm(forms.Form):
         strip=False,
         label=_("Initial password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("Hand it over in person; at least 12 characters, not a common one."),
+        help_text=_("Hand it over in person. The clinic's password rules apply (length, not a common one)."),
     )
 
 

@@ -145,8 +145,11 @@ def test_admin_walks_the_admin_pages(live_server: Any, tmp_path: Path) -> None:
 
         # Clinic outcomes: the stored cohort's picture, the shares, the patients off track.
         page.get_by_role("link", name="Clinic outcomes").click()
-        expect(page.locator(".cohort-chart img").first).to_have_js_property("complete", True)
-        assert page.locator(".cohort-chart img").first.evaluate("img => img.naturalWidth") > 0
+        charts = page.locator(".cohort-chart img")
+        assert charts.count() >= 2
+        for i in range(charts.count()):
+            expect(charts.nth(i)).to_have_js_property("complete", True)
+            assert charts.nth(i).evaluate("img => img.naturalWidth") > 0, f"cohort chart {i} did not load"
         expect(page.locator("#shares-title")).to_be_visible()
         checker.check("outcomes")
         browser.close()
