@@ -72,7 +72,8 @@ class TriageCell:
 
 @dataclass
 class TriageRow:
-    patient: Patient
+    pk: Any
+    name: str
     urgent: int
     review: int
     signal_rank: int
@@ -80,6 +81,8 @@ class TriageRow:
     last_entry: date | None
     tier: int
     today: date
+    # Filled in by ``Triage.detail`` for the rows shown (building 2,000 model instances costs more than the rest).
+    patient: Patient | None = None
     course: CourseInfo | None = None
     cells: list[TriageCell] = field(default_factory=list)
 
@@ -113,11 +116,11 @@ def _tier(urgent: int, review: int, signal_rank: int, overdue: bool) -> int:
 
 
 _SORT_KEYS: dict[str, Callable[[TriageRow], Any]] = {
-    "urgency": lambda r: (r.tier, -r.urgent, -r.review, r.patient.name.casefold(), str(r.patient.pk)),
-    "name": lambda r: (r.patient.name.casefold(), str(r.patient.pk)),
+    "urgency": lambda r: (r.tier, -r.urgent, -r.review, r.name.casefold(), str(r.pk)),
+    "name": lambda r: (r.name.casefold(), str(r.pk)),
     # Never reported first, then the oldest last entry.
-    "last_entry": lambda r: (r.last_entry is not None, r.last_entry or date.min, r.patient.name.casefold()),
-    "signal": lambda r: (r.signal_rank, r.tier, r.patient.name.casefold(), str(r.patient.pk)),
+    "last_entry": lambda r: (r.last_entry is not None, r.last_entry or date.min, r.name.casefold(), str(r.pk)),
+    "signal": lambda r: (r.signal_rank, r.tier, r.name.casefold(), str(r.pk)),
 }
 
 
@@ -180,7 +183,8 @@ class Triage:
                 continue
             rows.append(
                 TriageRow(
-                    patient=Patient(pk=pk, name=name, timezone=tz),
+                    pk=pk,
+                    name=name,
                     urgent=urgent,
                     review=review,
                     signal_rank=rank,
@@ -195,7 +199,7 @@ class Triage:
 
     def detail(self, rows: Sequence[TriageRow]) -> list[TriageRow]:
         """Fill in the patient, course and per-scale cells of the rows about to be shown (three queries)."""
-        ids = [row.patient.pk for row in rows]
+        ids = [row.pk for row in rows]
         people = {
             p.pk: p
             for p in Patient.objects.filter(pk__in=ids).only(
@@ -212,9 +216,9 @@ class Triage:
             if stored.course_id == (course.pk if course is not None else None):
                 snapshots[stored.patient_id][stored.scale] = stored
         for row in rows:
-            row.patient = people[row.patient.pk]
-            row.course = CourseInfo.of(current[row.patient.pk], row.today)
-            by_scale = snapshots.get(row.patient.pk, {})
+            row.patient = people[row.pk]
+            row.course = CourseInfo.of(current[row.pk], row.today)
+            by_scale = snapshots.get(row.pk, {})
             row.cells = [
                 TriageCell(
                     scale=key,

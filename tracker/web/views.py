@@ -120,9 +120,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(triage.rows, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = triage.detail(list(page.object_list))
-    audit_record_many(
-        actor=actor, action="web.patient.list", object_type="patient", patient_ids=[r.patient.pk for r in rows]
-    )
+    audit_record_many(actor=actor, action="web.patient.list", object_type="patient", patient_ids=[r.pk for r in rows])
     filtered = valid and any(form.cleaned_data[name] for name in form.FILTERS)
     return render(
         request,
