@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 import scoring
 from projections.models import OutcomeSnapshot
-from tracker.records.models import Assessment, FlagLevel, Patient, SafetyFlag, TreatmentCourse, User
+from tracker.records.models import Assessment, FlagLevel, Patient, SafetyFlag, TreatmentCourse
 from tracker.records.selectors.schedule import DEFAULT_SCHEDULE, due_from_last
 from tracker.web.display import CourseInfo, Score, latest_course, short_name, words
 
@@ -166,10 +166,10 @@ def _ranked(patients: QuerySet[Patient]) -> QuerySet[Patient]:
 
 
 class Triage:
-    """The ranked rows of ``patients`` (a queryset already scoped to ``actor``)."""
+    """The ranked rows of ``patients``, a queryset already scoped to the actor (``selectors.patients_visible``):
+    every other read here is limited to those patients."""
 
-    def __init__(self, *, actor: User, patients: QuerySet[Patient], overdue_only: bool, sort: str) -> None:
-        self.actor = actor
+    def __init__(self, *, patients: QuerySet[Patient], overdue_only: bool, sort: str) -> None:
         scales = list(DEFAULT_SCHEDULE)
         columns = ["pk", "name", "timezone", "urgent", "review", "signal_rank", "last_entry"]
         now = timezone.now()

@@ -1,7 +1,8 @@
 """The clinician dashboard: server-rendered pages over the same selectors and services as the API.
 
-Reads are scoped by ``tracker.records.selectors`` (another clinic's patient is a 404) and audited; the one
-write, acknowledging a safety flag, goes through ``tracker.records.services.assessments.flag_acknowledge``.
+Reads are scoped by ``tracker.records.selectors`` (another clinic's patient is a 404) and audited; writes go
+through ``tracker.records.services`` (a flag acknowledgement, a baseline mark). The notices inbox is in
+``notices``, the clinic admin's pages in ``clinic_admin``.
 """
 
 from __future__ import annotations
@@ -113,7 +114,6 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     form = PatientListFilterForm(request.GET)
     valid = form.is_valid()
     triage = Triage(
-        actor=actor,
         patients=_filtered_patients(request, form),
         overdue_only=valid and form.cleaned_data["overdue"],
         sort=form.cleaned_data["sort"] if valid else "urgency",

@@ -290,14 +290,19 @@ def test_payer_reports_zip_one_pdf_per_patient(world, treated, other):
     client = web_client(world.admin)
     page = client.get("/clinic/reports/").content.decode()
     assert "Rae Responder" in page and other.patient.name not in page
-    chosen = [str(treated[0].pk), str(treated[1].pk)]
+    # The third: a patient without any course (their report says so).
+    chosen = [str(treated[0].pk), str(treated[1].pk), str(world.patient.pk)]
     r = client.post("/clinic/reports/payer-reports.zip", {"patients": chosen, "profile": BUILTIN})
     assert r.status_code == 200 and r["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(r.content))
     assert sorted(archive.namelist()) == sorted(f"response-report-{pk}.pdf" for pk in chosen)
     for name in archive.namelist():
         assert archive.read(name).startswith(b"%PDF")
-    assert {e.patient_id for e in audits("web.report.pdf", actor=world.admin)} == {treated[0].pk, treated[1].pk}
+    assert {e.patient_id for e in audits("web.report.pdf", actor=world.admin)} == {
+        treated[0].pk,
+        treated[1].pk,
+        world.patient.pk,
+    }
 
 
 @pytest.mark.parametrize("bad", ["none", "other-clinic", "not-a-patient"])
