@@ -5,6 +5,8 @@ the patients off track. Each figure is one aggregate query, whatever the clinic'
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -12,9 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from matplotlib.figure import Figure
+from redis.exceptions import RedisError
 
 import scoring
 from projections.models import OutcomeSnapshot
@@ -187,6 +191,27 @@ def patients_off_track(clinic: Clinic) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- the picture
+
+
+COHORT_CHART_VERSION = "1"
+COHORT_CHART_SECONDS = 24 * 3600
+
+
+def cohort_chart(results: Sequence[Mapping[str, Any]], *, clinic_id: Any, scale: str, reference: str) -> bytes:
+    """``render_cohort_chart``, cached until the workers store new results (their time is in the key)."""
+    stamp = max((str(r.get("computed_at")) for r in results), default="none")
+    digest = hashlib.sha256(f"{COHORT_CHART_VERSION}|{clinic_id}|{scale}|{reference}|{stamp}".encode()).hexdigest()
+    key = f"cohort-chart:{digest}"
+    try:
+        cached = cache.get(key)
+    except RedisError:  # the cache is down: draw the chart anyway
+        cached = None
+    if isinstance(cached, bytes):
+        return cached
+    content = render_cohort_chart(results, scale=scale, reference=reference)
+    with contextlib.suppress(RedisError):
+        cache.set(key, content, COHORT_CHART_SECONDS)
+    return content
 
 
 def render_cohort_chart(results: Sequence[Mapping[str, Any]], *, scale: str, reference: str) -> bytes:

@@ -29,11 +29,11 @@ from tracker.records.models import Clinic, User
 from tracker.records.services import clinics as clinic_services
 from tracker.records.services.audit import audit_record, audit_record_many
 from tracker.reports.clinic_outcomes import (
+    cohort_chart,
     cohort_table,
     completion_rates,
     outcome_shares,
     patients_off_track,
-    render_cohort_chart,
 )
 from tracker.reports.csv_export import response_rows_csv
 from tracker.reports.pdf import render_response_report
@@ -277,7 +277,8 @@ def clinic_outcomes_chart(request: HttpRequest, scale: str) -> HttpResponse:
     answer = cohort_results(clinic=clinic, scale=scale)
     audit_record(actor=actor, action="web.cohort.chart", object_type="clinic", object_id=clinic.pk)
     response = HttpResponse(
-        render_cohort_chart(answer.results, scale=scale, reference=clinic.reference_set), content_type="image/svg+xml"
+        cohort_chart(answer.results, clinic_id=clinic.pk, scale=scale, reference=clinic.reference_set),
+        content_type="image/svg+xml",
     )
     response["Cache-Control"] = "private, no-store"
     return response
