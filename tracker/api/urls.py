@@ -39,6 +39,7 @@ urlpatterns = [
         staff.StaffPasswordResetCodeView.as_view(),
         name="staff-password-reset-code",
     ),
+    path("staff/<str:user_id>/deactivate/", staff.StaffDeactivateView.as_view(), name="staff-deactivate"),
     path("patients/", patients.PatientListCreateView.as_view(), name="patients"),
     path("patients/<str:patient_id>/", patients.PatientDetailView.as_view(), name="patient"),
     path(

@@ -174,8 +174,14 @@ class Patient(models.Model):
     @property
     def questionnaire_schedule(self) -> dict[str, int]:
         """Scale → interval in days, in the scales' order (the default when none is set)."""
-        chosen = DEFAULT_SCHEDULE if self.schedule is None else self.schedule
-        return {key: int(chosen[key]) for key in SCALES if key in chosen}
+        return schedule_from(self.schedule)
+
+
+def schedule_from(stored: dict[str, int] | None) -> dict[str, int]:
+    """A stored ``Patient.schedule`` as scale → interval in days, in the scales' order (None: the
+    default), for reads that fetch the column without the patient."""
+    chosen = DEFAULT_SCHEDULE if stored is None else stored
+    return {key: int(chosen[key]) for key in SCALES if key in chosen}
 
 
 class EnrollmentCode(models.Model):

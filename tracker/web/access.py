@@ -18,6 +18,7 @@ View = Callable[Concatenate[HttpRequest, P], HttpResponse]
 
 STAFF_ONLY = "The dashboard is for clinic staff. Patients use the mobile app."
 CLINICIANS_ONLY = "Only a clinician acknowledges a safety flag."
+ADMINS_ONLY = "Only the clinic's admin manages staff, settings and clinic-wide reports."
 
 
 def acting_user(request: HttpRequest) -> User:
@@ -43,3 +44,4 @@ def _role_required(roles: tuple[str, ...], message: str) -> Callable[[View[P]], 
 
 staff_required = _role_required((Role.ADMIN, Role.CLINICIAN), STAFF_ONLY)
 clinician_required = _role_required((Role.CLINICIAN,), CLINICIANS_ONLY)
+admin_required = _role_required((Role.ADMIN,), ADMINS_ONLY)

@@ -18,6 +18,7 @@ from tracker.records.cleaning import canonical_timezones
 from tracker.records.models import FlagAction, Modality, Timing, User
 from tracker.records.services import login_guard
 from tracker.records.services.patients import self_report_scales
+from tracker.web.triage import SORTS
 
 if TYPE_CHECKING:  # django-stubs is a development tool only
     from django_stubs_ext import StrOrPromise
@@ -74,6 +75,12 @@ class PatientListFilterForm(forms.Form):
     )
     flagged = forms.BooleanField(required=False, label="Open safety flags")
     overdue = forms.BooleanField(required=False, label="Questionnaire overdue")
+    sort = forms.ChoiceField(required=False, choices=list(SORTS.items()), label=_("Order"))
+
+    FILTERS = ("q", "signal", "state", "flagged", "overdue")
+
+    def clean_sort(self) -> str:
+        return self.cleaned_data.get("sort") or "urgency"
 
 
 # --- the patient page's writes ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracker.web import views
+from tracker.web import clinic_admin, notices, views
 
 app_name = "web"
 
@@ -28,4 +28,16 @@ urlpatterns = [
     path("entries/<str:assessment_id>/amend/", views.assessment_amend, name="assessment_amend"),
     path("entries/<str:assessment_id>/baseline/", views.assessment_baseline, name="assessment_baseline"),
     path("flags/<str:flag_id>/acknowledge/", views.flag_acknowledge, name="flag_acknowledge"),
+    path("notices/", notices.notice_list, name="notice_list"),
+    path("notices/read-all/", notices.notice_read_all, name="notice_read_all"),
+    path("notices/<str:notice_id>/read/", notices.notice_read, name="notice_read"),
+    path("clinic/staff/", clinic_admin.staff, name="admin_staff"),
+    path("clinic/staff/<str:user_id>/deactivate/", clinic_admin.staff_deactivate, name="admin_staff_deactivate"),
+    path("clinic/staff/<str:user_id>/password/", clinic_admin.staff_password_reset, name="admin_staff_password"),
+    path("clinic/settings/", clinic_admin.clinic_settings, name="admin_settings"),
+    path("clinic/reports/", clinic_admin.reports, name="admin_reports"),
+    path("clinic/reports/response.csv", clinic_admin.response_csv, name="admin_response_csv"),
+    path("clinic/reports/payer-reports.zip", clinic_admin.payer_reports_zip, name="admin_payer_zip"),
+    path("clinic/outcomes/", clinic_admin.clinic_outcomes, name="admin_outcomes"),
+    path("clinic/outcomes/<str:scale>.svg", clinic_admin.clinic_outcomes_chart, name="admin_outcomes_chart"),
 ]

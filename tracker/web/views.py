@@ -1,7 +1,8 @@
 """The clinician dashboard: server-rendered pages over the same selectors and services as the API.
 
-Reads are scoped by ``tracker.records.selectors`` (another clinic's patient is a 404) and audited; the one
-write, acknowledging a safety flag, goes through ``tracker.records.services.assessments.flag_acknowledge``.
+Reads are scoped by ``tracker.records.selectors`` (another clinic's patient is a 404) and audited; writes go
+through ``tracker.records.services`` (a flag acknowledgement, a baseline mark). The notices inbox is in
+``notices``, the clinic admin's pages in ``clinic_admin``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from django.views.decorators.http import require_POST, require_safe
 
 import scoring
 from projections.filters import PatientFilter
-from projections.models import OutcomeSnapshot
 from tracker.records import selectors
 from tracker.records.models import (
     DEFAULT_SCHEDULE,
@@ -67,6 +67,7 @@ from tracker.web.forms import (
     StaffLoginForm,
     service_errors,
 )
+from tracker.web.triage import Triage
 
 PAGE_SIZE = 50
 
@@ -117,7 +118,7 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- patient list ------------------------------------------------------------------------------------
 def _filtered_patients(request: HttpRequest, form: PatientListFilterForm) -> QuerySet[Patient]:
     actor = acting_user(request)
-    qs = selectors.patients_visible(actor=actor).order_by("name", "id")
+    qs = selectors.patients_visible(actor=actor)
     if not form.is_valid():
         return qs
     data = form.cleaned_data
@@ -129,12 +130,6 @@ def _filtered_patients(request: HttpRequest, form: PatientListFilterForm) -> Que
         qs = PatientFilter(api_filters, queryset=qs).qs
     if data["q"]:
         qs = qs.filter(Q(name__icontains=data["q"]) | Q(external_id__icontains=data["q"]))
-    if data["overdue"]:
-        # Due-ness is computed per patient in the patient's timezone (one rule: questionnaires_due).
-        overdue = [
-            p.pk for p in qs.only("id", "timezone", "schedule") if any(d.due for d in questionnaires_due(patient=p))
-        ]
-        qs = qs.filter(pk__in=overdue)
     return qs
 
 
@@ -147,32 +142,19 @@ def _query_without_page(request: HttpRequest) -> str:
 @staff_required
 @require_safe
 def patient_list(request: HttpRequest) -> HttpResponse:
+    """The morning triage list: urgency first by default; a constant number of queries (``triage``)."""
     actor = acting_user(request)
     form = PatientListFilterForm(request.GET)
-    qs = _filtered_patients(request, form).prefetch_related(
-        "courses",
-        Prefetch("flags", queryset=SafetyFlag.objects.filter(acknowledged_at__isnull=True), to_attr="open_flag_list"),
-        Prefetch("snapshots", queryset=OutcomeSnapshot.objects.all(), to_attr="snapshot_list"),
+    valid = form.is_valid()
+    triage = Triage(
+        patients=_filtered_patients(request, form),
+        overdue_only=valid and form.cleaned_data["overdue"],
+        sort=form.cleaned_data["sort"] if valid else "urgency",
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    patients = list(page.object_list)
-    rows = []
-    for patient in patients:
-        today = patient_local_today(patient)
-        rows.append(
-            display.patient_row(
-                patient,
-                courses=list(patient.courses.all()),
-                snapshots=patient.snapshot_list,  # type: ignore[attr-defined]
-                open_flags=patient.open_flag_list,  # type: ignore[attr-defined]
-                due=questionnaires_due(patient=patient, today=today),
-                today=today,
-            )
-        )
-    audit_record_many(
-        actor=actor, action="web.patient.list", object_type="patient", patient_ids=[p.pk for p in patients]
-    )
-    filtered = form.is_valid() and any(form.cleaned_data.values())
+    page = Paginator(triage.rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = triage.detail(list(page.object_list))
+    audit_record_many(actor=actor, action="web.patient.list", object_type="patient", patient_ids=[r.pk for r in rows])
+    filtered = valid and any(form.cleaned_data[name] for name in form.FILTERS)
     return render(
         request,
         "web/patient_list.html",

@@ -19,6 +19,7 @@ from tests.tracker.helpers import PASSWORD, client_for, items_with_total, make_c
 from tracker.api import urls as api_urls
 from tracker.records.models import Notice, SafetyFlag
 from tracker.records.services.assessments import assessment_submit
+from tracker.records.services.clinics import staff_create
 from tracker.records.services.passwords import password_reset_code_issue
 from tracker.records.services.patients import course_create, patient_create
 from tracker.records.services.reminders import device_register
@@ -132,6 +133,10 @@ def _reset_body(w: World, role: str) -> dict[str, str]:
     return {"reset_code": issued.raw, "username": w.a.patient_user.username, "new_password": "another-Secret-2031"}
 
 
+def _new_staff(w: World) -> Any:
+    return staff_create(actor=w.a.admin, username=f"staff-{uuid.uuid4().hex[:8]}", password=PASSWORD, role="clinician")
+
+
 GRID: dict[tuple[str, str], Row] = {
     ("version", "get"): Row(roles(200, 200, 200, 200, 200, 200)),
     ("password-change", "post"): Row(
@@ -159,6 +164,7 @@ GRID: dict[tuple[str, str], Row] = {
         roles(401, 403, 403, 403, 403, 201),
         body=lambda w, r: {"username": f"staff-{uuid.uuid4().hex[:8]}", "password": PASSWORD, "role": "clinician"},
     ),
+    ("staff-deactivate", "post"): Row(roles(401, 403, 403, 403, 403, 200), lambda w: {"user_id": _new_staff(w).pk}),
     ("patients", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
     ("patients", "post"): Row(roles(401, 403, 403, 201, 201, 201), body=lambda w, r: {"name": "Someone New"}),
     ("patient", "get"): Row(PATIENT_READ, patient_kw),

@@ -17,3 +17,4 @@ class StaffSerializer(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.UUIDField()
     username = serializers.CharField()
     role = serializers.CharField()
+    is_active = serializers.BooleanField(required=False)

@@ -33,6 +33,18 @@ class StaffPasswordResetCodeView(Endpoint):
 
     @extend_schema(request=None, responses={201: auth_s.ResetCodeSerializer})
     def post(self, request: Request, staff_id: str) -> Response:
-        user = selectors.staff_get(actor=self.actor, staff_id=staff_id)
+        user = selectors.staff_get(actor=self.actor, user_id=staff_id)
         issued = password_services.password_reset_code_issue(actor=self.actor, user=user)
         return Response({"reset_code": issued.raw, "expires_at": issued.expires_at}, status=201)
+
+
+class StaffDeactivateView(Endpoint):
+    """A staff login can no longer sign in; its tokens and dashboard sessions end. Idempotent."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={200: s.StaffSerializer})
+    def post(self, request: Request, user_id: str) -> Response:
+        user = selectors.staff_get(actor=self.actor, user_id=user_id)
+        user = clinic_services.staff_deactivate(actor=self.actor, user=user)
+        return Response({"id": user.pk, "username": user.username, "role": user.role, "is_active": user.is_active})

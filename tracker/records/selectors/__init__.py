@@ -64,17 +64,6 @@ def patient_of_user(*, actor: User) -> Patient:
     return patient
 
 
-def staff_visible(*, actor: User) -> QuerySet[User]:
-    """The clinic's staff logins, for its admin only (anyone else sees none)."""
-    if actor.role != Role.ADMIN or actor.clinic_id is None:
-        return User.objects.none()
-    return User.objects.filter(clinic_id=actor.clinic_id, role__in=(Role.ADMIN, Role.CLINICIAN))
-
-
-def staff_get(*, actor: User, staff_id: Any) -> User:
-    return _get_or_404(staff_visible(actor=actor), staff_id, actor=actor)
-
-
 def courses_visible(*, actor: User) -> QuerySet[TreatmentCourse]:
     return TreatmentCourse.objects.filter(patient__in=patients_visible(actor=actor))
 
@@ -143,3 +132,16 @@ def patient_access_log(*, actor: User, patient: Patient) -> QuerySet[AuditEvent]
     if actor.role != Role.ADMIN or actor.clinic_id is None or actor.clinic_id != patient.clinic_id:
         return AuditEvent.objects.none()
     return AuditEvent.objects.filter(patient_id=patient.pk).order_by("-at", "-id")
+
+
+def staff_visible(*, actor: User) -> QuerySet[User]:
+    """The clinic's staff logins, for its admin only (anyone else gets nothing)."""
+    if actor.role != Role.ADMIN or actor.clinic_id is None:
+        return User.objects.none()
+    return User.objects.filter(clinic_id=actor.clinic_id, role__in=(Role.ADMIN, Role.CLINICIAN)).order_by(
+        "-is_active", "username", "id"
+    )
+
+
+def staff_get(*, actor: User, user_id: Any) -> User:
+    return _get_or_404(staff_visible(actor=actor), user_id, actor=actor)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from tracker.records.cleaning import check_username, clean_text, username_skeleton
-from tracker.records.models import Clinic, Role, User
+from tracker.records.models import AuthToken, Clinic, Role, User
 from tracker.records.services.audit import audit_record
 from tracker.records.services.errors import invalid
 
@@ -48,3 +52,53 @@ def staff_create(*, actor: User, username: str, password: str, role: str) -> Use
     user = User.objects.create_user(username=username, password=password, clinic_id=actor.clinic_id, role=role)
     audit_record(actor=actor, action="staff.create", object_type="user", object_id=user.pk)
     return user
+
+
+def _end_sessions_and_tokens(user: User) -> None:
+    """Revoke the user's bearer tokens and end their dashboard sessions (the database session store)."""
+    now = timezone.now()
+    AuthToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    key = str(user.pk)
+    ended = [s.pk for s in Session.objects.filter(expire_date__gt=now) if s.get_decoded().get("_auth_user_id") == key]
+    Session.objects.filter(pk__in=ended).delete()
+
+
+def _check_staff_target(actor: User, user: User) -> None:
+    if actor.role != Role.ADMIN or user.clinic_id != actor.clinic_id or user.role not in STAFF_ROLES:
+        raise PermissionError("Only the clinic's admin manages its staff.")
+
+
+@transaction.atomic
+def staff_deactivate(*, actor: User, user: User) -> User:
+    """The login can no longer sign in; its tokens are revoked and its sessions ended. Idempotent.
+    An admin cannot deactivate their own login (the clinic would be left without one)."""
+    _check_staff_target(actor, user)
+    if user.pk == actor.pk:
+        raise invalid("user", "You cannot deactivate your own login.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        audit_record(actor=actor, action="staff.deactivate", object_type="user", object_id=user.pk)
+    _end_sessions_and_tokens(user)
+    return user
+
+
+TEMPORARY_PASSWORD_BYTES = 12
+
+
+@transaction.atomic
+def staff_reset_password(*, actor: User, user: User) -> str:
+    """A new random temporary password for a staff login (returned once, to hand over; never stored in
+    clear or logged). Its tokens and sessions end, so the old password opens nothing."""
+    _check_staff_target(actor, user)
+    if user.pk == actor.pk:
+        raise invalid("user", "Reset another staff member's password, not your own.")
+    if not user.is_active:
+        raise invalid("user", "This login is deactivated.")
+    temporary = secrets.token_urlsafe(TEMPORARY_PASSWORD_BYTES)
+    user.set_password(temporary)
+    user.save(update_fields=["password"])
+    _end_sessions_and_tokens(user)
+    audit_record(actor=actor, action="staff.password_reset", object_type="user", object_id=user.pk)
+    return temporary

@@ -1,0 +1,353 @@
+"""The clinic admin's pages: staff, settings, exports and clinic outcomes (Django's test client, session login)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+import zipfile
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+
+from projections.cohort_results import recompute_cohorts
+from projections.nightly import recompute_all
+from tests.tracker.helpers import PASSWORD, ClinicWorld, client_for, error_fields, make_clinic, weekly_course
+from tracker.records.models import AuditEvent, AuthToken, Clinic, Patient, Role, User
+from tracker.records.services.auth import token_issue
+from tracker.reports.profiles import builtin_profile
+
+pytestmark = pytest.mark.django_db
+
+BUILTIN = builtin_profile().key
+ADMIN_PAGES = ["/clinic/staff/", "/clinic/settings/", "/clinic/reports/", "/clinic/outcomes/"]
+
+
+def web_client(user: User) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def audits(action: str, **filters: object) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(action=action, **filters))
+
+
+@pytest.fixture
+def world() -> ClinicWorld:
+    return make_clinic()
+
+
+@pytest.fixture
+def other() -> ClinicWorld:
+    return make_clinic("Clinic B", prefix="b")
+
+
+# --- access ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("url", ADMIN_PAGES)
+def test_admin_pages_answer_the_admin_and_refuse_a_clinician(world, url):
+    assert web_client(world.admin).get(url).status_code == 200
+    assert web_client(world.clinician).get(url).status_code == 403
+    assert Client().get(url).status_code == 302
+
+
+def test_nav_links_admin_pages_for_the_admin_only(world):
+    admin_nav = web_client(world.admin).get("/patients/").content.decode()
+    clinician_nav = web_client(world.clinician).get("/patients/").content.decode()
+    for url in ADMIN_PAGES:
+        assert f'href="{url}"' in admin_nav
+        assert f'href="{url}"' not in clinician_nav
+
+
+# --- staff ----------------------------------------------------------------------------------------------
+def test_admin_adds_a_clinician(world):
+    client = web_client(world.admin)
+    r = client.post("/clinic/staff/", {"username": "dr-new", "role": "clinician", "password": "a-Long-pass-phrase-7"})
+    assert r.status_code == 302
+    new = User.objects.get(username="dr-new")
+    assert new.role == Role.CLINICIAN and new.clinic_id == world.clinic.pk
+    assert audits("staff.create", actor=world.admin, object_id=str(new.pk))
+    assert "dr-new" in client.get("/clinic/staff/").content.decode()
+    fresh = Client()
+    assert fresh.login(username="dr-new", password="a-Long-pass-phrase-7")
+    assert fresh.get("/patients/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"username": "dr-x", "role": "clinician", "password": "short"}, "password"),
+        ({"username": "a-clinician", "role": "clinician", "password": "a-Long-pass-phrase-7"}, "username"),
+        ({"username": "dr-x", "role": "patient", "password": "a-Long-pass-phrase-7"}, "role"),
+        ({"username": "", "role": "clinician", "password": "a-Long-pass-phrase-7"}, "username"),
+    ],
+)
+def test_a_bad_new_login_shows_the_error_beside_its_field_and_saves_nothing(world, data, field):
+    before = User.objects.count()
+    r = web_client(world.admin).post("/clinic/staff/", data)
+    assert r.status_code == 200
+    assert field in r.context["form"].errors
+    assert f'id="id_{field}_error"' in r.content.decode()
+    assert User.objects.count() == before
+
+
+def test_deactivate_ends_tokens_and_sessions(world):
+    clinician_web = web_client(world.clinician)
+    token = token_issue(user=world.clinician)
+    api = client_for(None)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token.raw}")
+    assert api.get("/api/v1/patients/").status_code == 200
+    r = web_client(world.admin).post(f"/clinic/staff/{world.clinician.pk}/deactivate/")
+    assert r.status_code == 302
+    world.clinician.refresh_from_db()
+    assert not world.clinician.is_active
+    assert not AuthToken.objects.filter(user=world.clinician, revoked_at__isnull=True).exists()
+    assert api.get("/api/v1/patients/").status_code == 401
+    assert clinician_web.get("/patients/").status_code == 302
+    assert not [s for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == str(world.clinician.pk)]
+    assert Client().login(username=world.clinician.username, password=PASSWORD) is False
+    assert audits("staff.deactivate", actor=world.admin, object_id=str(world.clinician.pk))
+
+
+def test_admin_cannot_deactivate_themselves(world):
+    r = web_client(world.admin).post(f"/clinic/staff/{world.admin.pk}/deactivate/", follow=True)
+    assert "cannot deactivate your own login" in r.content.decode()
+    world.admin.refresh_from_db()
+    assert world.admin.is_active
+
+
+def test_another_clinics_staff_is_a_404(world, other):
+    client = web_client(world.admin)
+    assert client.post(f"/clinic/staff/{other.clinician.pk}/deactivate/").status_code == 404
+    assert client.post(f"/clinic/staff/{other.clinician.pk}/password/").status_code == 404
+    other.clinician.refresh_from_db()
+    assert other.clinician.is_active and other.clinician.check_password(PASSWORD)
+    assert other.clinician.username not in client.get("/clinic/staff/").content.decode()
+
+
+def test_a_clinician_cannot_deactivate_anyone(world):
+    r = web_client(world.clinician).post(f"/clinic/staff/{world.admin.pk}/deactivate/")
+    assert r.status_code == 403
+    world.admin.refresh_from_db()
+    assert world.admin.is_active
+
+
+def test_password_reset_shows_a_temporary_password_once(world):
+    old = web_client(world.clinician)
+    r = web_client(world.admin).post(f"/clinic/staff/{world.clinician.pk}/password/")
+    assert r.status_code == 200 and r["Cache-Control"] == "no-store"
+    temporary = r.context["temporary_password"]
+    assert temporary in r.content.decode()
+    world.clinician.refresh_from_db()
+    assert world.clinician.check_password(temporary) and not world.clinician.check_password(PASSWORD)
+    assert old.get("/patients/").status_code == 302
+    assert Client().login(username=world.clinician.username, password=temporary)
+    assert audits("staff.password_reset", actor=world.admin, object_id=str(world.clinician.pk))
+    assert temporary not in "".join(str(e.__dict__) for e in AuditEvent.objects.all())
+
+
+def test_admin_pages_need_csrf(world):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(world.admin)
+    assert strict.post(f"/clinic/staff/{world.clinician.pk}/deactivate/").status_code == 403
+    world.clinician.refresh_from_db()
+    assert world.clinician.is_active
+
+
+# --- API: staff deactivation ----------------------------------------------------------------------------
+def test_api_deactivates_a_staff_login(world, other):
+    api = client_for(world.admin)
+    r = api.post(f"/api/v1/staff/{world.clinician.pk}/deactivate/")
+    assert r.status_code == 200 and r.json()["is_active"] is False
+    assert api.post(f"/api/v1/staff/{world.clinician.pk}/deactivate/").status_code == 200  # again: no change
+    assert len(audits("staff.deactivate", object_id=str(world.clinician.pk))) == 1
+    assert api.post(f"/api/v1/staff/{other.clinician.pk}/deactivate/").status_code == 404
+    r = api.post(f"/api/v1/staff/{world.admin.pk}/deactivate/")
+    assert r.status_code == 400 and "user" in error_fields(r)
+    assert api.post(f"/api/v1/staff/{world.patient_user.pk}/deactivate/").status_code == 404
+
+
+def test_api_deactivation_is_for_admins(world):
+    r = client_for(world.clinician).post(f"/api/v1/staff/{world.admin.pk}/deactivate/")
+    assert r.status_code == 403
+    world.admin.refresh_from_db()
+    assert world.admin.is_active
+
+
+# --- clinic settings ------------------------------------------------------------------------------------
+def _settings(**over: object) -> dict[str, object]:
+    data: dict[str, object] = {"reference_set": "trials", "payer_profile": BUILTIN}
+    data.update(over)
+    return data
+
+
+def test_settings_form_shows_the_current_values(world):
+    r = web_client(world.admin).get("/clinic/settings/")
+    html = r.content.decode()
+    assert 'name="madrs__remission_max"' in html
+    assert r.context["form"].initial["reference_set"] == world.clinic.reference_set
+
+
+def test_admin_sets_a_madrs_remission_threshold(world):
+    client = web_client(world.admin)
+    form = client.get("/clinic/settings/").context["form"]
+    data = _settings(reference_set=form.initial["reference_set"], payer_profile=form.initial["payer_profile"])
+    data["madrs__remission_max"] = 12
+    r = client.post("/clinic/settings/", data)
+    assert r.status_code == 302, r.context["form"].errors if r.context else r
+    clinic = Clinic.objects.get(pk=world.clinic.pk)
+    assert clinic.scoring_options == {"madrs": {"remission_max": 12}}
+    assert audits("clinic.settings", actor=world.admin)
+    # Clearing the box returns to the scale's own level.
+    data["madrs__remission_max"] = ""
+    client.post("/clinic/settings/", data)
+    assert Clinic.objects.get(pk=world.clinic.pk).scoring_options == {}
+
+
+def test_other_scoring_options_set_through_the_api_are_kept(world):
+    r = client_for(world.admin).patch(
+        "/api/v1/clinic/", {"scoring_options": {"bdi2": {"sustain_days": 28}}}, format="json"
+    )
+    assert r.status_code == 200
+    client = web_client(world.admin)
+    form = client.get("/clinic/settings/").context["form"]
+    data = _settings(reference_set=form.initial["reference_set"], payer_profile=form.initial["payer_profile"])
+    data["bdi2__remission_max"] = 10
+    assert client.post("/clinic/settings/", data).status_code == 302
+    assert Clinic.objects.get(pk=world.clinic.pk).scoring_options == {"bdi2": {"sustain_days": 28, "remission_max": 10}}
+
+
+@pytest.mark.parametrize(
+    ("over", "field"),
+    [
+        ({"madrs__remission_max": 61}, "madrs__remission_max"),  # above the scale's maximum
+        ({"madrs__remission_max": 30, "madrs__relapse_min": 20}, "madrs__relapse_min"),  # relapse below remission
+        ({"madrs__remission_max": 40}, "madrs__remission_max"),  # above the scale's own relapse level
+        ({"reference_set": "no-such-set"}, "reference_set"),
+        ({"payer_profile": "nope"}, "payer_profile"),
+        ({"phq9__remission_max": "abc"}, "phq9__remission_max"),
+    ],
+)
+def test_bad_settings_show_errors_beside_the_field_and_change_nothing(world, over, field):
+    client = web_client(world.admin)
+    form = client.get("/clinic/settings/").context["form"]
+    data = _settings(reference_set=form.initial["reference_set"], payer_profile=form.initial["payer_profile"])
+    data.update(over)
+    before = Clinic.objects.filter(pk=world.clinic.pk).values().get()
+    r = client.post("/clinic/settings/", data)
+    assert r.status_code == 200
+    assert field in r.context["form"].errors, r.context["form"].errors
+    assert f'id="id_{field}_error"' in r.content.decode()
+    assert Clinic.objects.filter(pk=world.clinic.pk).values().get() == before
+    assert not audits("clinic.settings")
+
+
+def test_a_clinician_cannot_change_settings(world):
+    r = web_client(world.clinician).post("/clinic/settings/", _settings(madrs__remission_max=12))
+    assert r.status_code == 403
+    assert Clinic.objects.get(pk=world.clinic.pk).scoring_options == {}
+
+
+# --- exports --------------------------------------------------------------------------------------------
+@pytest.fixture
+def treated(world: ClinicWorld) -> list[Patient]:
+    start = date.today() - timedelta(days=42)
+    patients = [
+        weekly_course(world, "Rae Responder", "iv_ketamine", "bdi2", start, [32, 24, 16, 10, 8, 6, 5]),
+        weekly_course(world, "Sol Flat", "esketamine", "bdi2", start, [30, 31, 30, 31, 30, 31, 30]),
+        weekly_course(world, "Tal Late", "iv_ketamine", "bdi2", start + timedelta(days=30), [28, 20]),
+    ]
+    recompute_all(clinic_id=world.clinic.pk)
+    return patients
+
+
+def test_response_csv_for_a_date_range(world, treated, other):
+    start = date.today() - timedelta(days=42)
+    client = web_client(world.admin)
+    r = client.get("/clinic/reports/response.csv", {"date_from": start.isoformat(), "date_to": start.isoformat()})
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.content.decode())))
+    assert {row["patient_id"] for row in rows} == {str(treated[0].pk), str(treated[1].pk)}
+    assert {e.patient_id for e in audits("web.report.csv", actor=world.admin)} == {treated[0].pk, treated[1].pk}
+    # The same builder as the API's CSV.
+    api = client_for(world.admin).get("/api/v1/reports/response.csv", {"from": start, "to": start})
+    assert api.content == r.content
+
+
+def test_response_csv_with_a_reversed_range_is_an_error_beside_the_field(world, treated):
+    r = web_client(world.admin).get(
+        "/clinic/reports/response.csv", {"date_from": "2026-05-01", "date_to": "2026-04-01"}
+    )
+    assert r.status_code == 400
+    assert "date_from" in r.context["csv_form"].errors
+    assert 'id="id_date_from_error"' in r.content.decode()
+    assert not audits("web.report.csv")
+
+
+def test_payer_reports_zip_one_pdf_per_patient(world, treated, other):
+    client = web_client(world.admin)
+    page = client.get("/clinic/reports/").content.decode()
+    assert "Rae Responder" in page and other.patient.name not in page
+    # The third: a patient without any course (their report says so).
+    chosen = [str(treated[0].pk), str(treated[1].pk), str(world.patient.pk)]
+    r = client.post("/clinic/reports/payer-reports.zip", {"patients": chosen, "profile": BUILTIN})
+    assert r.status_code == 200 and r["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    assert sorted(archive.namelist()) == sorted(f"response-report-{pk}.pdf" for pk in chosen)
+    for name in archive.namelist():
+        assert archive.read(name).startswith(b"%PDF")
+    assert {e.patient_id for e in audits("web.report.pdf", actor=world.admin)} == {
+        treated[0].pk,
+        treated[1].pk,
+        world.patient.pk,
+    }
+
+
+@pytest.mark.parametrize("bad", ["none", "other-clinic", "not-a-patient"])
+def test_payer_reports_zip_refuses_a_bad_selection(world, treated, other, bad):
+    patients = {"none": [], "other-clinic": [str(other.patient.pk)], "not-a-patient": [str(uuid.uuid4())]}[bad]
+    r = web_client(world.admin).post("/clinic/reports/payer-reports.zip", {"patients": patients, "profile": BUILTIN})
+    assert r.status_code == 400
+    assert "patients" in r.context["zip_form"].errors
+    assert not audits("web.report.pdf")
+
+
+def test_a_clinician_cannot_export_clinic_reports(world, treated):
+    client = web_client(world.clinician)
+    assert client.get("/clinic/reports/response.csv").status_code == 403
+    assert client.post("/clinic/reports/payer-reports.zip", {"patients": [str(treated[0].pk)]}).status_code == 403
+
+
+# --- clinic outcomes ------------------------------------------------------------------------------------
+def test_outcomes_page_says_not_yet_computed_before_the_workers_ran(world, treated):
+    r = web_client(world.admin).get("/clinic/outcomes/")
+    html = r.content.decode()
+    assert "Not yet computed" in html
+    assert "<img" not in html.split("km-title")[1].split("</section>")[0]
+    # The rest of the page is read from the snapshots.
+    assert "Sol Flat" in html  # off track
+    assert audits("web.cohort.read", actor=world.admin)
+
+
+def test_outcomes_page_with_the_stored_cohort(world, treated, other):
+    recompute_cohorts(world.clinic.pk)
+    client = web_client(world.admin)
+    r = client.get("/clinic/outcomes/")
+    html = r.content.decode()
+    assert "Not yet computed" not in html
+    assert 'src="/clinic/outcomes/bdi2.svg"' in html
+    assert "IV ketamine" in html and "Esketamine" in html
+    assert other.patient.name not in html
+    shares = {(s.modality, s.scale): s for s in r.context["shares"]}
+    assert shares[("iv_ketamine", "bdi2")].courses == 2
+    assert [p["name"] for p in r.context["off_track"]] == ["Sol Flat"]
+    assert {e.patient_id for e in audits("web.outcomes.off_track")} == {treated[1].pk}
+    completion = {c.modality: c for c in r.context["completion"]}
+    assert completion["esketamine"].received == 7 and completion["esketamine"].due == 2 * 7
+    chart = client.get("/clinic/outcomes/bdi2.svg")
+    assert chart.status_code == 200 and chart["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in chart.content
+    assert client.get("/clinic/outcomes/nope.svg").status_code == 404
+    assert web_client(world.clinician).get("/clinic/outcomes/bdi2.svg").status_code == 403

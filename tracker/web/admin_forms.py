@@ -1,0 +1,175 @@
+"""The clinic admin's forms: a new staff login, the clinic's settings, the CSV's date range, a payer-report zip.
+
+Each form checks the shape; the services check the rest with the rules the API uses, and their
+``ValidationError`` is put beside the field it names (``apply_service_errors``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+import scoring
+from tracker.records.models import Role
+
+# Per-scale levels an admin may override here (the other options stay as the API set them).
+LEVELS = ("remission_max", "relapse_min")
+LEVEL_LABELS = {"remission_max": _("remission at or below"), "relapse_min": _("relapse at or above")}
+MAX_PAYER_REPORTS = 50
+
+
+def apply_service_errors(form: forms.Form, exc: ValidationError, *, fields: dict[str, str] | None = None) -> None:
+    """Put a service's field errors beside the form's fields (``fields`` maps service names to form names)."""
+    fields = fields or {}
+    if not hasattr(exc, "error_dict"):
+        for message in exc.messages:
+            form.add_error(None, message)
+        return
+    for name, errors in exc.message_dict.items():
+        target = fields.get(name, name)
+        for message in errors:
+            form.add_error(target if target in form.fields else None, message)
+
+
+class StaffCreateForm(forms.Form):
+    username = forms.CharField(max_length=150, label=_("Username"))
+    role = forms.ChoiceField(
+        choices=[(Role.CLINICIAN, _("Clinician")), (Role.ADMIN, _("Clinic admin"))], label=_("Role")
+    )
+    password = forms.CharField(
+        max_length=1024,
+        strip=False,
+        label=_("Initial password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Hand it over in person. The clinic's password rules apply (length, not a common one)."),
+    )
+
+
+def _set_choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
+def scale_field(scale: str, level: str) -> str:
+    return f"{scale}__{level}"
+
+
+class ClinicSettingsForm(forms.Form):
+    """The reference set (from the known sets), the payer profile, and per-scale thresholds (blank: the scale's
+    own). Thresholds are checked here with scoring's rules, and again by the service on save."""
+
+    reference_set = forms.ChoiceField(label=_("Reference set the projections compare with"))
+    payer_profile = forms.ChoiceField(label=_("Payer profile reports apply by default"))
+
+    def __init__(
+        self,
+        *args: Any,
+        reference_sets: list[dict[str, Any]],
+        payer_profiles: list[dict[str, Any]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "reference_set", [(r["key"], f"{r['title']} ({r['key']})") for r in reference_sets])
+        _set_choices(
+            self,
+            "payer_profile",
+            [(p["key"], f"{p['name']}{' (built in)' if p['builtin'] else ''}") for p in payer_profiles],
+        )
+        self.scales: list[tuple[scoring.Scale, list[forms.BoundField]]] = []
+        for key, scale in scoring.SCALES.items():
+            names = []
+            for level in LEVELS:
+                name = scale_field(key, level)
+                self.fields[name] = forms.IntegerField(
+                    required=False,
+                    min_value=0,
+                    max_value=scale.total_max,
+                    label=f"{scale.short_name or key}: {LEVEL_LABELS[level]}",
+                    help_text=_("default %(value)s") % {"value": getattr(scale, level)},
+                )
+                names.append(name)
+            self.scales.append((scale, [self[name] for name in names]))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for key in scoring.SCALES:
+            options = {
+                level: cleaned[scale_field(key, level)]
+                for level in LEVELS
+                if cleaned.get(scale_field(key, level)) is not None
+            }
+            try:
+                scoring.Options.from_dict(options).resolve(scoring.get_scale(key))
+            except scoring.ScoringError as exc:
+                level = exc.field.removeprefix("options.")
+                self.add_error(scale_field(key, level) if level in LEVELS else None, exc.message)
+        return cleaned
+
+    def scoring_options(self, current: dict[str, Any]) -> dict[str, Any]:
+        """The clinic's options with this form's levels set or cleared (other options kept)."""
+        result: dict[str, Any] = {}
+        for key in scoring.SCALES:
+            options = {k: v for k, v in (current.get(key) or {}).items() if k not in LEVELS}
+            for level in LEVELS:
+                value = self.cleaned_data.get(scale_field(key, level))
+                if value is not None:
+                    options[level] = value
+            if options:
+                result[key] = options
+        return result
+
+    @staticmethod
+    def initial_for(clinic: Any, payer_key: str) -> dict[str, Any]:
+        initial: dict[str, Any] = {"reference_set": clinic.reference_set, "payer_profile": payer_key}
+        for key, options in (clinic.scoring_options or {}).items():
+            for level in LEVELS:
+                if isinstance(options, dict) and level in options:
+                    initial[scale_field(key, level)] = options[level]
+        return initial
+
+
+class DateRangeForm(forms.Form):
+    """Courses that started in the range (either bound optional), as ``GET /api/v1/reports/response.csv``."""
+
+    date_from = forms.DateField(
+        required=False, label=_("Courses started from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(required=False, label=_("to"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_from", _("The start of the range is after its end."))
+        return cleaned
+
+
+class PayerReportsForm(forms.Form):
+    """Patients of the clinic (ids checked against the actor's scope by the view) and the payer profile."""
+
+    patients = forms.MultipleChoiceField(
+        label=_("Patients"), error_messages={"required": _("Select at least one patient.")}
+    )
+    profile = forms.ChoiceField(label=_("Payer profile"))
+
+    def __init__(
+        self, *args: Any, patients: list[tuple[str, str]], payer_profiles: list[dict[str, Any]], **kwargs: Any
+    ):
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "patients", patients)
+        _set_choices(self, "profile", [(p["key"], p["name"]) for p in payer_profiles])
+        default = next((p["key"] for p in payer_profiles if p["is_clinic_default"]), None)
+        self.fields["profile"].initial = default
+
+    def clean_patients(self) -> list[str]:
+        chosen: list[str] = self.cleaned_data["patients"]
+        if len(chosen) > MAX_PAYER_REPORTS:
+            raise ValidationError(
+                _("At most %(n)d patients at once (one PDF each); split the selection."),
+                params={"n": MAX_PAYER_REPORTS},
+            )
+        return chosen
