@@ -22,6 +22,7 @@ from tests.tracker.helpers import (
     make_clinic,
     submit,
 )
+from tracker.records.crisis import resources_for
 from tracker.records.models import (
     Assessment,
     AuditEvent,
@@ -34,7 +35,6 @@ from tracker.records.models import (
     User,
 )
 from tracker.records.selectors.schedule import questionnaires_due
-from tracker.records.crisis import resources_for
 from tracker.records.services.patients import course_create, patient_create, patient_enroll, session_create
 
 pytestmark = pytest.mark.django_db
