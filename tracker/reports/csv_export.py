@@ -23,7 +23,7 @@ from django.db.models import Count, QuerySet
 
 import scoring
 from tracker.records import selectors
-from tracker.records.models import TreatmentCourse, TreatmentSession, User
+from tracker.records.models import Clinic, TreatmentCourse, TreatmentSession, User
 from tracker.records.services.audit import audit_record_many
 from tracker.reports.read_model import BULK_CHUNK, ScaleOutcome, outcomes_of_courses
 
@@ -130,13 +130,29 @@ def _scale_columns(scale_data: ScaleOutcome) -> dict[str, object]:
 def response_courses(*, actor: User, date_from: date | None, date_to: date | None) -> QuerySet[TreatmentCourse]:
     """The courses the export covers: the actor's clinic's whose start date lies in
     ``[date_from, date_to]`` (either bound optional), in the export's order (start date, patient,
-    course), with their patient and clinic."""
-    courses = selectors.courses_visible(actor=actor).select_related("patient", "patient__clinic")
+    course), with their patient (its clinic is set by ``response_csv_stream``)."""
+    courses = (
+        selectors.courses_visible(actor=actor)
+        .select_related("patient")
+        .only(*_COURSE_FIELDS, "patient__external_id", "patient__clinic_id")
+    )
     if date_from is not None:
         courses = courses.filter(start_date__gte=date_from)
     if date_to is not None:
         courses = courses.filter(start_date__lte=date_to)
     return courses.order_by("start_date", "patient_id", "created_at", "id")
+
+
+_COURSE_FIELDS = (
+    "id",
+    "patient_id",
+    "clinic_id",
+    "modality",
+    "with_therapy",
+    "start_date",
+    "reference_set",
+    "created_at",
+)
 
 
 def _batches(courses: Iterable[TreatmentCourse], size: int) -> Iterator[list[TreatmentCourse]]:
@@ -163,12 +179,15 @@ def response_csv_stream(
     yield _take(buffer)
     audited: set[int] = set()  # patient ids (as ints) already audited by this export
     courses = response_courses(actor=actor, date_from=date_from, date_to=date_to)
+    clinics = {c.pk: c for c in Clinic.objects.filter(pk=actor.clinic_id)}  # the actor's: one
     for batch in _batches(courses.iterator(chunk_size=chunk_size), chunk_size):
+        for course in batch:
+            course.patient.clinic = clinics[course.patient.clinic_id]
         new = [c.patient_id for c in batch if c.patient_id.int not in audited]
         fresh = list(dict.fromkeys(new))
         audited.update(pid.int for pid in fresh)
         audit_record_many(actor=actor, action=AUDIT_ACTION, object_type="patient", patient_ids=fresh)
-        outcomes = outcomes_of_courses(batch)
+        outcomes = outcomes_of_courses(batch, with_rows=False)
         session_counts = _session_counts(batch)
         for course in batch:
             common: dict[str, object] = {
