@@ -6,6 +6,7 @@ from tracker.api.views import (
     auth,
     clinic,
     courses,
+    exports,
     flags,
     notices,
     outcomes,
@@ -62,4 +63,7 @@ urlpatterns = [
     path("reference-sets/", clinic.ReferenceSetListView.as_view(), name="reference-sets"),
     path("reports/cohort/", reports.CohortView.as_view(), name="cohort"),
     path("reports/response.csv", reports.ResponseCsvView.as_view(), name="response-csv"),
+    path("exports/<str:job_id>/", exports.ExportJobView.as_view(), name="export-job"),
+    path("exports/<str:job_id>/files/<str:name>", exports.ExportFileView.as_view(), name="export-file"),
+    path("fhir/$export", exports.FhirExportView.as_view(), name="fhir-export"),
 ]

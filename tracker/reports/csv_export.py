@@ -22,6 +22,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 import scoring
+from projections.models import OutcomeSnapshot
 from tracker.records import selectors
 from tracker.records.models import Clinic, TreatmentCourse, TreatmentSession, User
 from tracker.records.services.audit import audit_record_many
@@ -155,6 +156,14 @@ _COURSE_FIELDS = (
 )
 
 
+def response_rows_estimate(*, actor: User, date_from: date | None, date_to: date | None) -> int:
+    """About how many rows the export has: its courses' stored snapshots, or one per course
+    where there are more courses (two counts, no entry read)."""
+    courses = response_courses(actor=actor, date_from=date_from, date_to=date_to).order_by()
+    snapshots = OutcomeSnapshot.objects.filter(course__in=courses.values("id")).count()
+    return max(courses.count(), snapshots)
+
+
 def _batches(courses: Iterable[TreatmentCourse], size: int) -> Iterator[list[TreatmentCourse]]:
     it = iter(courses)
     while batch := list(islice(it, size)):
@@ -179,7 +188,7 @@ def response_csv_stream(
     yield _take(buffer)
     audited: set[int] = set()  # patient ids (as ints) already audited by this export
     courses = response_courses(actor=actor, date_from=date_from, date_to=date_to)
-    clinics = {c.pk: c for c in Clinic.objects.filter(pk=actor.clinic_id)}  # the actor's: one
+    clinics = {c.pk: c for c in Clinic.objects.filter(users=actor)}  # the actor's: one
     for batch in _batches(courses.iterator(chunk_size=chunk_size), chunk_size):
         for course in batch:
             course.patient.clinic = clinics[course.patient.clinic_id]

@@ -7,10 +7,12 @@ from typing import Any, TypeVar
 
 from django.db.models import Case, Model, QuerySet, Value, When
 from django.http import Http404
+from django.utils import timezone
 
 from tracker.records.models import (
     Assessment,
     AuditEvent,
+    ExportJob,
     FlagLevel,
     Notice,
     Patient,
@@ -132,3 +134,12 @@ def patient_access_log(*, actor: User, patient: Patient) -> QuerySet[AuditEvent]
     if actor.role != Role.ADMIN or actor.clinic_id is None or actor.clinic_id != patient.clinic_id:
         return AuditEvent.objects.none()
     return AuditEvent.objects.filter(patient_id=patient.pk).order_by("-at", "-id")
+
+
+def export_job_get(*, actor: User, job_id: Any) -> ExportJob:
+    """An export job of the actor's clinic that has not expired, for its admins (404 otherwise)."""
+    if actor.role != Role.ADMIN or actor.clinic_id is None:
+        queryset = ExportJob.objects.none()
+    else:
+        queryset = ExportJob.objects.filter(clinic_id=actor.clinic_id, expires_at__gt=timezone.now())
+    return _get_or_404(queryset, job_id, actor=actor)
