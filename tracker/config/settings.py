@@ -282,7 +282,7 @@ EXPORT_DIR = Path(env("EXPORT_DIR", str(BASE_DIR / "var" / "exports")) or "")
 EXPORT_TTL_HOURS = env_int("EXPORT_TTL_HOURS", 24)
 # A response CSV estimated above this many rows is answered 202 and built by a worker: streamed
 # in the request it would run into the web server's timeout (gunicorn.conf.py).
-EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 50_000)
+EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 15_000)
 
 # A database outage is a 503 with Retry-After; one log line per interval at most (per process).
 DB_OUTAGE_RETRY_AFTER_SECONDS = env_int("DB_OUTAGE_RETRY_AFTER_SECONDS", 5)
