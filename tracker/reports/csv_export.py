@@ -19,7 +19,9 @@ from datetime import date
 from itertools import islice
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, QuerySet
+from django.db.models.expressions import RawSQL
 
 import scoring
 from projections.models import OutcomeSnapshot
@@ -223,8 +225,11 @@ def _take(buffer: io.StringIO) -> str:
 
 
 def _session_counts(courses: list[TreatmentCourse]) -> dict[Any, int]:
+    ids: Any = [c.pk for c in courses]
+    if connection.vendor == "postgresql":  # one array parameter rather than one per course
+        ids = RawSQL("SELECT unnest(%s::uuid[])", (ids,))
     return dict(
-        TreatmentSession.objects.filter(course_id__in=[c.pk for c in courses])
+        TreatmentSession.objects.filter(course_id__in=ids)
         .values("course_id")
         .annotate(n=Count("id"))
         .values_list("course_id", "n")

@@ -164,7 +164,11 @@ def patient_bundle_json(patient: Patient) -> str:
 
 #: The resource types of a clinic's bulk export, in the manifest's order.
 BULK_TYPES = ("Patient", "QuestionnaireResponse", "Observation")
-_MODELS: dict[str, Any] = {"Patient": FhirPatient, "QuestionnaireResponse": QuestionnaireResponse, "Observation": Observation}
+_MODELS: dict[str, Any] = {
+    "Patient": FhirPatient,
+    "QuestionnaireResponse": QuestionnaireResponse,
+    "Observation": Observation,
+}
 BULK_BATCH = 2000  # rows per round trip of the server-side cursor
 
 

@@ -212,9 +212,15 @@ GROUP BY c.id, a.scale
 """
 
 
+_SNAPSHOTS_SQL = f"""
+SELECT course_id, scale, fingerprint, data::text FROM {OutcomeSnapshot._meta.db_table}
+WHERE course_id = ANY(%s::uuid[])
+"""  # noqa: S608  (a table name)
+
+
 def _fresh_outcomes(courses: Sequence[TreatmentCourse]) -> dict[Any, tuple[ScaleOutcome, ...]]:
     """The courses (of ``courses``) whose every scale with entries has a snapshot that matches them:
-    their outcomes as stored. Two queries, whatever the number of entries."""
+    their outcomes as stored. Two queries (one more per other clinic), whatever the number of entries."""
     clinics = {c.patient.clinic_id: c.patient.clinic for c in courses}
     scales = list(scoring.SCALES)
     records: dict[Any, dict[str, bytes]] = defaultdict(dict)
@@ -225,25 +231,26 @@ def _fresh_outcomes(courses: Sequence[TreatmentCourse]) -> dict[Any, tuple[Scale
             cursor.execute(_RECORDS_SQL, {"courses": ids, "scales": scales, "windows": windows, "timings": _TIMINGS})
             for course_id, scale, blob in cursor.fetchall():
                 records[course_id][scale] = bytes(blob)
-    stored: dict[Any, dict[str, tuple[str, str]]] = defaultdict(dict)
-    for course_id, scale, fp, data in OutcomeSnapshot.objects.filter(course_id__in=[c.pk for c in courses]).values_list(
-        "course_id", "scale", "fingerprint", "data"
-    ):
-        stored[course_id][scale] = (fp, data)
+        stored: dict[Any, dict[str, tuple[str, str]]] = defaultdict(dict)
+        cursor.execute(_SNAPSHOTS_SQL, [[c.pk for c in courses]])
+        for course_id, scale, fp, data in cursor.fetchall():
+            stored[course_id][scale] = (fp, data)
+    # The clinic's part of the head, once per clinic and scale (JSON with sorted keys is not free).
+    clinic_keys = {(pk, key): clinic_fingerprint_key(clinic, key) for pk, clinic in clinics.items() for key in scales}
     result: dict[Any, tuple[ScaleOutcome, ...]] = {}
     for course in courses:
         if course.pk not in records:
             if course.pk not in stored:  # no entries in its window and no snapshot: no scale to show
                 result[course.pk] = ()
             continue
-        clinic = clinics[course.patient.clinic_id]
         course_key = course_fingerprint_key(course)
         outcomes = []
         for scale in scales:
             blob = records[course.pk].get(scale)
             if blob is None:
                 continue
-            fp = hashlib.sha256(fingerprint_head(course_key, clinic_fingerprint_key(clinic, scale)) + blob).hexdigest()
+            head = fingerprint_head(course_key, clinic_keys[course.patient.clinic_id, scale])
+            fp = hashlib.sha256(head + blob).hexdigest()
             snapshot = stored[course.pk].get(scale)
             if snapshot is None or snapshot[0] != fp:
                 break
@@ -252,7 +259,7 @@ def _fresh_outcomes(courses: Sequence[TreatmentCourse]) -> dict[Any, tuple[Scale
                 ScaleOutcome(
                     scale=scale,
                     rows=(),
-                    outcome=json.loads(data) if isinstance(data, str) else data,
+                    outcome=json.loads(data),
                     fingerprint=fp,
                     stale=False,
                 )
