@@ -7,6 +7,7 @@ from tracker.api.views import (
     clinic,
     courses,
     crisis,
+    exports,
     flags,
     notices,
     outcomes,
@@ -92,4 +93,7 @@ urlpatterns = [
     path("reference-sets/", clinic.ReferenceSetListView.as_view(), name="reference-sets"),
     path("reports/cohort/", reports.CohortView.as_view(), name="cohort"),
     path("reports/response.csv", reports.ResponseCsvView.as_view(), name="response-csv"),
+    path("exports/<str:job_id>/", exports.ExportJobView.as_view(), name="export-job"),
+    path("exports/<str:job_id>/files/<str:name>", exports.ExportFileView.as_view(), name="export-file"),
+    path("fhir/$export", exports.FhirExportView.as_view(), name="fhir-export"),
 ]

@@ -8,7 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.config.settings")
 
 app = Celery("tracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["projections", "tracker", "tracker.records"])
+app.autodiscover_tasks(["projections", "tracker", "tracker.records", "tracker.reports"])
 
 
 @app.task(name="tracker.ping", ignore_result=False)

@@ -202,6 +202,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 300},
     },
+    "purge-expired-exports": {
+        "task": "tracker.reports.tasks.exports_purge",
+        "schedule": crontab(minute=17),
+        "options": {"expires": 60 * 60},
+    },
     "nightly-cohort-curves": {
         "task": "projections.tasks.recompute_cohorts",
         "schedule": crontab(hour=3, minute=0),
@@ -311,6 +316,14 @@ MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 64 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 # Deepest JSON nesting accepted in a request body (the API's deepest is 2: an object of lists).
 MAX_JSON_DEPTH = env_int("MAX_JSON_DEPTH", 16)
+
+# --- Exports run by the workers (tracker/reports/exports.py) -------------------------------
+# Where export jobs write their files: a directory the web servers and the workers share.
+EXPORT_DIR = Path(env("EXPORT_DIR", str(BASE_DIR / "var" / "exports")) or "")
+EXPORT_TTL_HOURS = env_int("EXPORT_TTL_HOURS", 24)
+# A response CSV estimated above this many rows is answered 202 and built by a worker: streamed
+# in the request it would run into the web server's timeout (gunicorn.conf.py).
+EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 15_000)
 
 # A database outage is a 503 with Retry-After; one log line per interval at most (per process).
 DB_OUTAGE_RETRY_AFTER_SECONDS = env_int("DB_OUTAGE_RETRY_AFTER_SECONDS", 5)

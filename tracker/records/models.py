@@ -534,3 +534,40 @@ class PushOutboxMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class ExportKind(models.TextChoices):
+    RESPONSE_CSV = "response_csv", "Response CSV"
+    FHIR_BULK = "fhir_bulk", "FHIR bulk export"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ExportJob(models.Model):
+    """A clinic's export run by a worker rather than inside a request (a large response CSV, a FHIR
+    bulk export): who asked, with which parameters, its state, and the names of the files it wrote
+    (under ``settings.EXPORT_DIR``/<id>/, removed once ``expires_at`` has passed). Ids and
+    parameters only, never health data."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="export_jobs")
+    requested_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=20, choices=ExportKind.choices)
+    params = models.JSONField(default=dict, blank=True)
+    # The request that started it, as the FHIR Bulk Data manifest repeats it.
+    request_url = models.CharField(max_length=500, blank=True, default="")
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    # Per file written: {"type": ..., "name": ..., "count": ...}, in order.
+    files = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["expires_at"], name="export_job_expires")]

@@ -18,12 +18,16 @@ no LOINC code here (not verified), so every total also carries this project's co
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient as FhirPatient
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 import scoring
 from tracker.records.models import Assessment, Patient
@@ -54,8 +58,17 @@ TOTAL_LOINC: Mapping[str, tuple[str, str]] = MappingProxyType(
 )
 
 
-def _ref(resource_id: object) -> dict[str, str]:
+Refs = Callable[[str, object], dict[str, str]]
+
+
+def _ref(resource_type: str, resource_id: object) -> dict[str, str]:
+    """A reference inside a Bundle: to the entry's fullUrl."""
     return {"reference": f"urn:uuid:{resource_id}"}
+
+
+def _relative_ref(resource_type: str, resource_id: object) -> dict[str, str]:
+    """A reference between resources exported on their own (bulk NDJSON): ``Type/id``."""
+    return {"reference": f"{resource_type}/{resource_id}"}
 
 
 def _questionnaire(scale: scoring.Scale) -> str:
@@ -79,7 +92,7 @@ def _patient(patient: Patient) -> dict[str, Any]:
     return resource
 
 
-def _response(assessment: Assessment, scale: scoring.Scale) -> dict[str, Any]:
+def _response(assessment: Assessment, scale: scoring.Scale, ref: Refs = _ref) -> dict[str, Any]:
     directions = assessment.item_directions or {}
     items = []
     for number, score in enumerate(assessment.items, start=1):
@@ -93,13 +106,13 @@ def _response(assessment: Assessment, scale: scoring.Scale) -> dict[str, Any]:
         "id": str(assessment.pk),
         "questionnaire": _questionnaire(scale),
         "status": "completed",
-        "subject": _ref(assessment.patient_id),
+        "subject": ref("Patient", assessment.patient_id),
         "authored": assessment.administered_on.isoformat(),
         "item": items,
     }
 
 
-def _observation(assessment: Assessment, scale: scoring.Scale) -> dict[str, Any]:
+def _observation(assessment: Assessment, scale: scoring.Scale, ref: Refs = _ref) -> dict[str, Any]:
     coding = []
     if scale.key in TOTAL_LOINC:
         code, display = TOTAL_LOINC[scale.key]
@@ -112,12 +125,12 @@ def _observation(assessment: Assessment, scale: scoring.Scale) -> dict[str, Any]
         "status": "final",
         "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}]}],
         "code": {"coding": coding, "text": f"{scale.name} total score"},
-        "subject": _ref(assessment.patient_id),
+        "subject": ref("Patient", assessment.patient_id),
         "effectiveDateTime": assessment.administered_on.isoformat(),
         "valueInteger": assessment.total,
         "interpretation": [{"text": severity}],
         "note": [{"text": f"Severity band: {severity} ({scale.bands_source})."}],
-        "derivedFrom": [_ref(assessment.pk)],
+        "derivedFrom": [ref("QuestionnaireResponse", assessment.pk)],
     }
 
 
@@ -145,3 +158,37 @@ def patient_bundle(patient: Patient) -> Bundle:
 def patient_bundle_json(patient: Patient) -> str:
     """The Bundle as FHIR JSON text."""
     return patient_bundle(patient).model_dump_json()
+
+
+# ---------------------------------------------------------------------------- bulk export (NDJSON)
+
+#: The resource types of a clinic's bulk export, in the manifest's order.
+BULK_TYPES = ("Patient", "QuestionnaireResponse", "Observation")
+_MODELS: dict[str, Any] = {
+    "Patient": FhirPatient,
+    "QuestionnaireResponse": QuestionnaireResponse,
+    "Observation": Observation,
+}
+BULK_BATCH = 2000  # rows per round trip of the server-side cursor
+
+
+def bulk_resources(
+    resource_type: str, *, patients: QuerySet[Patient], entries: QuerySet[Assessment]
+) -> Iterator[tuple[str, Any]]:
+    """One type's resources of a bulk export, one at a time: ``(NDJSON line, patient id)``.
+
+    The same builders as the bundle's, with ``Type/id`` references; each resource validated by
+    its fhir.resources model. ``patients``: the patients to export; ``entries``: their entries
+    (superseded ones are left out here). Both are walked with a server-side cursor, so memory
+    does not grow with the clinic.
+    """
+    model = _MODELS[resource_type]
+    if resource_type == "Patient":
+        for patient in patients.order_by("id").iterator(chunk_size=BULK_BATCH):
+            yield model.model_validate(_patient(patient)).model_dump_json() + "\n", patient.pk
+        return
+    build = _response if resource_type == "QuestionnaireResponse" else _observation
+    ordered = entries.filter(is_superseded=False).order_by("patient_id", "administered_on", "seq", "created_at")
+    for assessment in ordered.iterator(chunk_size=BULK_BATCH):
+        resource = build(assessment, scoring.SCALES[assessment.scale], _relative_ref)
+        yield model.model_validate(resource).model_dump_json() + "\n", assessment.patient_id

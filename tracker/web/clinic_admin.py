@@ -11,10 +11,11 @@ import io
 import zipfile
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -35,7 +36,7 @@ from tracker.reports.clinic_outcomes import (
     outcome_shares,
     patients_off_track,
 )
-from tracker.reports.csv_export import response_rows_csv
+from tracker.reports.csv_export import response_csv_stream, response_rows_estimate
 from tracker.reports.pdf import render_response_report
 from tracker.reports.profiles import clinic_set_payer_profile, payer_profile_for, payer_profiles_list
 from tracker.reports.read_model import patient_outcomes
@@ -192,11 +193,17 @@ def response_csv(request: HttpRequest) -> HttpResponse:
     form = DateRangeForm(request.GET)
     if not form.is_valid():
         return _reports_page(request, csv_form=form, status=400)
-    content, patient_ids = response_rows_csv(
-        actor=actor, date_from=form.cleaned_data["date_from"], date_to=form.cleaned_data["date_to"]
-    )
-    audit_record_many(actor=actor, action="web.report.csv", object_type="patient", patient_ids=patient_ids)
-    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    period = {"date_from": form.cleaned_data["date_from"], "date_to": form.cleaned_data["date_to"]}
+    if response_rows_estimate(actor=actor, **period) > settings.EXPORT_SYNC_MAX_ROWS:
+        # Streamed past the web server's timeout it would break off: a worker builds exports this large.
+        form.add_error(
+            None,
+            "This period has too many rows for a download in the browser. Choose a shorter period, or "
+            "have it built in the background through the API (POST /api/v1/reports/response.csv).",
+        )
+        return _reports_page(request, csv_form=form, status=400)
+    chunks = response_csv_stream(actor=actor, audit_action="web.report.csv", **period)
+    response = StreamingHttpResponse((chunk.encode() for chunk in chunks), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="response-report.csv"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -1,4 +1,4 @@
-"""``python manage.py benchmark scoring|api|projections``: figures printed, ratio last."""
+"""``python manage.py benchmark scoring|api|projections|exports``: figures printed, ratio last."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ class Command(BaseCommand):
     help = "Run a benchmark and print its figures; the last line is ratio=<...>."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("suite", choices=["scoring", "api", "projections"])
+        parser.add_argument("suite", choices=["scoring", "api", "projections", "exports"])
         parser.add_argument("--assessments", type=int, default=1_000_000, help="scoring: assessments")
         parser.add_argument("--trajectories", type=int, default=50_000, help="scoring: trajectories")
         parser.add_argument("--requests", type=int, default=4000, help="api: submissions (and as many bare inserts)")
@@ -22,6 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=4, help="api: the two loads alternate in this many rounds")
         parser.add_argument("--patients", type=int, default=100_000, help="projections: synthetic patients")
         parser.add_argument("--chunk-size", type=int, default=5000, help="projections: patients per chunk")
+        parser.add_argument("--rows", type=int, default=100_000, help="exports: rows of the response CSV")
+        parser.add_argument("--export-rounds", type=int, default=2, help="exports: the two sides alternate")
 
     def handle(self, *args: Any, **options: Any) -> None:
         suite = options["suite"]
@@ -34,6 +36,10 @@ class Command(BaseCommand):
                 requests=options["requests"], clients=options["clients"], workers=options["workers"],
                 rounds=options["rounds"], out=self.stdout.write,
             )  # fmt: skip
+        elif suite == "exports":
+            from benchmarks.exports import run as run_exports
+
+            run_exports(rows=options["rows"], rounds=options["export_rounds"], out=self.stdout.write)
         else:
             from benchmarks.projections import run as run_projections
 

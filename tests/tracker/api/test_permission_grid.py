@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,9 +17,10 @@ from django.urls import URLPattern, reverse
 
 from tests.tracker.helpers import PASSWORD, client_for, items_with_total, make_clinic
 from tracker.api import urls as api_urls
-from tracker.records.models import Notice, SafetyFlag
+from tracker.records.models import ExportKind, Notice, SafetyFlag
 from tracker.records.services.assessments import assessment_submit
 from tracker.records.services.clinics import staff_create
+from tracker.records.services.exports import export_dir, export_job_create, export_job_finish
 from tracker.records.services.passwords import password_reset_code_issue
 from tracker.records.services.patients import course_create, patient_create
 from tracker.records.services.reminders import device_register
@@ -61,7 +62,8 @@ def _new_assessment(w: World, suicide: int = 0) -> Any:
 
 
 @pytest.fixture
-def world(db: Any) -> World:
+def world(db: Any, settings: Any, tmp_path: Any) -> World:
+    settings.EXPORT_DIR = tmp_path / "exports"
     a = make_clinic("Clinic A", "a")
     b = make_clinic("Clinic B", "b")
     course = course_create(
@@ -83,12 +85,25 @@ class Row:
     expect: dict[str, int]
     kwargs: Callable[[World], dict[str, Any]] = lambda w: {}
     body: Callable[[World, str], Any] = lambda w, role: None
+    headers: dict[str, str] = field(default_factory=dict)  # request headers, as the test client's extra
 
 
 def roles(
     anonymous: int, patient: int, other_patient: int, clinician: int, other_clinic: int, admin: int
 ) -> dict[str, int]:
     return dict(zip(ROLES, (anonymous, patient, other_patient, clinician, other_clinic, admin), strict=True))
+
+
+def _export_job(w: World) -> dict[str, Any]:
+    return {"job_id": export_job_create(actor=w.a.admin, kind=ExportKind.RESPONSE_CSV, params={}).pk}
+
+
+def _export_file(w: World) -> dict[str, Any]:
+    job = export_job_create(actor=w.a.admin, kind=ExportKind.RESPONSE_CSV, params={})
+    export_dir(job).mkdir(parents=True)
+    (export_dir(job) / "response-report.csv").write_text("patient_id\r\n")
+    export_job_finish(job=job, files=[{"type": "text/csv", "name": "response-report.csv"}])
+    return {"job_id": job.pk, "name": "response-report.csv"}
 
 
 def patient_kw(w: World) -> dict[str, Any]:
@@ -209,6 +224,10 @@ GRID: dict[tuple[str, str], Row] = {
     ("flags", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
     ("flag-acknowledge", "post"): Row(roles(401, 403, 403, 200, 404, 403), lambda w: {"flag_id": w.flag.pk}),
     ("response-csv", "get"): Row(roles(401, 403, 403, 403, 403, 200)),
+    ("response-csv", "post"): Row(roles(401, 403, 403, 403, 403, 202)),
+    ("export-job", "get"): Row(roles(401, 403, 403, 403, 403, 202), _export_job),
+    ("export-file", "get"): Row(roles(401, 403, 403, 403, 403, 200), _export_file),
+    ("fhir-export", "get"): Row(roles(401, 403, 403, 403, 403, 202), headers={"HTTP_PREFER": "respond-async"}),
     ("notices", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
     ("notice-read", "post"): Row(roles(401, 403, 403, 200, 404, 200), lambda w: {"notice_id": w.notice.pk}),
     ("cohort", "get"): Row(roles(401, 403, 403, 200, 200, 200)),
@@ -262,9 +281,9 @@ def test_status(world: World, name: str, method: str, role: str) -> None:
     client = client_for(world.user(role))
     body = row.body(world, role)
     if method in ("post", "put", "patch"):
-        response = getattr(client, method)(url, body, format="json")
+        response = getattr(client, method)(url, body, format="json", **row.headers)
     else:
-        response = getattr(client, method)(url)
+        response = getattr(client, method)(url, **row.headers)
     assert response.status_code == row.expect[role], response.content[:300]
 
 
@@ -278,4 +297,4 @@ def test_undeclared_methods_are_405_for_an_authorised_user(world: World, name: s
     url = reverse(f"api:{name}", kwargs=row.kwargs(world))
     client = client_for(world.user(role))
     for method in set(METHODS) - allowed:
-        assert getattr(client, method)(url).status_code == 405, (name, method)
+        assert getattr(client, method)(url, **row.headers).status_code == 405, (name, method)

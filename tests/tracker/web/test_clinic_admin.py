@@ -268,12 +268,21 @@ def test_response_csv_for_a_date_range(world, treated, other):
     client = web_client(world.admin)
     r = client.get("/clinic/reports/response.csv", {"date_from": start.isoformat(), "date_to": start.isoformat()})
     assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(r.content.decode())))
+    content = b"".join(r.streaming_content)
+    rows = list(csv.DictReader(io.StringIO(content.decode())))
     assert {row["patient_id"] for row in rows} == {str(treated[0].pk), str(treated[1].pk)}
     assert {e.patient_id for e in audits("web.report.csv", actor=world.admin)} == {treated[0].pk, treated[1].pk}
     # The same builder as the API's CSV.
     api = client_for(world.admin).get("/api/v1/reports/response.csv", {"from": start, "to": start})
-    assert api.content == r.content
+    assert api.content == content
+
+
+def test_a_response_csv_too_large_for_the_browser_is_refused_with_a_way_out(world, treated, settings):
+    settings.EXPORT_SYNC_MAX_ROWS = 1
+    start = date.today() - timedelta(days=60)
+    r = web_client(world.admin).get("/clinic/reports/response.csv", {"date_from": start.isoformat()})
+    assert r.status_code == 400 and "too many rows" in r.content.decode()
+    assert not audits("web.report.csv")
 
 
 def test_response_csv_with_a_reversed_range_is_an_error_beside_the_field(world, treated):

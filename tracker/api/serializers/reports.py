@@ -20,8 +20,14 @@ class ResponseCsvQuerySerializer(serializers.Serializer):  # type: ignore[type-a
     """``?from=&to=``: courses that started between the two dates (either optional)."""
 
     def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
-        # "from" is a Python keyword: declared here rather than as a class attribute.
-        return {"from": serializers.DateField(required=False), "to": serializers.DateField(required=False)}
+        # "from" and "async" are Python keywords: declared here rather than as class attributes.
+        return {
+            "from": serializers.DateField(required=False),
+            "to": serializers.DateField(required=False),
+            "async": serializers.BooleanField(
+                required=False, default=False, help_text="Build the file in a worker (answered 202 with the job)."
+            ),
+        }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
@@ -41,3 +47,27 @@ class CohortSerializer(serializers.Serializer):  # type: ignore[type-arg]
 class CohortQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
     modality = serializers.ChoiceField(choices=Modality.values, required=False)
     scale = serializers.ChoiceField(choices=list(scoring.SCALES), required=False)
+
+
+class ExportJobSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """An export job as its admin sees it; ``files`` once it is done."""
+
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField()
+    files = serializers.ListField(child=serializers.DictField())
+
+
+class FhirExportQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The FHIR Bulk Data kick-off's parameters this server supports: ``_type`` and ``_outputFormat``."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        return {
+            "_type": serializers.CharField(required=False, help_text="Comma-separated resource types."),
+            "_outputFormat": serializers.ChoiceField(
+                choices=["application/fhir+ndjson", "application/ndjson", "ndjson"], required=False
+            ),
+        }

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import Any
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,12 +18,15 @@ from projections.selectors import cohort_results
 from tracker.api.permissions import IsAdmin, IsStaff
 from tracker.api.serializers import reports as s
 from tracker.api.views.base import Endpoint, PatientEndpoint, clinic_of
-from tracker.records.services.audit import audit_record, audit_record_many
-from tracker.reports.csv_export import response_rows_csv
+from tracker.api.views.exports import accepted
+from tracker.records.models import ExportKind
+from tracker.records.services.audit import audit_record
+from tracker.reports.csv_export import response_csv_stream, response_rows_estimate
 from tracker.reports.fhir import patient_bundle_json
 from tracker.reports.pdf import render_response_report
 from tracker.reports.profiles import payer_profile_for
 from tracker.reports.read_model import patient_outcomes
+from tracker.reports.tasks import export_start
 
 
 class PatientReportView(PatientEndpoint):
@@ -47,19 +52,62 @@ class PatientFhirView(PatientEndpoint):
         return HttpResponse(patient_bundle_json(self.patient), content_type="application/fhir+json")
 
 
+class StreamedFile(StreamingHttpResponse):
+    """A streamed download that can also be read whole as ``content`` (as a client library or the
+    test client reads it): reading it drains the stream once and keeps the bytes."""
+
+    _whole: bytes | None = None
+
+    @property
+    def content(self) -> bytes:  # type: ignore[override]
+        if self._whole is None:
+            self._whole = b"".join(self.streaming_content)  # type: ignore[arg-type]
+        return self._whole
+
+
 class ResponseCsvView(Endpoint):
+    """The clinic's response CSV. Streamed in the request while it is small enough to finish well
+    inside the web server's timeout; above ``EXPORT_SYNC_MAX_ROWS`` estimated rows, with
+    ``?async=1``, or on POST, a worker builds it: 202 with the job's URL (``/exports/{id}/``)."""
+
     permission_classes = [IsAdmin]
 
-    @extend_schema(parameters=[s.ResponseCsvQuerySerializer], responses={(200, "text/csv"): OpenApiTypes.STR})
-    def get(self, request: Request) -> HttpResponse:
+    @extend_schema(
+        parameters=[s.ResponseCsvQuerySerializer],
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            202: OpenApiResponse(s.ExportJobSerializer, description="Built by a worker: poll the job's URL."),
+        },
+    )
+    def get(self, request: Request) -> HttpResponseBase:
         params = self.query(s.ResponseCsvQuerySerializer)
-        content, patient_ids = response_rows_csv(
-            actor=self.actor, date_from=params.get("from"), date_to=params.get("to")
-        )
-        audit_record_many(actor=self.actor, action="report.csv", object_type="patient", patient_ids=patient_ids)
-        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+        date_from, date_to = params.get("from"), params.get("to")
+        if params["async"] or response_rows_estimate(actor=self.actor, date_from=date_from, date_to=date_to) > (
+            settings.EXPORT_SYNC_MAX_ROWS
+        ):
+            return self._start(request, params)
+        # Streamed: each batch of courses is read, audited and written out as the client takes it.
+        chunks = response_csv_stream(actor=self.actor, date_from=date_from, date_to=date_to)
+        response = StreamedFile((chunk.encode() for chunk in chunks), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="response-report.csv"'
         return response
+
+    @extend_schema(
+        parameters=[s.ResponseCsvQuerySerializer],
+        request=None,
+        responses={202: OpenApiResponse(s.ExportJobSerializer, description="Built by a worker: poll the job's URL.")},
+    )
+    def post(self, request: Request) -> Response:
+        return self._start(request, self.query(s.ResponseCsvQuerySerializer))
+
+    def _start(self, request: Request, params: dict[str, Any]) -> Response:
+        job = export_start(
+            actor=self.actor,
+            kind=ExportKind.RESPONSE_CSV,
+            params={k: params[k].isoformat() for k in ("from", "to") if params.get(k)},
+            request_url=request.build_absolute_uri(),
+        )
+        return accepted(request, job)
 
 
 def _retry_after(when: datetime | None) -> dict[str, str]:

@@ -7,10 +7,12 @@ from typing import Any, TypeVar
 
 from django.db.models import Case, Model, QuerySet, Value, When
 from django.http import Http404
+from django.utils import timezone
 
 from tracker.records.models import (
     Assessment,
     AuditEvent,
+    ExportJob,
     FlagLevel,
     Notice,
     Patient,
@@ -145,3 +147,12 @@ def staff_visible(*, actor: User) -> QuerySet[User]:
 
 def staff_get(*, actor: User, user_id: Any) -> User:
     return _get_or_404(staff_visible(actor=actor), user_id, actor=actor)
+
+
+def export_job_get(*, actor: User, job_id: Any) -> ExportJob:
+    """An export job of the actor's clinic that has not expired, for its admins (404 otherwise)."""
+    if actor.role != Role.ADMIN or actor.clinic_id is None:
+        queryset = ExportJob.objects.none()
+    else:
+        queryset = ExportJob.objects.filter(clinic_id=actor.clinic_id, expires_at__gt=timezone.now())
+    return _get_or_404(queryset, job_id, actor=actor)
