@@ -123,8 +123,11 @@ def recompute_chunk(patient_ids: Sequence[str]) -> dict[str, int]:
 
 
 def _store_chunk(plan: _Plan, outcomes: Iterable[Outcome], n_patients: int) -> dict[str, int]:
-    """One transaction: the chunk's changed snapshots replaced, notices."""
+    """One transaction: the chunk's changed snapshots replaced, notices. None when the chunk was
+    read with every snapshot current (another run writing since would have stored what is newer)."""
     chunk = plan.chunk
+    if not plan.changed.any() and not chunk.obsolete:
+        return {"patients": n_patients, "snapshots": len(plan.fingerprints), "written": 0}
     with transaction.atomic(), _gc_paused():
         lock_chunk(chunk)  # a concurrent run over the same chunk waits, then sees what it wrote
         written, previous = replace_snapshots(chunk, outcomes, fingerprints=plan.fingerprints, computed=plan.changed)

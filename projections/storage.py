@@ -115,6 +115,9 @@ class Chunk:
     # (patient index, scale index) -> fingerprint of the stored snapshot of the active course (or,
     # without one, of the entries without a course), as read with the chunk.
     stored: dict[tuple[int, int], str]
+    # Whether a stored snapshot the chunk replaces has no trajectory of the chunk any more (one
+    # without a course for a patient who has one now, a scale no longer in the active course).
+    obsolete: bool
 
 
 def _any_of(ids: Sequence[Any]) -> Any:
@@ -215,7 +218,14 @@ def read_chunk(patient_ids: Sequence[str]) -> Chunk:
     new = np.ones(order.size, dtype=bool)
     new[1:] = (patient[1:] != patient[:-1]) | (scale[1:] != scale[:-1])
     starts = np.flatnonzero(new)
-    stored = {(p, s): fp for _, p, s, current, fp, _ in _stored_snapshots(ids, position, courses) if current}
+    trajectories = set(zip(patient[starts].tolist(), scale[starts].tolist(), strict=True))
+    stored: dict[tuple[int, int], str] = {}
+    obsolete = False
+    for _, p, s, current, fp, _ in _stored_snapshots(ids, position, courses):
+        if current and (p, s) in trajectories:
+            stored[p, s] = fp
+        else:
+            obsolete = True
     return Chunk(
         patients=patients,
         clinics=[clinics[patient_clinic[pk]] for pk in patients],
@@ -233,6 +243,7 @@ def read_chunk(patient_ids: Sequence[str]) -> Chunk:
         patient=patient[starts],
         scale=scale[starts],
         stored=stored,
+        obsolete=obsolete,
     )
 
 
