@@ -175,6 +175,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 BROKER_VISIBILITY_TIMEOUT = env_int("BROKER_VISIBILITY_TIMEOUT", 300)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = "UTC"
+# A worker process keeps its database connection from task to task (Celery's Django fixup would
+# otherwise close it before and after every task): one connection per worker process, not one per
+# chunk. It is still recycled after DB_CONN_MAX_AGE seconds or when unusable (tracker.config.celery).
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 CELERY_BEAT_SCHEDULE = {
     # Entries leave their patient in an outbox (tracker/records/outbox.py); this drains it.
     "drain-pending-recomputations": {
