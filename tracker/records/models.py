@@ -262,9 +262,7 @@ class Assessment(models.Model):
             # patient order, instead of one table page per entry (the table is in date order).
             models.Index(
                 fields=["patient", "scale", "administered_on"],
-                include=[
-                    "id", "seq", "total", "is_baseline", "timing", "administered_time", "is_superseded"
-                ],
+                include=["id", "seq", "total", "is_baseline", "timing", "administered_time", "is_superseded"],
                 name="assessment_patient_covering",
             ),
         ]
