@@ -1,17 +1,17 @@
-"""``python manage.py benchmark scoring|api|projections``: figures printed, the ratio last."""
+"""``python manage.py benchmark scoring|api|projections|nightly``: figures printed, the ratio (or speedup) last."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
     help = "Run a benchmark and print its figures; the last line is ratio=<...>."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("suite", choices=["scoring", "api", "projections"])
+        parser.add_argument("suite", choices=["scoring", "api", "projections", "nightly"])
         parser.add_argument("--assessments", type=int, default=1_000_000, help="scoring: assessments")
         parser.add_argument("--trajectories", type=int, default=50_000, help="scoring: trajectories")
         parser.add_argument("--requests", type=int, default=4000, help="api: submissions (and as many bare inserts)")
@@ -47,6 +47,17 @@ class Command(BaseCommand):
                 requests=options["requests"], clients=options["clients"],
                 workers=int(options["workers"]) if options["workers"] else None,
                 rounds=options["rounds"], out=self.stdout.write,
+            )  # fmt: skip
+        elif suite == "nightly":
+            from benchmarks.nightly import run as run_nightly
+
+            try:
+                counts = [int(n) for n in (options["workers"] or "1,2").split(",")]
+            except ValueError:
+                raise CommandError("--workers: worker counts separated by commas, e.g. 1,2") from None
+            run_nightly(
+                workers=counts, patients=options["patients"] or 20_000, chunk_size=options["chunk_size"] or 2000,
+                out=self.stdout.write,
             )  # fmt: skip
         else:
             from benchmarks.projections import run as run_projections
