@@ -9,7 +9,8 @@ also on failure):
    snapshot at all:
 
    (a) a plain ``SELECT`` of every assessment row, the columns the nightly reads, into Python
-       tuples through Django's connection cursor;
+       tuples through Django's connection cursor, before (b) and again after (c): the nights are
+       compared with the mean of the two, so a change of the machine's load weighs on both sides;
    (b) the first night: ``projections.nightly.recompute_all(chunk_size=...)`` in this process (each
        chunk the code a Celery chunk task runs) over an empty snapshot table, writing every snapshot;
    (c) the second night over the snapshots (b) stored, nothing changed in between: the steady
@@ -605,15 +606,17 @@ def _night(
 
 
 def _measure(*, chunk_size: int, modes: list[str], meter: ServerMeter, out: Callable[[str], None]) -> dict[str, Any]:
+    from django.db import connection
+
     from projections.models import OutcomeSnapshot
     from projections.nightly import patient_chunks
     from tracker.records.models import Notice
 
     result: dict[str, Any] = {"modes": {}}
     for n, mode in enumerate(modes):
-        if n:  # the first night again: no snapshot, no notice
-            OutcomeSnapshot.objects.all()._raw_delete(OutcomeSnapshot.objects.db)
-            Notice.objects.all()._raw_delete(Notice.objects.db)
+        if n:  # the first night again: no snapshot, no notice (and no dead row left behind)
+            with connection.cursor() as cursor:
+                cursor.execute(f"TRUNCATE {OutcomeSnapshot._meta.db_table}, {Notice._meta.db_table}")
         out(f"-- prepared statements {mode} ({PREPARED_MODES[mode]})")
         with _prepared_statements(mode):
             rows, seconds_a = plain_read()
@@ -647,6 +650,11 @@ def _measure(*, chunk_size: int, modes: list[str], meter: ServerMeter, out: Call
                 f" {steady['chunks']} chunks, {steady['written']:,} snapshots written ({steady['snapshots']:,}"
                 f" current) in {steady['seconds']:.2f} s; {_server_figures(steady['spent'], steady['chunks'])}"
             )
+            # (a) again after the nights: the machine's load may have changed meanwhile, and the
+            # nights are compared with the mean of the two plain reads around them.
+            _, seconds_a2 = plain_read()
+            out(f"(a) again after (c): {seconds_a2:.2f} s; (b) and (c) are compared with the mean of both")
+            seconds_a = (seconds_a + seconds_a2) / 2
         ratios = (first["seconds"] / seconds_a, steady["seconds"] / seconds_a)
         out(f"prepared statements {mode}: first night {ratios[0]:.2f} x (a), second night {ratios[1]:.2f} x (a)")
         result["modes"][mode] = {"seconds_a": seconds_a, "first": first, "steady": steady, "ratios": ratios}
