@@ -1,7 +1,8 @@
 """What PostgreSQL spent on a benchmark's own database: the CPU time of the server processes
 serving it, the pages its queries touched and the WAL its writes made.
 
-- CPU: every server process whose title names the database (``postgres: user db host(port) ...``),
+- CPU: every server process whose title names the database (``postgres: user db host(port) ...``,
+  autovacuum workers included),
   read from ``/proc`` (Linux), summed over the processes seen between ``start`` and ``stop`` (a
   process that appears later counts from zero; call ``sample`` before connections close);
 - pages: ``blks_hit + blks_read`` of ``pg_stat_database`` (shared buffers hit or read in);
@@ -32,9 +33,10 @@ def _cpu_of(pid: int, tick: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / tick
 
 
-def backends_of(dbname: str, exclude: int | None = None) -> list[int]:
-    """The server processes serving ``dbname`` (their process title names it)."""
-    pids = []
+def backends_of(dbname: str, exclude: int | None = None) -> dict[int, bool]:
+    """The server processes serving ``dbname`` (their process title names it), each with whether
+    it serves a client connection (not an autovacuum worker)."""
+    pids = {}
     needle = f" {dbname} ".encode()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == exclude:
@@ -42,10 +44,11 @@ def backends_of(dbname: str, exclude: int | None = None) -> list[int]:
         try:
             if (entry / "comm").read_bytes().strip() != b"postgres":
                 continue
-            if needle in (entry / "cmdline").read_bytes().replace(b"\0", b" "):
-                pids.append(int(entry.name))
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
+        if needle in title:
+            pids[int(entry.name)] = b"autovacuum" not in title
     return pids
 
 
@@ -78,6 +81,7 @@ class ServerMeter:
             self.wal_scope = "server"
         self._first: dict[int, float] = {}
         self._last: dict[int, float] = {}
+        self._clients: set[int] = set()
 
     def close(self) -> None:
         self._conn.close()
@@ -97,7 +101,7 @@ class ServerMeter:
         return str(row[0])
 
     def start(self) -> None:
-        self._first, self._last = {}, {}
+        self._first, self._last, self._clients = {}, {}, set()
         self._sample_cpu()
         self._first = dict(self._last)
         self._pages0, self._read0 = self._stats()
@@ -123,15 +127,17 @@ class ServerMeter:
             self._add_wal()
 
     def _sample_cpu(self) -> None:
-        for pid in backends_of(self.dbname, exclude=self._own_pid):
+        for pid, client in backends_of(self.dbname, exclude=self._own_pid).items():
+            if client:
+                self._clients.add(pid)
             cpu = _cpu_of(pid, self._tick)
             if cpu is not None:
                 self._last[pid] = cpu
                 self._first.setdefault(pid, 0.0)
 
     def connections(self) -> int:
-        """Server processes seen serving the database since ``start`` (one per connection)."""
-        return len(self._last)
+        """Client connections seen on the database since ``start`` (one server process each)."""
+        return len(self._clients)
 
     def stop(self, *, settle: float = 0.0) -> Spent:
         """The figures since ``start``; ``settle`` seconds are waited first for closed connections'
