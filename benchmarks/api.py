@@ -299,7 +299,7 @@ def run(
             release_redis(redis_client, run_id, f"bench-api-{run_id}:")
 
 
-def claim_redis(url: str, run_id: str) -> redis.Redis:
+def claim_redis(url: str, run_id: str, *, suite: str = "api") -> redis.Redis:
     """The Redis database that ``url`` names, claimed for this run: only if it holds no key at all.
 
     The marker is set only where it is absent, and then it must be the one key in the database:
@@ -309,34 +309,40 @@ def claim_redis(url: str, run_id: str) -> redis.Redis:
     if not client.set(REDIS_MARKER, run_id, nx=True):
         owner = client.get(REDIS_MARKER)
         raise SystemExit(
-            f"benchmark api: Redis database {db} is in use by another benchmark run ({REDIS_MARKER}={owner!r}); "
+            f"benchmark {suite}: Redis database {db} is in use by another benchmark run ({REDIS_MARKER}={owner!r}); "
             "set REDIS_URL to an empty database"
         )
     if (size := client.dbsize()) != 1:
         _release_marker(client, run_id)
         raise SystemExit(
-            f"benchmark api: Redis database {db} holds {size - 1} keys the benchmark did not write; "
+            f"benchmark {suite}: Redis database {db} holds {size - 1} keys the benchmark did not write; "
             "it uses only an empty database: set REDIS_URL to one (redis-cli -n N dbsize says 0)"
         )
     return client
 
 
-def release_redis(client: redis.Redis, run_id: str, prefix: str) -> None:
+def release_redis(client: redis.Redis, run_id: str, prefix: str, *, suite: str = "api") -> None:
     """Delete the keys this run wrote (its prefix, its marker); exit with a message, leaving them,
     if the database holds any other key or the marker is no longer this run's."""
-    ours, foreign = [], []
-    for key in client.scan_iter(count=1000):
-        (ours if key.startswith(prefix.encode()) else foreign).append(key)
-    for start in range(0, len(ours), 1000):
-        client.delete(*ours[start : start + 1000])
+    foreign = delete_prefixed(client, prefix)
     foreign = [key for key in foreign if key != REDIS_MARKER.encode()]
     _release_marker(client, run_id)
     if foreign:
         db = client.connection_pool.connection_kwargs.get("db", 0)
         raise SystemExit(
-            f"benchmark api: Redis database {db} holds {len(foreign)} keys the benchmark did not write "
+            f"benchmark {suite}: Redis database {db} holds {len(foreign)} keys the benchmark did not write "
             f"(such as {foreign[0]!r}); deleted only its own keys ({prefix}*) and left the rest"
         )
+
+
+def delete_prefixed(client: redis.Redis, prefix: str) -> list[bytes]:
+    """Delete the keys under ``prefix``; return the other keys found."""
+    ours, others = [], []
+    for key in client.scan_iter(count=1000):
+        (ours if key.startswith(prefix.encode()) else others).append(key)
+    for start in range(0, len(ours), 1000):
+        client.delete(*ours[start : start + 1000])
+    return others
 
 
 def _release_marker(client: redis.Redis, run_id: str) -> None:

@@ -4,16 +4,28 @@ In one run, in a fresh PostgreSQL database of its own (``bench_proj_<pid>``, dro
 also on failure):
 
 1. fill (untimed): a synthetic population drawn from the reference model, written with COPY;
-2. (a) a plain ``SELECT`` of every assessment row, the columns the nightly reads, into Python
-   tuples through Django's connection cursor;
-3. (b) the full nightly recomputation, ``projections.nightly.recompute_all(chunk_size=...)`` in
-   this process (each chunk the code a Celery chunk task runs), writing every snapshot;
-4. memory: the resident-set high-water mark of (b), reset before it, after each chunk (so the
-   growth after half the population can be compared with the growth after all of it); then,
-   untimed, the peak traced Python memory (``tracemalloc``) of one chunk re-run at the chunk size
-   and at half of it (tracing makes Python many times slower, so it is kept out of (b)).
+2. then, with prepared statements on (the settings' default with ``DATABASE_URL``) and then off
+   (``DB_PREPARED_STATEMENTS=0``; ``--prepared on|off`` measures one mode only), each mode from no
+   snapshot at all:
 
-The last line is ``ratio=<b / a>``.
+   (a) a plain ``SELECT`` of every assessment row, the columns the nightly reads, into Python
+       tuples through Django's connection cursor, before (b) and again after (c): the nights are
+       compared with the mean of the two, so a change of the machine's load weighs on both sides;
+   (b) the first night: ``projections.nightly.recompute_all(chunk_size=...)`` in this process (each
+       chunk the code a Celery chunk task runs) over an empty snapshot table, writing every snapshot;
+   (c) the second night over the snapshots (b) stored, nothing changed in between: the steady
+       state, run on the same connections (so a statement prepared in (b) is reused, and
+       PostgreSQL's generic plans are in use from a statement's sixth run on).
+
+   For (b) and (c): the server's CPU time, pages touched and WAL written for this database
+   (``benchmarks.pgstats``), in total and per chunk;
+3. memory: the resident-set high-water mark of the first (b), reset before it, after each chunk
+   (so the growth after half the population can be compared with the growth after all of it);
+   then, untimed, the peak traced Python memory (``tracemalloc``) of one chunk re-run at the chunk
+   size and at half of it (tracing makes Python many times slower, so it is kept out of (b)).
+
+The last lines are ``ratio_first=<b / a>`` and ``ratio_steady=<c / a>``, each the higher of the
+modes measured.
 
 The population: every patient has a latent asymptote ``H ~ Normal(mu, sigma)`` of the ``trials``
 reference model for their course's modality (with psychotherapy where the course has it), and
@@ -47,6 +59,7 @@ import psycopg
 from django.test.utils import override_settings
 
 import scoring
+from benchmarks.pgstats import ServerMeter, Spent, mib
 from projections.math.model import ModelParams, from_latent
 from projections.math.reference_sets import MODALITIES, load_reference_sets
 
@@ -480,13 +493,28 @@ def _traced_chunk_peak(patient_ids: list[str]) -> int:
         tracemalloc.stop()
 
 
-def run(*, patients: int = 100_000, chunk_size: int = 5000, out: Callable[[str], None] = print) -> dict[str, Any]:
-    """Fill, measure (a) and (b), report; the database is dropped at the end, whatever happens."""
+PREPARED_MODES: dict[str, dict[str, Any]] = {
+    # The settings' default with DATABASE_URL: server-side binding, a statement prepared on its
+    # connection once it has run 5 times (PostgreSQL then plans it generically from its 6th run).
+    "on": {"server_side_binding": True, "prepare_threshold": 5},
+    # DB_PREPARED_STATEMENTS=0 (e.g. behind a transaction-pooling PgBouncer).
+    "off": {"server_side_binding": False, "prepare_threshold": None},
+}
+
+
+def run(
+    *, patients: int = 100_000, chunk_size: int = 5000, prepared: str = "both", out: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Fill, measure (a), (b) and (c) with prepared statements on and/or off, report; the database
+    is dropped at the end, whatever happens."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("benchmark projections needs PostgreSQL: set DATABASE_URL=postgres://user@127.0.0.1:5432/db")
     if patients < 2 or chunk_size < 2:
         raise SystemExit("benchmark projections needs at least 2 patients and a chunk size of at least 2")
+    modes = list(PREPARED_MODES) if prepared == "both" else [prepared]
+    if not set(modes) <= set(PREPARED_MODES):
+        raise SystemExit("benchmark projections: --prepared is on, off or both")
     started = time.perf_counter()
     name = f"bench_proj_{os.getpid()}"
     admin_dsn = dsn_for(url, "postgres")
@@ -507,79 +535,170 @@ def run(*, patients: int = 100_000, chunk_size: int = 5000, out: Callable[[str],
         )
         del population
         # Measured as in production: with DEBUG on, Django would keep the text of every query.
-        with _django_database(name), override_settings(DEBUG=False):
-            result = _measure(chunk_size=chunk_size, out=out)
+        meter = ServerMeter(dsn_for(url, name), name)
+        try:
+            with _django_database(name), override_settings(DEBUG=False):
+                result = _measure(chunk_size=chunk_size, modes=modes, meter=meter, out=out)
+        finally:
+            meter.close()
         result["seconds_total"] = time.perf_counter() - started
         out(
             f"whole job: {result['seconds_total']:.1f} s"
-            " (create and migrate the database, fill, (a), (b), memory, drop)"
+            " (create and migrate the database, fill, (a), (b), (c) per mode, memory, drop)"
         )
-        out(f"ratio={result['ratio']:.2f}")
+        # The worst of the modes measured: the first night, then (last) the second.
+        out(f"ratio_first={result['ratio_first']:.2f}")
+        out(f"ratio_steady={result['ratio_steady']:.2f}")
         return result
     finally:
         with psycopg.connect(admin_dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _measure(*, chunk_size: int, out: Callable[[str], None]) -> dict[str, Any]:
-    from projections.models import OutcomeSnapshot
-    from projections.nightly import patient_chunks, recompute_all
+@contextmanager
+def _prepared_statements(mode: str) -> Iterator[None]:
+    """Django's connections (every thread's: they share the settings) with prepared statements on
+    or off, as the settings would make them."""
+    from django.db import connection
 
-    rows, seconds_a = plain_read()
-    out(
-        f"(a) plain SELECT of every assessment row (7 columns) into Python tuples: {rows:,} rows in {seconds_a:.2f} s,"
-        f" {rows / seconds_a:,.0f} rows/s"
+    options = connection.settings_dict.setdefault("OPTIONS", {})
+    saved = {key: options[key] for key in PREPARED_MODES[mode] if key in options}
+    connection.close()
+    options.update(PREPARED_MODES[mode])
+    try:
+        yield
+    finally:
+        connection.close()
+        for key in PREPARED_MODES[mode]:
+            options.pop(key, None)
+        options.update(saved)
+
+
+def _server_figures(spent: Spent, chunks: int) -> str:
+    per = max(chunks, 1)
+    where = "this database's" if spent.wal_scope == "database" else "the whole server's (pg_walinspect unavailable)"
+    return (
+        f"database CPU {spent.cpu_seconds:.2f} s ({spent.cpu_seconds / per:.3f} s per chunk),"
+        f" {spent.pages:,} pages touched ({spent.pages // per:,} per chunk, {spent.pages_read:,} read in),"
+        f" WAL {mib(spent.wal_bytes)} ({mib(spent.wal_bytes / per)} per chunk; {where} records)"
     )
 
-    _trim_heap()
-    rss_before = _status_kib("VmRSS") or 0
-    tracked = _reset_peak_rss()
-    chunks_done: list[int] = []
-    peaks: list[int] = []
 
-    def after_chunk(stats: dict[str, int]) -> None:
-        chunks_done.append(stats["patients"])
-        peaks.append(_status_kib("VmHWM") or 0)
+def _night(
+    label: str, *, chunk_size: int, meter: ServerMeter, after_chunk: Callable[[dict[str, int]], None] | None = None
+) -> dict[str, Any]:
+    from projections.nightly import recompute_all
 
+    chunks = 0
+
+    def on_chunk(stats: dict[str, int]) -> None:
+        nonlocal chunks
+        chunks += 1
+        if after_chunk is not None:
+            after_chunk(stats)
+
+    meter.start()
     started = time.perf_counter()
-    stats = recompute_all(chunk_size=chunk_size, on_chunk=after_chunk)
-    seconds_b = time.perf_counter() - started
-    stored = OutcomeSnapshot.objects.count()
-    out(
-        f"(b) nightly recompute_all(chunk_size={chunk_size:,}): {stats['patients']:,} patients, {len(peaks)} chunks,"
-        f" {stats['snapshots']:,} snapshots written ({stored:,} stored) in {seconds_b:.2f} s, {rows / seconds_b:,.0f}"
-        f" assessment rows/s, {stats['snapshots'] / seconds_b:,.0f} snapshots/s"
-    )
+    stats = recompute_all(chunk_size=chunk_size, on_chunk=on_chunk)
+    seconds = time.perf_counter() - started
+    spent = meter.stop(settle=0.6)
+    return {**stats, "label": label, "seconds": seconds, "chunks": chunks, "spent": spent}
 
-    result: dict[str, Any] = {
-        "patients": stats["patients"],
-        "rows": rows,
-        "snapshots": stats["snapshots"],
-        "chunks": len(peaks),
-        "seconds_a": seconds_a,
-        "seconds_b": seconds_b,
-        "ratio": seconds_b / seconds_a,
-    }
-    if tracked and peaks:
-        half = next(i for i, done in enumerate(np.cumsum(chunks_done)) if done * 2 >= stats["patients"])
-        growth_half, growth_all = (peaks[half] - rss_before) * 1024, (peaks[-1] - rss_before) * 1024
-        out(
-            f"memory of (b), resident set: {_mib(rss_before * 1024)} before; high-water mark +{_mib(growth_half)} after"
-            f" half the population (chunk {half + 1}), +{_mib(growth_all)} after all of it (chunk {len(peaks)})."
-            " recompute_all holds three chunks at a time (one read, one computed, one written); a peak that stops"
-            " growing once the first chunks are done is bounded by the chunk size, not by the population"
-        )
-        result.update(rss_before=rss_before * 1024, rss_growth_half=growth_half, rss_growth=growth_all)
-    else:
-        out("memory of (b), resident set: not measured (needs Linux /proc/self/status and clear_refs)")
+
+def _measure(*, chunk_size: int, modes: list[str], meter: ServerMeter, out: Callable[[str], None]) -> dict[str, Any]:
+    from django.db import connection
+
+    from projections.models import OutcomeSnapshot
+    from projections.nightly import patient_chunks
+    from tracker.records.models import Notice
+
+    result: dict[str, Any] = {"modes": {}}
+    for n, mode in enumerate(modes):
+        if n:  # the first night again: no snapshot, no notice (and no dead row left behind)
+            with connection.cursor() as cursor:
+                cursor.execute(f"TRUNCATE {OutcomeSnapshot._meta.db_table}, {Notice._meta.db_table}")
+        out(f"-- prepared statements {mode} ({PREPARED_MODES[mode]})")
+        with _prepared_statements(mode):
+            rows, seconds_a = plain_read()
+            out(
+                f"(a) plain SELECT of every assessment row (9 columns) into Python tuples: {rows:,} rows in"
+                f" {seconds_a:.2f} s, {rows / seconds_a:,.0f} rows/s"
+            )
+            _trim_heap()
+            rss_before = _status_kib("VmRSS") or 0
+            tracked = _reset_peak_rss()
+            chunks_done: list[int] = []
+            peaks: list[int] = []
+
+            def after_chunk(
+                stats: dict[str, int], chunks_done: list[int] = chunks_done, peaks: list[int] = peaks
+            ) -> None:
+                chunks_done.append(stats["patients"])
+                peaks.append(_status_kib("VmHWM") or 0)
+
+            first = _night("first", chunk_size=chunk_size, meter=meter, after_chunk=after_chunk)
+            stored = OutcomeSnapshot.objects.count()
+            out(
+                f"(b) first night, recompute_all(chunk_size={chunk_size:,}) over no snapshot: {first['patients']:,}"
+                f" patients, {first['chunks']} chunks, {first['written']:,} snapshots written ({stored:,} stored) in"
+                f" {first['seconds']:.2f} s, {rows / first['seconds']:,.0f} assessment rows/s;"
+                f" {_server_figures(first['spent'], first['chunks'])}"
+            )
+            steady = _night("steady", chunk_size=chunk_size, meter=meter)
+            out(
+                f"(c) second night over the stored snapshots, nothing changed: {steady['patients']:,} patients,"
+                f" {steady['chunks']} chunks, {steady['written']:,} snapshots written ({steady['snapshots']:,}"
+                f" current) in {steady['seconds']:.2f} s; {_server_figures(steady['spent'], steady['chunks'])}"
+            )
+            # (a) again after the nights: the machine's load may have changed meanwhile, and the
+            # nights are compared with the mean of the two plain reads around them.
+            _, seconds_a2 = plain_read()
+            out(f"(a) again after (c): {seconds_a2:.2f} s; (b) and (c) are compared with the mean of both")
+            seconds_a = (seconds_a + seconds_a2) / 2
+        ratios = (first["seconds"] / seconds_a, steady["seconds"] / seconds_a)
+        out(f"prepared statements {mode}: first night {ratios[0]:.2f} x (a), second night {ratios[1]:.2f} x (a)")
+        result["modes"][mode] = {"seconds_a": seconds_a, "first": first, "steady": steady, "ratios": ratios}
+        if n == 0:
+            result.update(
+                patients=first["patients"], rows=rows, snapshots=first["snapshots"], chunks=first["chunks"],
+                seconds_a=seconds_a, seconds_b=first["seconds"], seconds_c=steady["seconds"],
+            )  # fmt: skip
+            _report_memory(result, tracked, peaks, chunks_done, rss_before, out)
+    result["ratio_first"] = max(m["ratios"][0] for m in result["modes"].values())
+    result["ratio_steady"] = max(m["ratios"][1] for m in result["modes"].values())
 
     # Traced Python memory of single chunks (untimed: tracemalloc slows Python down many times over).
-    first = next(patient_chunks(chunk_size=chunk_size))
-    full = _traced_chunk_peak(first)
-    half_chunk = _traced_chunk_peak(first[: max(len(first) // 2, 1)])
+    first_ids = next(patient_chunks(chunk_size=chunk_size))
+    OutcomeSnapshot.objects.filter(patient_id__in=first_ids)._raw_delete(OutcomeSnapshot.objects.db)
+    full = _traced_chunk_peak(first_ids)
+    OutcomeSnapshot.objects.filter(patient_id__in=first_ids)._raw_delete(OutcomeSnapshot.objects.db)
+    half_chunk = _traced_chunk_peak(first_ids[: max(len(first_ids) // 2, 1)])
     out(
-        f"traced Python memory (tracemalloc, untimed re-run of one chunk): {len(first):,} patients {_mib(full)} peak,"
-        f" {max(len(first) // 2, 1):,} patients {_mib(half_chunk)} peak (it follows the chunk size)"
+        f"traced Python memory (tracemalloc, untimed re-run of one chunk without its snapshots): {len(first_ids):,}"
+        f" patients {_mib(full)} peak, {max(len(first_ids) // 2, 1):,} patients {_mib(half_chunk)} peak (it follows"
+        " the chunk size)"
     )
     result.update(traced_chunk_peak=full, traced_half_chunk_peak=half_chunk)
     return result
+
+
+def _report_memory(
+    result: dict[str, Any],
+    tracked: bool,
+    peaks: list[int],
+    chunks_done: list[int],
+    rss_before: int,
+    out: Callable[[str], None],
+) -> None:
+    if not (tracked and peaks):
+        out("memory of (b), resident set: not measured (needs Linux /proc/self/status and clear_refs)")
+        return
+    half = next(i for i, done in enumerate(np.cumsum(chunks_done)) if done * 2 >= result["patients"])
+    growth_half, growth_all = (peaks[half] - rss_before) * 1024, (peaks[-1] - rss_before) * 1024
+    out(
+        f"memory of (b), resident set: {_mib(rss_before * 1024)} before; high-water mark +{_mib(growth_half)} after"
+        f" half the population (chunk {half + 1}), +{_mib(growth_all)} after all of it (chunk {len(peaks)})."
+        " recompute_all holds three chunks at a time (one read, one computed, one written); a peak that stops"
+        " growing once the first chunks are done is bounded by the chunk size, not by the population"
+    )
+    result.update(rss_before=rss_before * 1024, rss_growth_half=growth_half, rss_growth=growth_all)

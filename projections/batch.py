@@ -341,9 +341,47 @@ def percentiles_at_once(
 # ---------------------------------------------------------------------------- a chunk's outcomes
 
 
-def chunk_outcomes(chunk: Chunk) -> Iterator[Outcome]:
-    """Every trajectory's snapshot, one batch per scale and rule set (scoring's batch path; clinics
-    may override thresholds), yielded as they are built so they can be written meanwhile."""
+def trajectory_fingerprints(chunk: Chunk) -> list[str]:
+    """Each trajectory's fingerprint (``outcomes.fingerprint``), from the chunk's arrays alone: what
+    decides whether its stored snapshot is still current, before anything is classified."""
+    records = memoryview(chunk.records)
+    width = ENTRY_RECORD.itemsize
+    offsets = chunk.offsets.tolist()
+    course_keys = [c.fingerprint_key if c else "null" for c in chunk.courses]
+    clinic_keys: dict[tuple[int, int], str] = {}
+    clinic_of = chunk.clinic_index.tolist()
+    fingerprints = []
+    for k, (p, s) in enumerate(zip(chunk.patient.tolist(), chunk.scale.tolist(), strict=True)):
+        pair = (clinic_of[p], s)
+        if pair not in clinic_keys:
+            clinic_keys[pair] = clinic_fingerprint_key(chunk.distinct_clinics[pair[0]], SCALE_KEYS[s])
+        digest = hashlib.sha256(fingerprint_head(course_keys[p], clinic_keys[pair]))
+        digest.update(records[offsets[k] * width : offsets[k + 1] * width])
+        fingerprints.append(digest.hexdigest())
+    return fingerprints
+
+
+def changed_trajectories(chunk: Chunk, fingerprints: list[str]) -> npt.NDArray[np.bool_]:
+    """Per trajectory: whether its stored snapshot (``chunk.stored``) is missing or out of date."""
+    stored = chunk.stored
+    return np.fromiter(
+        (
+            stored.get((p, s)) != fp
+            for p, s, fp in zip(chunk.patient.tolist(), chunk.scale.tolist(), fingerprints, strict=True)
+        ),
+        dtype=bool,
+        count=len(fingerprints),
+    )
+
+
+def chunk_outcomes(
+    chunk: Chunk, fingerprints: list[str], wanted: npt.NDArray[np.bool_] | None = None
+) -> Iterator[Outcome]:
+    """The snapshots of the ``wanted`` trajectories (all by default), one batch per scale and rule
+    set (scoring's batch path; clinics may override thresholds), yielded as they are built so they
+    can be written meanwhile. ``fingerprints`` are ``trajectory_fingerprints(chunk)``."""
+    if wanted is None:
+        wanted = np.ones(chunk.patient.size, dtype=bool)
     n_scales = len(SCALE_KEYS)
     pair = chunk.clinic_index[chunk.patient] * n_scales + chunk.scale
     groups: dict[tuple[int, str], list[int]] = defaultdict(list)  # (scale, rule set) -> (clinic, scale) pairs
@@ -353,17 +391,15 @@ def chunk_outcomes(chunk: Chunk) -> Iterator[Outcome]:
         options[code] = chunk.distinct_clinics[clinic].options_for(SCALE_KEYS[s])
         groups[(s, repr(options[code]))].append(code)
     projector = _Projector(chunk)
-    records = memoryview(chunk.records)
-    width = ENTRY_RECORD.itemsize
-    chunk_offsets = chunk.offsets.tolist()
-    course_keys = [c.fingerprint_key if c else "null" for c in chunk.courses]
     course_ids = ["null" if c is None else f'"{c.text_id}"' for c in chunk.courses]
     start_day = np.array(
         [c.start_date.toordinal() - _EPOCH_ORDINAL if c else NO_DAY for c in chunk.courses], dtype=np.int64
     )
     for (s, _), codes in groups.items():
         scale = SCALE_KEYS[s]
-        trajectories = np.flatnonzero(np.isin(pair, codes))
+        trajectories = np.flatnonzero(np.isin(pair, codes) & wanted)
+        if not trajectories.size:
+            continue
         lo, hi = chunk.offsets[trajectories], chunk.offsets[trajectories + 1]
         lengths = hi - lo
         offsets = np.concatenate([[0], np.cumsum(lengths)])
@@ -407,17 +443,11 @@ def chunk_outcomes(chunk: Chunk) -> Iterator[Outcome]:
         has_latest_list = has_latest.tolist()
         latest_days = latest_day.tolist()
         improvements = improvement.tolist()
-        clinic_keys = {
-            c: clinic_fingerprint_key(chunk.distinct_clinics[c], scale)
-            for c in np.unique(chunk.clinic_index[patients]).tolist()
-        }
-        clinic_of = chunk.clinic_index[patients].tolist()
         for j, (k, p) in enumerate(zip(trajectories.tolist(), patients.tolist(), strict=True)):
-            digest = hashlib.sha256(fingerprint_head(course_keys[p], clinic_keys[clinic_of[j]]))
-            digest.update(records[chunk_offsets[k] * width : chunk_offsets[k + 1] * width])
             x = improvements[j]
             block = blocks[j]
             yield Outcome(
+                trajectory=k,
                 patient=p,
                 scale=scale,
                 state=STATES[state_codes[j]],
@@ -429,7 +459,7 @@ def chunk_outcomes(chunk: Chunk) -> Iterator[Outcome]:
                 improvement=None if math.isnan(x) else x,
                 response=RESPONSES[response_codes[j]] if response_codes[j] >= 0 else None,
                 data=f'{texts[j][:-1]},"projection":{"null" if block is None else block},"course_id":{course_ids[p]}}}',
-                fingerprint=digest.hexdigest(),
+                fingerprint=fingerprints[k],
             )
 
 

@@ -16,7 +16,10 @@ class OutcomeSnapshot(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="snapshots")
-    course = models.ForeignKey(TreatmentCourse, null=True, on_delete=models.CASCADE, related_name="snapshots")
+    # No index of its own: the unique key (course, scale) leads with it (one index less per write).
+    course = models.ForeignKey(
+        TreatmentCourse, null=True, on_delete=models.CASCADE, related_name="snapshots", db_index=False
+    )
     scale = models.CharField(max_length=10)
     state = models.CharField(max_length=30)
     signal = models.CharField(max_length=30)
@@ -39,10 +42,9 @@ class OutcomeSnapshot(models.Model):
                 fields=["patient", "scale"], condition=Q(course__isnull=True), name="snapshot_nocourse_scale"
             ),
         ]
-        indexes = [
-            models.Index(fields=["clinic", "signal"]),
-            models.Index(fields=["clinic", "state"]),
-        ]
+        # Indexes only where a query uses them (the nightly job writes every changed snapshot through
+        # each): the primary key, the two unique keys, clinic (its cohort and a clinic's deletion) and
+        # patient (a patient's snapshots, the nightly chunk's).
 
 
 class FittedReferenceSet(models.Model):

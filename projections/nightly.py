@@ -3,7 +3,9 @@ numpy batch path with bulk reads and writes (a fixed number of queries per chunk
 
 A chunk is one transaction: a worker killed mid-chunk leaves the previous snapshots in place and
 the chunk's message unacknowledged (``acks_late``), so another worker redoes it. Running a chunk
-twice stores the same snapshots.
+twice stores the same snapshots. A trajectory whose fingerprint (its entries, course and clinic
+settings) matches its stored snapshot's is neither classified nor written again: a night where
+little changed reads the entries and writes little.
 
 "Active course" is each patient's latest course (or, for a patient without one, all their entries).
 Earlier courses keep the snapshots written when their entries last changed.
@@ -32,22 +34,17 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from django.db import connection, transaction
 from tqdm import tqdm
 
-from projections.batch import chunk_outcomes, load_reference_sets_of
+from projections.batch import changed_trajectories, chunk_outcomes, load_reference_sets_of, trajectory_fingerprints
 from projections.notices import WORRYING_SIGNALS, signal_notice
-from projections.storage import (
-    Chunk,
-    Outcome,
-    delete_stale,
-    lock_chunk,
-    read_chunk,
-    write_notices,
-    write_snapshots,
-)
+from projections.storage import Chunk, Outcome, lock_chunk, read_chunk, replace_snapshots, write_notices
 from tracker.records.models import Patient
 
 
@@ -104,37 +101,52 @@ def _read_chunk(patient_ids: Sequence[str]) -> Chunk:
         return chunk
 
 
+@dataclass
+class _Plan:
+    """A chunk read, with each trajectory's fingerprint and whether its snapshot is to be recomputed."""
+
+    chunk: Chunk
+    fingerprints: list[str]
+    changed: npt.NDArray[np.bool_]
+
+
+def _plan(chunk: Chunk) -> _Plan:
+    fingerprints = trajectory_fingerprints(chunk)
+    return _Plan(chunk, fingerprints, changed_trajectories(chunk, fingerprints))
+
+
 def recompute_chunk(patient_ids: Sequence[str]) -> dict[str, int]:
     """Recompute and store the active-course snapshots of these patients. Idempotent."""
-    chunk = _read_chunk(patient_ids)
-    return _store_chunk(chunk, chunk_outcomes(chunk), len(patient_ids))  # written while computed
+    plan = _plan(_read_chunk(patient_ids))
+    outcomes = chunk_outcomes(plan.chunk, plan.fingerprints, plan.changed)
+    return _store_chunk(plan, outcomes, len(patient_ids))  # written while computed
 
 
-def _store_chunk(chunk: Chunk, outcomes: Iterable[Outcome], n_patients: int) -> dict[str, int]:
-    """One transaction: the chunk's stale snapshots out, the new ones in, notices."""
+def _store_chunk(plan: _Plan, outcomes: Iterable[Outcome], n_patients: int) -> dict[str, int]:
+    """One transaction: the chunk's changed snapshots replaced, notices. None when the chunk was
+    read with every snapshot current (another run writing since would have stored what is newer)."""
+    chunk = plan.chunk
+    if not plan.changed.any() and not chunk.obsolete:
+        return {"patients": n_patients, "snapshots": len(plan.fingerprints), "written": 0}
     with transaction.atomic(), _gc_paused():
-        lock_chunk(chunk)  # a concurrent run over the same chunk waits, then replaces
-        # The active course's snapshots (and any from before the patient had a course) are replaced.
-        previous = {(pid, cid, scale): signal for pid, cid, scale, signal in delete_stale(chunk)}
-        written = write_snapshots(chunk, outcomes)
+        lock_chunk(chunk)  # a concurrent run over the same chunk waits, then sees what it wrote
+        written, previous = replace_snapshots(chunk, outcomes, fingerprints=plan.fingerprints, computed=plan.changed)
         # A notice when the signal turns at_risk or off_track (the rule of projections.notices), in bulk.
         notices = []
         for o in written:
             if o.signal not in WORRYING_SIGNALS:
                 continue
-            course = chunk.courses[o.patient]
-            key = (chunk.patients[o.patient], None if course is None else course.pk, o.scale)
             notice = signal_notice(
                 clinic_id=chunk.clinics[o.patient].pk,
                 patient_id=chunk.patients[o.patient],
                 scale=o.scale,
                 signal=o.signal,
-                previous_signal=previous.get(key),
+                previous_signal=previous.get(o.trajectory),
             )
             if notice is not None:
                 notices.append(notice)
         write_notices(notices)
-    return {"patients": n_patients, "snapshots": len(written)}
+    return {"patients": n_patients, "snapshots": len(plan.fingerprints), "written": len(written)}
 
 
 # ---------------------------------------------------------------------------- every chunk
@@ -156,9 +168,10 @@ def _read_ahead(chunks: Iterator[list[str]], reader: ThreadPoolExecutor) -> Iter
         yield pending[0], pending[1].result()
 
 
-def _computed(chunk: Chunk) -> list[Outcome]:
+def _computed(chunk: Chunk) -> tuple[_Plan, list[Outcome]]:
     with _gc_paused():
-        return list(chunk_outcomes(chunk))
+        plan = _plan(chunk)
+        return plan, list(chunk_outcomes(chunk, plan.fingerprints, plan.changed))
 
 
 def recompute_all(
@@ -176,11 +189,11 @@ def recompute_all(
     qs = Patient.objects.all()
     if clinic_id:
         qs = qs.filter(clinic_id=clinic_id)
-    totals = {"patients": 0, "snapshots": 0}
+    totals = {"patients": 0, "snapshots": 0, "written": 0}
 
     def stored(stats: dict[str, int]) -> None:
-        totals["patients"] += stats["patients"]
-        totals["snapshots"] += stats["snapshots"]
+        for key in totals:
+            totals[key] += stats[key]
         bar.update(stats["patients"])
         if on_chunk is not None:
             on_chunk(stats)
@@ -196,10 +209,10 @@ def recompute_all(
             try:
                 writing: Future[dict[str, int]] | None = None
                 for ids, chunk in _read_ahead(chunks, reader):
-                    outcomes = _computed(chunk)
+                    plan, outcomes = _computed(chunk)
                     if writing is not None:
                         stored(writing.result())
-                    writing = writer.submit(_store_chunk, chunk, outcomes, len(ids))
+                    writing = writer.submit(_store_chunk, plan, outcomes, len(ids))
                 if writing is not None:
                     stored(writing.result())
             finally:

@@ -4,10 +4,14 @@ goes around the ORM (each held equal to the plain path by ``tests/projections/te
 and, on PostgreSQL, ``test_pipelined_nightly_equals_per_patient_on_postgresql``; the volume they
 are for is measured by ``python manage.py benchmark projections``):
 
-- the chunk's patient ids reach PostgreSQL as one array parameter, not one parameter each;
+- the chunk's patient ids reach PostgreSQL as one ``uuid[]`` parameter, not one parameter each
+  (an array, never text the server splits: a prepared statement's generic plan would split it
+  again for every row);
 - the entry rows are read straight from the cursor, batch by batch, into numpy arrays (no model
   instance, no ORM work per row);
-- the stale snapshots are deleted in one ``DELETE ... RETURNING`` that also gives their signals;
+- a snapshot is replaced only when its fingerprint changed (``replace_snapshots``): the stored
+  fingerprints are read with the chunk, and read again under the chunk's lock before the write;
+  the replaced ones are deleted by id in one statement;
 - snapshots and notices are written with ``COPY``. Its column lists are the models' concrete
   columns (``SNAPSHOT_COLUMNS``, ``NOTICE_COLUMNS``): a snapshot column is filled by the write (a
   new id, the time), by the patient (clinic, patient, course) or by the field of ``Outcome`` of
@@ -32,7 +36,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.db import connection, models
-from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -109,14 +112,25 @@ class Chunk:
     offsets: IntArray  # trajectory k is entries offsets[k]:offsets[k + 1]
     patient: IntArray  # per trajectory: patient index
     scale: IntArray  # per trajectory: index into SCALE_KEYS
+    # (patient index, scale index) -> fingerprint of the stored snapshot of the active course (or,
+    # without one, of the entries without a course), as read with the chunk.
+    stored: dict[tuple[int, int], str]
+    # Whether a stored snapshot the chunk replaces has no trajectory of the chunk any more (one
+    # without a course for a patient who has one now, a scale no longer in the active course).
+    obsolete: bool
 
 
 def _any_of(ids: Sequence[Any]) -> Any:
     """The right-hand side of an ``__in`` filter on a uuid column: on PostgreSQL one parameter
-    (an array), not thousands (cheaper to build, quote and parse)."""
+    (a uuid array), not thousands (cheaper to build, quote and parse). An array parameter, not text
+    split by the server: a prepared statement's generic plan keeps it a value computed once."""
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(string_to_array(%s, ',')::uuid[])", (",".join(str(pk) for pk in ids),))
+        return RawSQL("SELECT unnest(%s::uuid[])", ([_as_uuid(pk) for pk in ids],))
     return list(ids)
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def _fetch(entries: Any) -> Iterator[Sequence[tuple[Any, ...]]]:
@@ -204,6 +218,14 @@ def read_chunk(patient_ids: Sequence[str]) -> Chunk:
     new = np.ones(order.size, dtype=bool)
     new[1:] = (patient[1:] != patient[:-1]) | (scale[1:] != scale[:-1])
     starts = np.flatnonzero(new)
+    trajectories = set(zip(patient[starts].tolist(), scale[starts].tolist(), strict=True))
+    stored: dict[tuple[int, int], str] = {}
+    obsolete = False
+    for _, p, s, current, fp, _ in _stored_snapshots(patients, position, courses):
+        if current and (p, s) in trajectories:
+            stored[p, s] = fp
+        else:
+            obsolete = True
     return Chunk(
         patients=patients,
         clinics=[clinics[patient_clinic[pk]] for pk in patients],
@@ -220,7 +242,42 @@ def read_chunk(patient_ids: Sequence[str]) -> Chunk:
         offsets=np.append(starts, order.size).astype(np.int64),
         patient=patient[starts],
         scale=scale[starts],
+        stored=stored,
+        obsolete=obsolete,
     )
+
+
+_SNAPSHOT_KEYS = ("id", "patient_id", "course_id", "scale", "fingerprint", "signal")
+# One index lookup per patient, whatever the table's statistics say: the lateral subquery (kept
+# apart by OFFSET 0) can only be run per patient id. Planned freely, a table whose statistics
+# predate a bulk write (the first night) was read whole, ~1 s per chunk at 200,000 snapshots.
+_STORED_SNAPSHOTS = (
+    f"SELECT s.* FROM unnest(%s::uuid[]) AS chunk(patient_id) CROSS JOIN LATERAL"  # noqa: S608
+    f" (SELECT {', '.join(_SNAPSHOT_KEYS)} FROM {OutcomeSnapshot._meta.db_table}"
+    " WHERE patient_id = chunk.patient_id OFFSET 0) AS s"
+)
+
+
+def _stored_snapshots(
+    patients: Sequence[Any], position: dict[int, int], courses: Sequence[Course | None]
+) -> Iterator[tuple[Any, int, int, bool, str, str]]:
+    """The stored snapshots the chunk's recomputation replaces: of each patient's active course and
+    of their entries without a course, as ``(id, patient index, scale index, current, fingerprint,
+    signal)``; ``current``: of the active course (or, for a patient without one, without a course),
+    where a recomputed trajectory goes."""
+    rows: Iterable[tuple[Any, ...]]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_STORED_SNAPSHOTS, [[_as_uuid(pk) for pk in patients]])
+            rows = cursor.fetchall()
+    else:
+        rows = OutcomeSnapshot.objects.filter(patient_id__in=list(patients)).values_list(*_SNAPSHOT_KEYS)
+    for pk, patient_id, course_id, scale, fp, signal in rows:
+        p = position[patient_id.int]
+        course = courses[p]
+        active = None if course is None else course.pk
+        if course_id is None or course_id == active:
+            yield pk, p, _SCALE_CODE[scale], course_id == active, fp, signal
 
 
 # ---------------------------------------------------------------------------- one chunk, write
@@ -228,9 +285,10 @@ def read_chunk(patient_ids: Sequence[str]) -> Chunk:
 
 @dataclass(slots=True)
 class Outcome:
-    """One snapshot to store: the patient's index in the chunk and the snapshot's columns that the
-    outcome gives (``OUTCOME_COLUMNS``, by name), ``data`` as JSON text."""
+    """One snapshot to store: its trajectory's and patient's indexes in the chunk and the
+    snapshot's columns that the outcome gives (``OUTCOME_COLUMNS``, by name), ``data`` as JSON text."""
 
+    trajectory: int
     patient: int
     scale: str
     state: str
@@ -366,14 +424,6 @@ def write_notices(notices: Sequence[Notice]) -> None:
         copy.write(_copy_lines(columns))
 
 
-_DELETE_STALE = (
-    f"DELETE FROM {OutcomeSnapshot._meta.db_table}"  # noqa: S608
-    " WHERE patient_id = ANY(string_to_array(%s, ',')::uuid[])"
-    " AND (course_id = ANY(string_to_array(%s, ',')::uuid[]) OR course_id IS NULL)"
-    " RETURNING patient_id, course_id, scale, signal"
-)
-
-
 def lock_chunk(chunk: Chunk) -> None:
     """Serialise two runs over the same chunk: a transaction-scoped advisory lock keyed on the
     chunk's lowest patient id (runs cut the same id-ordered population into the same chunks), so a
@@ -387,20 +437,42 @@ def lock_chunk(chunk: Chunk) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def delete_stale(chunk: Chunk) -> list[tuple[Any, Any, str, str]]:
-    """Delete the snapshots of the chunk's active courses and of entries without a course; return
-    their ``(patient_id, course_id, scale, signal)``."""
-    courses = [c.pk for c in chunk.courses if c is not None]
-    if connection.vendor == "postgresql":  # one statement
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _DELETE_STALE,
-                [",".join(chunk.patient_text), ",".join(c.text_id for c in chunk.courses if c is not None)],
-            )
-            return cursor.fetchall()
-    stale = OutcomeSnapshot.objects.filter(patient_id__in=chunk.patients).filter(
-        Q(course_id__in=courses) | Q(course__isnull=True)
-    )
-    found = list(stale.values_list("patient_id", "course_id", "scale", "signal"))
-    stale.delete()
-    return found
+def replace_snapshots(
+    chunk: Chunk, outcomes: Iterable[Outcome], *, fingerprints: Sequence[str], computed: npt.NDArray[np.bool_]
+) -> tuple[list[Outcome], dict[int, str]]:
+    """Store the recomputed trajectories whose content changed; call it under ``lock_chunk``.
+
+    The stored snapshots the chunk replaces are read again (another run may have written since the
+    chunk was read): one is deleted when no trajectory of the chunk is its any more, or when its
+    trajectory was recomputed (``computed``) to another fingerprint; then each outcome is written
+    unless a snapshot with its fingerprint is stored. An unchanged snapshot is left as it is (its
+    id and ``computed_at`` too): no row, index entry or WAL written for it. Returns the outcomes
+    written and the signals of the snapshots they replace, by trajectory."""
+    trajectory_of = {key: k for k, key in enumerate(zip(chunk.patient.tolist(), chunk.scale.tolist(), strict=True))}
+    stale: list[Any] = []
+    previous: dict[int, str] = {}
+    kept: set[int] = set()
+    for pk, p, s, current, fp, signal in _stored_snapshots(chunk.patients, _positions(chunk), chunk.courses):
+        k = trajectory_of.get((p, s)) if current else None
+        if k is None:
+            stale.append(pk)
+        elif computed[k] and fp != fingerprints[k]:
+            stale.append(pk)
+            previous[k] = signal
+        else:  # the same content, or left as another run stored it
+            kept.add(k)
+    if stale:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(_DELETE_BY_ID, [[_as_uuid(pk) for pk in stale]])
+        else:
+            OutcomeSnapshot.objects.filter(pk__in=stale).delete()
+    written = write_snapshots(chunk, (o for o in outcomes if o.trajectory not in kept))
+    return written, previous
+
+
+_DELETE_BY_ID = f"DELETE FROM {OutcomeSnapshot._meta.db_table} WHERE id = ANY(%s)"  # noqa: S608
+
+
+def _positions(chunk: Chunk) -> dict[int, int]:
+    return {_as_uuid(pk).int: k for k, pk in enumerate(chunk.patients)}

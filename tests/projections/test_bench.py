@@ -39,11 +39,32 @@ def test_small_run_prints_every_figure_and_drops_its_database(database_url: str,
     assert re.search(r"^database bench_proj_\d+ ", text, re.MULTILINE)
     assert re.search(r"^fill \(untimed\): 300 patients, \d+ courses, 6,000 assessments in ", text, re.MULTILINE)
     assert re.search(r"^\(a\) plain SELECT .*: 6,000 rows in [\d.]+ s, [\d,]+ rows/s$", text, re.MULTILINE)
-    assert re.search(
-        r"^\(b\) nightly recompute_all\(chunk_size=40\): 300 patients, 8 chunks, 600 snapshots written"
-        r" \(600 stored\) in [\d.]+ s",
-        text,
-        re.MULTILINE,
+    for mode in ("on", "off"):
+        assert re.search(rf"^-- prepared statements {mode} ", text, re.MULTILINE)
+        assert re.search(rf"^prepared statements {mode}: first night [\d.]+ x \(a\), second night [\d.]+ x", text, re.M)
+    assert len(re.findall(r"^\(a\) plain SELECT", text, re.MULTILINE)) == 2
+    assert (
+        len(
+            re.findall(
+                r"^\(b\) first night, recompute_all\(chunk_size=40\) over no snapshot: 300 patients, 8 chunks,"
+                r" 600 snapshots written \(600 stored\) in [\d.]+ s, .*; database CPU [\d.]+ s \([\d.]+ s per chunk\),"
+                r" [\d,]+ pages touched .*, WAL [\d.]+ MiB",
+                text,
+                re.MULTILINE,
+            )
+        )
+        == 2
+    )
+    assert (
+        len(
+            re.findall(
+                r"^\(c\) second night over the stored snapshots, nothing changed: 300 patients, 8 chunks,"
+                r" 0 snapshots written \(600 current\)",
+                text,
+                re.MULTILINE,
+            )
+        )
+        == 2
     )
     assert re.search(
         r"^memory of \(b\), resident set: [\d.]+ MiB before; high-water mark \+[\d.]+ MiB after half",
@@ -55,8 +76,11 @@ def test_small_run_prints_every_figure_and_drops_its_database(database_url: str,
         text,
         re.MULTILINE,
     )
-    assert re.fullmatch(r"ratio=\d+\.\d\d", lines[-1])
-    assert float(lines[-1].removeprefix("ratio=")) == pytest.approx(result["ratio"], abs=0.005)
+    assert re.fullmatch(r"ratio_first=\d+\.\d\d", lines[-2])
+    assert re.fullmatch(r"ratio_steady=\d+\.\d\d", lines[-1])
+    assert float(lines[-2].removeprefix("ratio_first=")) == pytest.approx(result["ratio_first"], abs=0.005)
+    assert float(lines[-1].removeprefix("ratio_steady=")) == pytest.approx(result["ratio_steady"], abs=0.005)
+    assert result["ratio_first"] == max(m["ratios"][0] for m in result["modes"].values())
     assert result["rows"] == 6000 and result["snapshots"] == 600 and result["chunks"] == 8
     assert _bench_databases(database_url) == []
 

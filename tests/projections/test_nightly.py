@@ -17,6 +17,7 @@ from tests.tracker.helpers import items_with_total, make_clinic
 from tracker.records.models import Notice, Patient
 from tracker.records.services.assessments import assessment_submit
 from tracker.records.services.patients import course_create, patient_create
+from tracker.records.services.scheduling import recompute_deferred
 
 pytestmark = pytest.mark.django_db
 TODAY = date.today()
@@ -76,3 +77,51 @@ def test_a_post_dose_entry_on_the_start_day_is_not_the_baseline_on_either_path()
     OutcomeSnapshot.objects.all().delete()
     recompute_patient_outcomes(patient)
     assert stored() == nightly
+
+
+def test_a_second_night_rewrites_only_the_snapshots_whose_entries_changed() -> None:
+    world = population(n=10, seed=4)
+    first = recompute_all(chunk_size=4)
+    assert first["written"] == first["snapshots"] == 20
+    before = {(s.patient_id, s.course_id, s.scale): (s.pk, s.computed_at) for s in OutcomeSnapshot.objects.all()}
+
+    unchanged = recompute_all(chunk_size=3)
+    assert (unchanged["snapshots"], unchanged["written"]) == (20, 0)
+    after = {(s.patient_id, s.course_id, s.scale): (s.pk, s.computed_at) for s in OutcomeSnapshot.objects.all()}
+    assert after == before  # not deleted and written again: same ids, same time of writing
+
+    with_entry = Patient.objects.filter(courses__isnull=False).first()
+    without_course = Patient.objects.filter(courses__isnull=True, assessments__isnull=False).first()
+    assert with_entry is not None and without_course is not None
+    with recompute_deferred():  # left for the nightly run
+        assessment_submit(
+            actor=world.clinician,
+            patient=with_entry,
+            scale="bdi2",
+            administered_on=TODAY,
+            items=items_with_total("bdi2", 3),
+            client_id=uuid.uuid4(),
+        )
+        course_create(
+            actor=world.clinician,
+            patient=without_course,
+            modality="esketamine",
+            with_therapy=False,
+            start_date=TODAY - timedelta(days=30),
+        )
+    changed = recompute_all(chunk_size=4)
+    current = {(s.patient_id, s.course_id, s.scale): (s.pk, s.computed_at) for s in OutcomeSnapshot.objects.all()}
+    rewritten = {key for key, value in current.items() if before.get(key) != value}
+    assert {(p, scale) for p, _, scale in rewritten} == {
+        (with_entry.pk, "bdi2"),
+        (without_course.pk, "bdi2"),
+        (without_course.pk, "madrs"),
+    }
+    assert changed["written"] == 3
+    # The snapshots without a course of the patient who now has one are gone, as on the per-patient path.
+    assert not OutcomeSnapshot.objects.filter(patient=without_course, course__isnull=True).exists()
+    nightly = stored_snapshots()
+    OutcomeSnapshot.objects.all().delete()
+    for patient in Patient.objects.all():
+        recompute_patient_outcomes(patient)
+    assert stored_snapshots() == nightly

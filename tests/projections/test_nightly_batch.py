@@ -240,12 +240,12 @@ def test_pipelined_nightly_equals_per_patient_on_postgresql() -> None:
     population(n=18, seed=8)
     assert not connection.in_atomic_block  # so recompute_all pipelines on three connections
     stats = recompute_all(chunk_size=4)
-    assert stats == {"patients": 20, "snapshots": 36}
+    assert stats == {"patients": 20, "snapshots": 36, "written": 36}
     nightly = stored_snapshots()
     notices = sorted(Notice.objects.values_list("patient_id", "kind", "message"))
     assert notices  # some signals are worrying
 
-    assert recompute_all(chunk_size=7) == stats
+    assert recompute_all(chunk_size=7) == {**stats, "written": 0}  # nothing changed: nothing rewritten
     assert stored_snapshots() == nightly
     assert sorted(Notice.objects.values_list("patient_id", "kind", "message")) == notices  # no repeats
 

@@ -28,7 +28,7 @@ def test_copy_column_lists_are_the_models_concrete_columns() -> None:
     assert _concrete_columns(Notice) == storage.NOTICE_COLUMNS
     # Every snapshot column but the write's (id, time) and the patient's (clinic, patient, course)
     # is computed: a field of the Outcome the batch builds, and Outcome holds nothing else.
-    computed = {field.name for field in fields(storage.Outcome)} - {"patient"}
+    computed = {field.name for field in fields(storage.Outcome)} - {"trajectory", "patient"}
     assert computed == set(storage.OUTCOME_COLUMNS)
     assert set(_concrete_columns(OutcomeSnapshot)) - computed == {
         "id",

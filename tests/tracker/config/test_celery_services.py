@@ -109,3 +109,33 @@ def test_a_drain_failing_for_one_patient_goes_on_with_the_others(caplog: Any) ->
     assert pending.drain(recompute) == 2
     assert done == [str(world.other_patient.pk)] and not pending.waiting()
     assert f"recomputation of patient {world.patient.pk} failed" in caplog.text
+
+
+def test_a_worker_keeps_its_database_connection_from_task_to_task() -> None:
+    """One connection per worker process, not one per task (CELERY_DB_REUSE_MAX): 100 workers need
+    100 connections, whatever the number of chunks."""
+    import redis
+    from django.conf import settings
+    from django.db import connection
+
+    from projections.tasks import recompute_chunk_task
+
+    world = make_clinic()
+    ids = [str(world.patient.pk)]
+
+    def sessions() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_force_next_flush()")
+            cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+            return int(cursor.fetchone()[0])
+
+    client = redis.Redis.from_url(str(settings.REDIS_URL))
+    with celery_workers(1):
+        recompute_chunk_task.delay(ids)  # the worker's first task opens its connection
+        assert wait_until(lambda: client.llen("celery") == 0 and client.hlen("unacked") == 0)
+        before = sessions()
+        for _ in range(8):
+            recompute_chunk_task.delay(ids)
+        assert wait_until(lambda: client.llen("celery") == 0 and client.hlen("unacked") == 0)
+    # Closed connections report their session when they end: the worker's, stopped above.
+    assert wait_until(lambda: sessions() - before <= 1, timeout=3) and sessions() - before <= 1
