@@ -6,7 +6,7 @@ Pure Python (the standard library and numpy): never Django.
 import importlib
 from typing import TYPE_CHECKING
 
-from scoring.errors import ScoringError
+from scoring.errors import ScoringError, ScoringErrors
 from scoring.outcomes import (
     EVENT_TYPES,
     RESPONSES,
@@ -93,6 +93,7 @@ __all__ = [
     "Scale",
     "ScoreWarning",
     "ScoringError",
+    "ScoringErrors",
     "classify_batch",
     "classify_trajectory",
     "date_of_day",
