@@ -27,7 +27,7 @@ from tracker.records.models import (
 from tracker.records.services.audit import audit_record
 from tracker.records.services.auth import IssuedToken, token_digest, token_issue
 from tracker.records.services.clinics import USERNAME_UNAVAILABLE, check_new_login
-from tracker.records.services.errors import invalid
+from tracker.records.services.errors import FieldErrors, invalid
 
 # Unambiguous characters for codes read off a screen or paper (no 0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -47,7 +47,12 @@ def patient_local_today(patient: Patient) -> date:
 
 def check_not_too_early(field: str, value: date) -> None:
     if value < EARLIEST_DATE:
-        raise invalid(field, f"The date cannot be before {EARLIEST_DATE.isoformat()}.")
+        raise invalid(
+            field,
+            f"The date cannot be before {EARLIEST_DATE.isoformat()}.",
+            code="date_too_early",
+            params={"earliest": EARLIEST_DATE.isoformat()},
+        )
 
 
 @dataclass(frozen=True)
@@ -77,15 +82,23 @@ def patient_create(
     timezone_name: str = "UTC",
 ) -> NewPatient:
     assert actor.clinic_id is not None, "only clinic staff create patients"
-    name = clean_text("name", name, max_length=200)
-    check_timezone(timezone_name)
+    errors = FieldErrors()  # every offending field is named in one answer
+    with errors.collect():
+        name = clean_text("name", name, max_length=200)
+    with errors.collect():
+        check_timezone(timezone_name)
     if date_of_birth is not None and date_of_birth > timezone.now().date():
-        raise invalid("date_of_birth", "The date of birth cannot be in the future.")
-    if date_of_birth is not None:
-        check_not_too_early("date_of_birth", date_of_birth)
-    external_id = clean_text("external_id", external_id, max_length=100, required=False)
-    if external_id and Patient.objects.filter(clinic_id=actor.clinic_id, external_id=external_id).exists():
-        raise invalid("external_id", "Another patient of this clinic has this external id.")
+        errors.add("date_of_birth", "The date of birth cannot be in the future.", code="date_in_future")
+    elif date_of_birth is not None:
+        with errors.collect():
+            check_not_too_early("date_of_birth", date_of_birth)
+    with errors.collect():
+        external_id = clean_text("external_id", external_id, max_length=100, required=False)
+        if external_id and Patient.objects.filter(clinic_id=actor.clinic_id, external_id=external_id).exists():
+            raise invalid(
+                "external_id", "Another patient of this clinic has this external id.", code="external_id_taken"
+            )
+    errors.raise_if_any()
     patient = Patient.objects.create(
         clinic_id=actor.clinic_id,
         name=name,
@@ -131,10 +144,14 @@ def patient_enroll(*, enrollment_code: str, username: str, password: str) -> tup
             .first()
         )
         if code is None or code.used_at is not None or code.expires_at <= timezone.now():
-            raise invalid("enrollment_code", "This enrollment code is invalid, used or expired.")
+            raise invalid(
+                "enrollment_code", "This enrollment code is invalid, used or expired.", code="invalid_enrollment_code"
+            )
         patient = Patient.objects.select_for_update().get(pk=code.patient_id)
         if patient.user_id is not None:
-            raise invalid("enrollment_code", "This enrollment code is invalid, used or expired.")
+            raise invalid(
+                "enrollment_code", "This enrollment code is invalid, used or expired.", code="invalid_enrollment_code"
+            )
         check_new_login(username, password)
         try:
             with transaction.atomic():
@@ -142,7 +159,7 @@ def patient_enroll(*, enrollment_code: str, username: str, password: str) -> tup
                     username=username, password=password, clinic_id=patient.clinic_id, role=Role.PATIENT
                 )
         except IntegrityError:
-            raise invalid("username", USERNAME_UNAVAILABLE) from None
+            raise invalid("username", USERNAME_UNAVAILABLE, code="username_unavailable") from None
         patient.user = user
         patient.save(update_fields=["user"])
         code.used_at = timezone.now()
@@ -159,7 +176,7 @@ def _treating_clinician(actor: User, staff_id: object) -> User | None:
     if staff_id is None:
         return None
     if actor.clinic_id is None:
-        raise invalid("treating_clinician", "Only clinic staff choose a treating clinician.")
+        raise invalid("treating_clinician", "Only clinic staff choose a treating clinician.", code="not_allowed")
     try:
         found = User.objects.filter(
             pk=uuid.UUID(str(staff_id)),
@@ -170,8 +187,23 @@ def _treating_clinician(actor: User, staff_id: object) -> User | None:
     except ValueError:
         found = None
     if found is None:
-        raise invalid("treating_clinician", "Unknown staff member of this clinic.")
+        raise invalid("treating_clinician", "Unknown staff member of this clinic.", code="unknown_staff")
     return found
+
+
+def _check_course_start(patient: Patient, start_date: date) -> None:
+    check_not_too_early("start_date", start_date)
+    if start_date > patient_local_today(patient) + timedelta(days=COURSE_PLANNED_AHEAD_DAYS):
+        raise invalid(
+            "start_date",
+            f"A course can be recorded at most {COURSE_PLANNED_AHEAD_DAYS} days ahead of its start.",
+            code="too_far_ahead",
+            params={"days": COURSE_PLANNED_AHEAD_DAYS},
+        )
+    if patient.date_of_birth and start_date < patient.date_of_birth:
+        raise invalid(
+            "start_date", "The course cannot start before the patient's date of birth.", code="before_date_of_birth"
+        )
 
 
 @transaction.atomic
@@ -185,18 +217,22 @@ def course_create(
     reference_set: str = "",
     treating_clinician: object = None,
 ) -> TreatmentCourse:
-    if modality not in Modality.values:
-        raise invalid("modality", f"Unknown modality; one of {', '.join(Modality.values)}.")
     if patient.clinic_id != actor.clinic_id:  # selectors already scope; this is the invariant itself
-        raise invalid("patient", "Unknown patient.")
-    check_not_too_early("start_date", start_date)
-    if start_date > patient_local_today(patient) + timedelta(days=COURSE_PLANNED_AHEAD_DAYS):
-        raise invalid(
-            "start_date", f"A course can be recorded at most {COURSE_PLANNED_AHEAD_DAYS} days ahead of its start."
+        raise invalid("patient", "Unknown patient.", code="unknown_patient")
+    errors = FieldErrors()  # every offending field is named in one answer
+    if modality not in Modality.values:
+        errors.add(
+            "modality",
+            f"Unknown modality; one of {', '.join(Modality.values)}.",
+            code="invalid_choice",
+            params={"choices": ", ".join(Modality.values)},
         )
-    if patient.date_of_birth and start_date < patient.date_of_birth:
-        raise invalid("start_date", "The course cannot start before the patient's date of birth.")
-    clinician = _treating_clinician(actor, treating_clinician)
+    with errors.collect():
+        _check_course_start(patient, start_date)
+    clinician = None
+    with errors.collect():
+        clinician = _treating_clinician(actor, treating_clinician)
+    errors.raise_if_any()
     course = TreatmentCourse.objects.create(
         patient=patient,
         clinic_id=patient.clinic_id,
@@ -222,7 +258,7 @@ def course_set_treating_clinician(
 ) -> TreatmentCourse:
     """Record who treats the course (the clinician who attests its payer report); None clears it."""
     if course.clinic_id != actor.clinic_id:  # selectors already scope; this is the invariant itself
-        raise invalid("course", "Unknown course.")
+        raise invalid("course", "Unknown course.", code="unknown_course")
     course.treating_clinician = _treating_clinician(actor, treating_clinician)
     course.save(update_fields=["treating_clinician"])
     audit_record(
@@ -239,12 +275,14 @@ def course_set_treating_clinician(
 def session_create(
     *, actor: User, course: TreatmentCourse, date: date, dose_mg: Decimal | None = None, notes: str = ""
 ) -> TreatmentSession:
+    errors = FieldErrors()  # every offending field is named in one answer
     if date < course.start_date:
-        raise invalid("date", "A treatment session cannot be dated before its course starts.")
-    if date > patient_local_today(course.patient):
-        raise invalid("date", "A treatment session cannot be dated in the future.")
+        errors.add("date", "A treatment session cannot be dated before its course starts.", code="before_course_start")
+    elif date > patient_local_today(course.patient):
+        errors.add("date", "A treatment session cannot be dated in the future.", code="date_in_future")
     if dose_mg is not None and dose_mg < 0:
-        raise invalid("dose_mg", "The dose cannot be negative.")
+        errors.add("dose_mg", "The dose cannot be negative.", code="negative")
+    errors.raise_if_any()
     session = TreatmentSession.objects.create(
         course=course, date=date, dose_mg=dose_mg, notes=notes or "", created_by=actor
     )
