@@ -330,6 +330,8 @@ PHQ9 = Scale(
 )
 
 SCALES: dict[str, Scale] = {scale.key: scale for scale in (BDI2, MADRS, HAMD17, PHQ9)}
+#: Every severity label of every scale, mildest first within each scale.
+SEVERITIES: tuple[str, ...] = tuple(dict.fromkeys(band.label for scale in SCALES.values() for band in scale.bands))
 
 
 def get_scale(key: object) -> Scale:
@@ -337,4 +339,4 @@ def get_scale(key: object) -> Scale:
     if isinstance(key, str) and key in SCALES:
         return SCALES[key]
     known = ", ".join(sorted(SCALES))
-    raise ScoringError("scale", f"unknown scale {key!r} (expected one of {known})", "unknown_scale", {"known": known})
+    raise ScoringError("scale", f"unknown scale {key!r} (expected one of {known})", "unknown_scale", {"choices": known})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -19,6 +20,65 @@ from tracker.records.services.auth import token_issue
 def test_schema_validates_without_warnings(tmp_path: Any) -> None:
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
     assert "/api/v1/assessments/" in (tmp_path / "schema.yaml").read_text()
+
+
+def _document() -> dict[str, Any]:
+    return SchemaGenerator().get_schema(request=None, public=True)  # type: ignore[no-any-return]
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(path, method, op) for path, item in document["paths"].items() for method, op in item.items()]
+
+
+def test_every_operation_documents_its_errors_as_problems() -> None:
+    document = _document()
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert {"type", "title", "status", "detail", "code", "errors"} <= set(
+        document["components"]["schemas"]["Problem"]["required"]
+    )
+    for path, method, op in _operations(document):
+        errors = {status: r for status, r in op["responses"].items() if int(status) >= 400}
+        assert {"405", "500", "503"} <= set(errors), (method, path)
+        assert all(r["content"] == problem for r in errors.values()), (method, path)
+        if method in ("post", "put", "patch"):
+            assert {"400", "413", "415"} <= set(errors), (method, path)
+        if "{" in path:
+            assert "404" in errors, (method, path)
+        if op.get("security") != [{}] and path not in ("/api/v1/auth/token/", "/api/v1/enroll/"):
+            assert "401" in errors, (method, path)
+    token = document["paths"]["/api/v1/auth/token/"]["post"]["responses"]
+    assert "401" not in token and "Retry-After" in token["429"]["headers"]
+    assert "403" in document["paths"]["/api/v1/flags/"]["get"]["responses"]
+
+
+def test_operation_ids_enums_and_binary_answers_suit_code_generators() -> None:
+    document = _document()
+    ids = [op["operationId"] for _, _, op in _operations(document)]
+    assert len(ids) == len(set(ids)) and all(re.fullmatch(r"[a-z][a-z0-9_]*", i) for i in ids), ids
+    chart = document["paths"]["/api/v1/patients/{patient_id}/chart.{fmt}"]["get"]
+    assert chart["operationId"] == "patients_chart_retrieve"
+    [fmt] = [p for p in chart["parameters"] if p["name"] == "fmt"]
+    assert fmt["schema"]["enum"] == ["png", "svg"] and "pattern" not in fmt["schema"]
+    binary = {"type": "string", "format": "binary"}
+    assert chart["responses"]["200"]["content"] == {
+        "image/png": {"schema": binary},
+        "image/svg+xml": {"schema": binary},
+    }
+    pdf = document["paths"]["/api/v1/patients/{patient_id}/report.pdf"]["get"]["responses"]["200"]["content"]
+    csv = document["paths"]["/api/v1/reports/response.csv"]["get"]["responses"]["200"]["content"]
+    assert pdf == {"application/pdf": {"schema": binary}} and csv == {"text/csv": {"schema": binary}}
+    schemas = document["components"]["schemas"]
+    for name in ("StateEnum", "SignalEnum", "RoleEnum", "SeverityEnum", "ModalityEnum", "ScaleEnum"):
+        assert name in schemas, name
+    assert not [name for name in schemas if name.endswith("ModalityEnum") and name != "ModalityEnum"]
+    assert document["components"]["securitySchemes"] == {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+    me = document["paths"]["/api/v1/me/"]["get"]
+    assert me["security"] == [{"bearerAuth": []}]
+    # Fields always sent are required (null where they may be null).
+    assert {"timing", "client_id", "is_superseded", "crisis_resources"} <= set(
+        schemas["SubmittedAssessment"]["required"]
+    )
+    assert {"count", "next", "previous", "results"} <= set(schemas["PaginatedFlagList"]["required"])
 
 
 @pytest.mark.django_db

@@ -50,7 +50,7 @@ class PatientFhirView(PatientEndpoint):
 class ResponseCsvView(Endpoint):
     permission_classes = [IsAdmin]
 
-    @extend_schema(parameters=[s.ResponseCsvQuerySerializer], responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(parameters=[s.ResponseCsvQuerySerializer], responses={(200, "text/csv"): OpenApiTypes.BINARY})
     def get(self, request: Request) -> HttpResponse:
         params = self.query(s.ResponseCsvQuerySerializer)
         content, patient_ids = response_rows_csv(
