@@ -306,3 +306,21 @@ def test_english_when_the_language_is_not_offered(world: Any) -> None:
         "/api/v1/patients/", too_big, content_type="application/json", HTTP_ACCEPT_LANGUAGE="es"
     )
     assert problem(r, 413, "payload_too_large")["title"] == "La solicitud es demasiado grande."
+
+
+def test_files_are_answered_to_clients_that_ask_for_their_type(world: Any) -> None:
+    staff = client_for(world.clinician)
+    pid = world.patient.pk
+    for path, media_type in (
+        (f"/api/v1/patients/{pid}/chart.png", "image/png"),
+        (f"/api/v1/patients/{pid}/chart.svg", "image/svg+xml"),
+        (f"/api/v1/patients/{pid}/report.pdf", "application/pdf"),
+        (f"/api/v1/patients/{pid}/fhir/", "application/fhir+json"),
+    ):
+        r = staff.get(path, HTTP_ACCEPT=media_type)
+        assert r.status_code == 200 and r["Content-Type"].startswith(media_type), (path, r.status_code)
+    r = client_for(world.admin).get("/api/v1/reports/response.csv", HTTP_ACCEPT="text/csv")
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    # An error of such a view is a problem all the same.
+    problem(staff.get(f"/api/v1/patients/{uuid.uuid4()}/chart.png", HTTP_ACCEPT="image/png"), 404, "not_found")
+    problem(staff.get(f"/api/v1/patients/{pid}/chart.png", HTTP_ACCEPT="application/pdf"), 406, "not_acceptable")

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from projections.selectors import cohort_results
 from tracker.api.permissions import IsAdmin, IsStaff
+from tracker.api.renderers import file_renderers
 from tracker.api.serializers import reports as s
 from tracker.api.views.base import Endpoint, PatientEndpoint, clinic_of
 from tracker.records.services.audit import audit_record, audit_record_many
@@ -26,6 +27,7 @@ from tracker.reports.read_model import patient_outcomes
 
 class PatientReportView(PatientEndpoint):
     permission_classes = [IsStaff]
+    renderer_classes = file_renderers(("application/pdf", "pdf"))
     read_action = "report.pdf"
 
     @extend_schema(parameters=[s.ReportQuerySerializer], responses={(200, "application/pdf"): OpenApiTypes.BINARY})
@@ -40,6 +42,7 @@ class PatientReportView(PatientEndpoint):
 
 class PatientFhirView(PatientEndpoint):
     permission_classes = [IsStaff]
+    renderer_classes = file_renderers(("application/fhir+json", "fhir"))
     read_action = "fhir.export"
 
     @extend_schema(responses={(200, "application/fhir+json"): OpenApiTypes.OBJECT})
@@ -49,6 +52,7 @@ class PatientFhirView(PatientEndpoint):
 
 class ResponseCsvView(Endpoint):
     permission_classes = [IsAdmin]
+    renderer_classes = file_renderers(("text/csv", "csv"))
 
     @extend_schema(parameters=[s.ResponseCsvQuerySerializer], responses={(200, "text/csv"): OpenApiTypes.BINARY})
     def get(self, request: Request) -> HttpResponse:
