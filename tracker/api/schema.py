@@ -3,8 +3,8 @@
 - every error status an operation can answer is documented with the ``Problem`` body
   (``application/problem+json``, tracker/api/errors.py), read off the view and the operation:
   a body or query parameters can be refused (400; a body also 413 and 415), a signed-in operation
-  401, a role check 403, an id in the path or a page number 404, a write a conflict (409), a
-  throttled view 429; every operation 405, 406, 500 and 503;
+  401, a role check 403, a write a conflict (409), a throttled view 429; every operation 404 (an id
+  in the path, a page past the end, DRF's ``?format=`` naming no format), 405, 406, 500 and 503;
 - operation ids are identifiers (``patients_chart_retrieve``, not ``patients_chart._retrieve``);
 - a path parameter matched by an alternation of words (``(?P<fmt>png|svg)``) is an enum, not a pattern;
 - in a response, every field of a model serializer is required: it is always sent (null where the
@@ -129,7 +129,8 @@ class ProblemAutoSchema(AutoSchema):
         view = self.view
         has_body = "requestBody" in operation or self.method in ("POST", "PUT", "PATCH")
         parameters = operation.get("parameters", [])
-        statuses = ["405", "406", "500", "503"]
+        # 404 for all: an id in the path, a page past the end, DRF's ?format= naming no format.
+        statuses = ["404", "405", "406", "500", "503"]
         if has_body or any(p.get("in") == "query" for p in parameters):
             statuses.append("400")
         if has_body:
@@ -138,8 +139,6 @@ class ProblemAutoSchema(AutoSchema):
             statuses.append("401")
         if any(not isinstance(p, (AllowAny, IsAuthenticated)) for p in view.get_permissions()):
             statuses.append("403")
-        if any(p.get("in") == "path" for p in parameters) or any(p.get("name") == "page" for p in parameters):
-            statuses.append("404")
         if self.method in _WRITES:
             statuses.append("409")
         if view.get_throttles():

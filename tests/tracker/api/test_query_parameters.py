@@ -24,6 +24,8 @@ def world() -> Any:
         ("clinician", "/api/v1/patients/?state=bogus", "state"),
         ("clinician", "/api/v1/flags/?open=garbage", "open"),
         ("clinician", "/api/v1/notices/?unread=perhaps", "unread"),
+        ("clinician", "/api/v1/notices/?page_size=false", "page_size"),
+        ("clinician", "/api/v1/flags/?page_size=1.5", "page_size"),
         ("clinician", "/api/v1/patients/{pid}/assessments/?scale=bdi3", "scale"),
         ("clinician", "/api/v1/patients/{pid}/assessments/?include_superseded=sometimes", "include_superseded"),
         ("clinician", "/api/v1/patients/{pid}/chart.png?scale=bdi3", "scale"),

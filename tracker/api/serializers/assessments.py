@@ -37,6 +37,7 @@ class ItemsField(serializers.ListField):  # type: ignore[type-arg]
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", max(s.n_items for s in scoring.SCALES.values()))
+        kwargs.setdefault("min_length", 1)  # also tells the schema: minItems 1
         kwargs.setdefault("allow_empty", False)
         super().__init__(**kwargs)
 
