@@ -41,6 +41,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.functional import Promise
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as default_server_error
@@ -176,10 +177,11 @@ def problem_response(
         status=status,
         content_type=f"{PROBLEM_CONTENT_TYPE}; charset=utf-8",
     )
-    if language:
-        response["Content-Language"] = language
     for name, value in (headers or {}).items():
         response[name] = value
+    if language:
+        response["Content-Language"] = language
+    patch_vary_headers(response, ("Accept-Language",))  # caches keep one answer per language
     return response
 
 

@@ -306,6 +306,7 @@ def test_english_when_the_language_is_not_offered(world: Any) -> None:
         "/api/v1/patients/", too_big, content_type="application/json", HTTP_ACCEPT_LANGUAGE="es"
     )
     assert problem(r, 413, "payload_too_large")["title"] == "La solicitud es demasiado grande."
+    assert r["Content-Language"] == "es" and "Accept-Language" in r["Vary"]
 
 
 def test_files_are_answered_to_clients_that_ask_for_their_type(world: Any) -> None:
