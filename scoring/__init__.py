@@ -6,7 +6,7 @@ Pure Python (the standard library and numpy): never Django.
 import importlib
 from typing import TYPE_CHECKING
 
-from scoring.errors import ScoringError
+from scoring.errors import ScoringError, ScoringErrors
 from scoring.outcomes import (
     EVENT_TYPES,
     RESPONSES,
@@ -36,6 +36,7 @@ from scoring.scales import (
     RELAPSE_MIN_DAYS_APART,
     RESPONSE,
     SCALES,
+    SEVERITIES,
     SUSTAIN_DAYS,
     Band,
     ReliableChangeParams,
@@ -75,6 +76,7 @@ __all__ = [
     "RESPONSE",
     "RESPONSES",
     "SCALES",
+    "SEVERITIES",
     "STATES",
     "SUSTAIN_DAYS",
     "TIMINGS",
@@ -93,6 +95,7 @@ __all__ = [
     "Scale",
     "ScoreWarning",
     "ScoringError",
+    "ScoringErrors",
     "classify_batch",
     "classify_trajectory",
     "date_of_day",

@@ -122,7 +122,9 @@ class Scale:
         """``total`` as an int, or ScoringError if it is not a total of this scale."""
         value = as_integer(total, field)
         if not 0 <= value <= self.total_max:
-            raise ScoringError(field, f"{value} is out of range 0-{self.total_max}")
+            raise ScoringError(
+                field, f"{value} is out of range 0-{self.total_max}", "out_of_range", {"min": 0, "max": self.total_max}
+            )
         return value
 
     def severity(self, total: int) -> str:
@@ -145,7 +147,7 @@ def as_integer(value: object, field: str) -> int:
     if type(value) is int:  # the usual case first (a bool's type is bool)
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ScoringError(field, f"{value!r} is not an integer")
+        raise ScoringError(field, f"{value!r} is not an integer", "null" if value is None else "not_an_integer")
     return int(value)
 
 
@@ -328,6 +330,8 @@ PHQ9 = Scale(
 )
 
 SCALES: dict[str, Scale] = {scale.key: scale for scale in (BDI2, MADRS, HAMD17, PHQ9)}
+#: Every severity label of every scale, mildest first within each scale.
+SEVERITIES: tuple[str, ...] = tuple(dict.fromkeys(band.label for scale in SCALES.values() for band in scale.bands))
 
 
 def get_scale(key: object) -> Scale:
@@ -335,4 +339,4 @@ def get_scale(key: object) -> Scale:
     if isinstance(key, str) and key in SCALES:
         return SCALES[key]
     known = ", ".join(sorted(SCALES))
-    raise ScoringError("scale", f"unknown scale {key!r} (expected one of {known})")
+    raise ScoringError("scale", f"unknown scale {key!r} (expected one of {known})", "unknown_scale", {"choices": known})

@@ -181,3 +181,37 @@ def test_error_string_is_field_colon_message() -> None:
     error = error_of(validate_items, "bdi2", with_item(21, 4, 5))
     assert str(error) == "items[4]: 5 is out of range 0-3"
     assert isinstance(error, ValueError)
+
+
+# ---------------------------------------------------------------- every fault at once
+
+
+def test_every_bad_item_is_named_with_its_code() -> None:
+    items = zeros(9)
+    items[1], items[4], items[7] = 4, None, "x"
+    error = error_of(validate_items, "phq9", items)
+    assert [(e.field, e.code) for e in error.errors] == [
+        ("items[1]", "out_of_range"),
+        ("items[4]", "null"),
+        ("items[7]", "not_an_integer"),
+    ]
+    assert error.errors[0].params == {"item": 2, "min": 0, "max": 3}
+    # It reads as its first fault, so one-line reports (the CLI) are unchanged.
+    assert (error.field, error.message) == ("items[1]", "4 is out of range 0-3")
+    assert str(error) == "items[1]: 4 is out of range 0-3"
+
+
+def test_every_bad_direction_is_named() -> None:
+    items = with_item(21, 15, 2)
+    error = error_of(item_directions, "bdi2", items, {"16": "sideways", "18": "increase", "3": "increase"})
+    assert [(e.field, e.code) for e in error.errors] == [
+        ("item_directions.16", "invalid_choice"),
+        ("item_directions.18", "direction_without_score"),
+        ("item_directions.3", "not_directional"),
+    ]
+
+
+def test_one_fault_is_a_plain_error_with_a_code() -> None:
+    error = error_of(validate_items, "phq9", zeros(8))
+    assert (error.code, error.params["expected"], error.params["given"]) == ("wrong_item_count", 9, 8)
+    assert error.errors == (error,)

@@ -18,8 +18,9 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from tracker.api.messages import DETAILS, TOKEN_HEADER
 from tracker.records.models import Role
-from tracker.records.services.auth import token_authenticate
+from tracker.records.services.auth import token_authenticate, token_refusal
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -30,14 +31,16 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Invalid Authorization header: expected 'Bearer <token>'.")
+            raise exceptions.AuthenticationFailed(str(TOKEN_HEADER), code="authentication_failed")
         try:
             raw = header[1].decode("ascii")
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid token.") from None
+            raise exceptions.AuthenticationFailed(code="authentication_failed") from None
         token = token_authenticate(raw=raw)
         if token is None:
-            raise exceptions.AuthenticationFailed("Invalid or expired token.")
+            # The app switches on the code: an expired or revoked session asks to sign in again.
+            code = token_refusal(raw=raw)
+            raise exceptions.AuthenticationFailed(str(DETAILS[code]), code=code)
         _activate_patient_locale(request, token.user)
         return token.user, token
 

@@ -9,6 +9,8 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from tracker.api.messages import JSON_TOO_DEEP, MALFORMED_JSON
+
 
 def nesting_depth(value: Any) -> int:
     """How deeply arrays and objects nest in ``value`` (a scalar is 0), without recursion."""
@@ -35,12 +37,18 @@ class BoundedJSONParser(JSONParser):
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise ParseError(f"JSON nested too deeply: at most {settings.MAX_JSON_DEPTH} levels.") from None
-        except (ValueError, UnicodeDecodeError) as exc:  # pragma: no cover - DRF maps these itself
-            raise ParseError(f"JSON parse error: {exc}") from None
+            raise _too_deep() from None
+        except ParseError as exc:
+            # DRF's message carries the decoder's words; ours says it for the person reading it.
+            error = str(exc.detail).removeprefix("JSON parse error - ")
+            raise ParseError(MALFORMED_JSON % {"error": error}, code="malformed_json") from None
         if nesting_depth(data) > settings.MAX_JSON_DEPTH:
-            raise ParseError(f"JSON nested too deeply: at most {settings.MAX_JSON_DEPTH} levels.")
+            raise _too_deep()
         return data
+
+
+def _too_deep() -> ParseError:
+    return ParseError(JSON_TOO_DEEP % {"depth": settings.MAX_JSON_DEPTH}, code="json_too_deep")
 
 
 __all__ = ["BoundedJSONParser", "nesting_depth"]

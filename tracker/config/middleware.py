@@ -1,8 +1,8 @@
-"""Request ids (for the audit trail and logs), the body size limit, session lifetimes, no-store caching."""
+"""Request ids (for the audit trail and logs), the body size limit, error answers under /api/ as problem
+details, session lifetimes, no-store caching."""
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -10,9 +10,11 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
+from tracker.api.errors import PROBLEM_CONTENT_TYPE, as_problem, is_api, problem_response
+from tracker.api.messages import BAD_CONTENT_LENGTH, BODY_TOO_LARGE
 from tracker.records.context import client_address_var, client_request_id_var, request_id_var
 
 
@@ -75,19 +77,30 @@ class BodySizeLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return JsonResponse({"detail": "Invalid Content-Length header."}, status=400)
+            return problem_response(request, 400, "bad_request", BAD_CONTENT_LENGTH)
         if length > settings.MAX_REQUEST_BODY_BYTES:
-            return JsonResponse(
-                {"detail": f"Request body too large: the limit is {settings.MAX_REQUEST_BODY_BYTES} bytes."},
-                status=413,
-            )
+            limit = {"limit": settings.MAX_REQUEST_BODY_BYTES}
+            return problem_response(request, 413, "payload_too_large", lambda: BODY_TOO_LARGE % limit)
         return self.get_response(request)
 
 
-class RequestIdLogFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
-        return True
+class ProblemDetailsMiddleware:
+    """Every error answer under /api/ is a problem (tracker/api/errors.py), whatever produced it: DRF's
+    views answer one already; Django's own 404, 405 and 500 (its debug pages in DEBUG too), a view's
+    own JSON error body and anything else are turned into one here, status and headers kept."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and is_api(request)
+            and not response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE)
+        ):
+            return as_problem(request, response)
+        return response
 
 
 def _stamp_session(sender: object, request: HttpRequest, user: object, **kwargs: object) -> None:

@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
+from tracker.api.errors import is_api, problem_response
 from tracker.api.errors import server_error as plain_server_error
 
 logger = logging.getLogger("tracker.outage")
@@ -58,14 +59,8 @@ outage_log = _RateLimitedLog()
 def outage_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
     outage_log.failure(exc)
     response: HttpResponse
-    if request.path.startswith("/api/"):
-        response = JsonResponse(
-            {
-                "detail": "The service is briefly unavailable. Please try again shortly.",
-                "code": "service_unavailable",
-            },
-            status=503,
-        )
+    if is_api(request):
+        response = problem_response(request, 503, "service_unavailable")
     else:
         response = HttpResponse(PAGE, status=503, content_type="text/html; charset=utf-8")
     response["Retry-After"] = str(settings.DB_OUTAGE_RETRY_AFTER_SECONDS)

@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "tracker.config.middleware.RequestIdMiddleware",
     "tracker.config.middleware.NoStoreMiddleware",
+    "tracker.config.middleware.ProblemDetailsMiddleware",
     "tracker.config.middleware.BodySizeLimitMiddleware",
     "tracker.config.outage.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -275,7 +276,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_PARSER_CLASSES": ["tracker.api.parsers.BoundedJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tracker.api.schema.ProblemAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -310,12 +311,33 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+    # The bearer scheme comes from its authentication extension (tracker/api/authentication.py), once.
+    # One enum component per list of values, named once, whichever serializer uses it.
+    "ENUM_NAME_OVERRIDES": {
+        "ScaleEnum": "tracker.records.models.SCALE_CHOICES",
+        "ModalityEnum": "tracker.records.models.Modality",
+        "RoleEnum": "tracker.records.models.Role",
+        "StaffRoleEnum": "tracker.records.models.STAFF_ROLE_CHOICES",
+        "TimingEnum": "tracker.records.models.Timing",
+        "FlagLevelEnum": "tracker.records.models.FlagLevel",
+        "StateEnum": "scoring.STATES",
+        "SeverityEnum": "scoring.SEVERITIES",
+        "ResponseEnum": "scoring.RESPONSES",
+        "EventTypeEnum": "scoring.EVENT_TYPES",
+        "SignalEnum": "projections.math.signals.SIGNALS",
     },
-    "SECURITY": [{"bearerAuth": []}],
-    "ENUM_NAME_OVERRIDES": {"ScaleEnum": "tracker.records.models.SCALE_CHOICES"},
+    # Response fields the API always sends are required in the schema; null where it may send null.
+    "COMPONENT_NO_READ_ONLY_REQUIRED": False,
+    "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tracker.api.schema.require_page_members",
+    ],
 }
+
+# Error answers under /api/ are RFC 9457 problem details whose ``type`` is this base followed by the
+# problem's code (tracker/api/errors.py). An identifier, not necessarily a page: keep it stable.
+PROBLEM_TYPE_BASE_URL = env("PROBLEM_TYPE_BASE_URL", "https://depression-tracker.example/problems/")
 
 # Largest request body accepted (bytes); a larger one is answered 413 before parsing.
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 64 * 1024)
@@ -405,7 +427,7 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "tracker.config.middleware.RequestIdLogFilter"}},
+    "filters": {"request_id": {"()": "tracker.config.log_filters.RequestIdLogFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},

@@ -30,7 +30,7 @@ def clean_text(field: str, value: object, *, max_length: int, required: bool = T
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise invalid(field, "Expected text.")
+        raise invalid(field, "Expected text.", code="not_text")
     text = unicodedata.normalize("NFC", value).strip()
     for char in text:
         category = unicodedata.category(char)
@@ -39,11 +39,15 @@ def clean_text(field: str, value: object, *, max_length: int, required: bool = T
             or category in ("Cc", "Cf", "Co", "Cs", "Cn")
             or (category.startswith("Z") and char != " ")
         ):
-            raise invalid(field, "Remove the control, direction or invisible characters from this text.")
+            raise invalid(
+                field,
+                "Remove the control, direction or invisible characters from this text.",
+                code="invisible_characters",
+            )
     if required and not text:
-        raise invalid(field, "This field is required.")
+        raise invalid(field, "This field is required.", code="required")
     if len(text) > max_length:
-        raise invalid(field, f"At most {max_length} characters.")
+        raise invalid(field, f"At most {max_length} characters.", code="too_long", params={"max": max_length})
     return text
 
 
@@ -59,6 +63,7 @@ def check_username(username: object) -> str:
             "username",
             "A username of 3 to 150 characters: letters (A–Z, a–z), digits and . _ - @ +, "
             "starting with a letter or digit.",
+            code="invalid_username",
         )
     return username
 
@@ -80,5 +85,9 @@ def timezone_countries() -> dict[str, str]:
 
 def check_timezone(name: object, field: str = "timezone") -> str:
     if not isinstance(name, str) or name not in canonical_timezones():
-        raise invalid(field, f"Unknown time zone {name!r}; use a canonical IANA name such as 'Europe/Berlin'.")
+        raise invalid(
+            field,
+            f"Unknown time zone {name!r}; use a canonical IANA name such as 'Europe/Berlin'.",
+            code="unknown_timezone",
+        )
     return name

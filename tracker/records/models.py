@@ -88,6 +88,10 @@ class Role(models.TextChoices):
     PATIENT = "patient", "Patient"
 
 
+#: The roles of clinic staff (a staff account is created with one of these).
+STAFF_ROLE_CHOICES = [(Role.CLINICIAN.value, Role.CLINICIAN.label), (Role.ADMIN.value, Role.ADMIN.label)]
+
+
 class User(AbstractUser):
     """A login: clinic staff (admin or clinician) or a patient. Operators have no clinic."""
 

@@ -44,7 +44,11 @@ def payer_profile_for(clinic: Clinic, requested: str | None = None, *, field: st
             return builtin_profile()
         found = _find(clinic, requested)
         if found is None:
-            raise invalid(field, "Unknown payer profile: use the id or key of one of the clinic's profiles.")
+            raise invalid(
+                field,
+                "Unknown payer profile: use the id or key of one of the clinic's profiles.",
+                code="unknown_payer_profile",
+            )
         return _parse_stored(found)
     if clinic.payer_profile_id is not None:
         stored = PayerProfile.objects.filter(pk=clinic.payer_profile_id, clinic=clinic).first()
@@ -94,16 +98,16 @@ def payer_profile_create(*, actor: User, key: str, name: str, rules: Any) -> Pay
     try:
         profile = parse_profile({"key": key, "name": name, "rules": rules}, treatments=Modality.values)
     except ProfileError as exc:
-        raise invalid(exc.field, exc.message) from None
+        raise invalid(exc.field, exc.message, code="invalid_profile") from None
     if profile.key == builtin_profile().key or PayerProfile.objects.filter(clinic=clinic, key=profile.key).exists():
-        raise invalid("key", "This key is taken.")
+        raise invalid("key", "This key is taken.", code="key_taken")
     try:
         with transaction.atomic():
             stored = PayerProfile.objects.create(
                 clinic=clinic, key=profile.key, name=profile.name, rules=profile.document["rules"], created_by=actor
             )
     except IntegrityError:
-        raise invalid("key", "This key is taken.") from None
+        raise invalid("key", "This key is taken.", code="key_taken") from None
     audit_record(actor=actor, action="payer_profile.create", object_type="payer_profile", object_id=stored.pk)
     return stored
 
@@ -117,7 +121,11 @@ def clinic_set_payer_profile(*, actor: User, profile: str | None) -> Clinic:
     if profile and profile != builtin_profile().key:
         chosen = _find(clinic, profile)
         if chosen is None:
-            raise invalid("payer_profile", "Unknown payer profile: use the id or key of one of the clinic's profiles.")
+            raise invalid(
+                "payer_profile",
+                "Unknown payer profile: use the id or key of one of the clinic's profiles.",
+                code="unknown_payer_profile",
+            )
     clinic.payer_profile = chosen
     clinic.save(update_fields=["payer_profile"])
     audit_record(

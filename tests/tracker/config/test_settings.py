@@ -84,7 +84,8 @@ def test_gunicorn_serves_with_the_production_config(tmp_path: Path) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request("GET", "/api/v1/patients/")
         response = conn.getresponse()
-        assert response.status == 401 and response.getheader("Content-Type") == "application/json"
+        assert response.status == 401
+        assert response.getheader("Content-Type") == "application/problem+json; charset=utf-8"
         deadline = time.time() + 10
         while len(server_pids(proc.pid)) < 3 and time.time() < deadline:  # the master and its workers
             time.sleep(0.1)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from scoring import SCALES
-from tests.tracker.helpers import client_for, items_with_total, make_clinic, submit
+from tests.tracker.helpers import client_for, error_fields, items_with_total, make_clinic, submit
 from tracker.records.models import Assessment, AuditEvent, Patient, SafetyFlag
 
 pytestmark = pytest.mark.django_db
@@ -62,24 +62,25 @@ def nothing_stored() -> None:
 def test_patient_bad_input_names_the_field_and_stores_nothing(world: Any, over: dict[str, Any], field: str) -> None:
     r = client_for(world.patient_user).post("/api/v1/assessments/", body(**over), format="json")
     assert r.status_code == 400, r.content
-    assert any(key.startswith(field.split("[")[0]) for key in r.json()), r.json()
+    assert any(key.startswith(field.split("[")[0]) for key in error_fields(r)), r.json()
     nothing_stored()
 
 
 def test_item_error_names_the_item(world: Any) -> None:
     r = client_for(world.patient_user).post("/api/v1/assessments/", body(items=[0] * 5 + [7] + [0] * 15), format="json")
     assert r.status_code == 400
-    assert "items[5]" in r.json(), r.json()
+    assert error_fields(r) == {"items[5]"}, r.json()
+    assert r.json()["errors"][0]["code"] == "out_of_range"
 
 
 def test_staff_must_name_a_patient_of_their_clinic(world: Any) -> None:
     other = make_clinic("Clinic B", "b")
     staff = client_for(world.clinician)
-    assert staff.post("/api/v1/assessments/", body(), format="json").json().keys() == {"patient"}
+    assert error_fields(staff.post("/api/v1/assessments/", body(), format="json")) == {"patient"}
     r = staff.post("/api/v1/assessments/", body(patient=str(other.patient.pk)), format="json")
-    assert r.status_code == 400 and "patient" in r.json()
+    assert r.status_code == 400 and "patient" in error_fields(r)
     r = staff.post("/api/v1/assessments/", body(patient=str(uuid.uuid4())), format="json")
-    assert r.status_code == 400 and "patient" in r.json()
+    assert r.status_code == 400 and "patient" in error_fields(r)
     nothing_stored()
 
 
@@ -87,7 +88,7 @@ def test_patient_cannot_submit_for_another_patient(world: Any) -> None:
     r = client_for(world.patient_user).post(
         "/api/v1/assessments/", body(patient=str(world.other_patient.pk)), format="json"
     )
-    assert r.status_code == 400 and "patient" in r.json()
+    assert r.status_code == 400 and "patient" in error_fields(r)
     nothing_stored()
 
 
@@ -104,7 +105,7 @@ def test_date_before_the_course_window_is_refused(world: Any) -> None:
     r = client_for(world.patient_user).post(
         "/api/v1/assessments/", body(administered_on=(start - timedelta(days=31)).isoformat()), format="json"
     )
-    assert r.status_code == 400 and "administered_on" in r.json()
+    assert r.status_code == 400 and "administered_on" in error_fields(r)
 
 
 def test_the_window_follows_the_earliest_course_whatever_order_they_were_recorded(world: Any) -> None:
@@ -123,7 +124,7 @@ def test_the_window_follows_the_earliest_course_whatever_order_they_were_recorde
     r = phone.post(
         "/api/v1/assessments/", body(administered_on=(TODAY - timedelta(days=131)).isoformat()), format="json"
     )
-    assert r.status_code == 400 and "administered_on" in r.json()
+    assert r.status_code == 400 and "administered_on" in error_fields(r)
 
 
 def test_migration_fills_the_first_course_start_of_existing_patients(world: Any) -> None:
@@ -150,7 +151,7 @@ def test_migration_fills_the_first_course_start_of_existing_patients(world: Any)
 def test_malformed_json_and_oversized_bodies(world: Any) -> None:
     client = client_for(world.patient_user)
     r = client.post("/api/v1/assessments/", data=b'{"scale": "bdi2", ', content_type="application/json")
-    assert r.status_code == 400 and "detail" in r.json()
+    assert r.status_code == 400 and r.json()["code"] == "malformed_json"
     r = client.post("/api/v1/assessments/", data=b"[1, 2]", content_type="application/json")
     assert r.status_code == 400
     huge = b'{"scale": "bdi2", "notes": "' + b"x" * 70_000 + b'"}'
@@ -284,7 +285,7 @@ def test_amendment_keeps_the_original(world: Any) -> None:
         {"items": items_with_total("phq9", 8), "reason": " "},
         format="json",
     )
-    assert r.status_code == 400 and "reason" in r.json()
+    assert r.status_code == 400 and "reason" in error_fields(r)
     assert Assessment.objects.count() == 2
 
 
@@ -306,7 +307,7 @@ def test_clinician_rates_madrs_and_hamd(world: Any) -> None:
     items = [0] * 17
     items[3] = 3
     r = staff.post("/api/v1/assessments/", body("hamd17", items=items, patient=str(world.patient.pk)), format="json")
-    assert r.status_code == 400 and "items[3]" in r.json()
+    assert r.status_code == 400 and "items[3]" in error_fields(r)
 
 
 def test_every_read_and_write_is_audited_without_values(world: Any) -> None:
@@ -356,7 +357,7 @@ def test_implausible_dates_are_refused_with_the_field_named(world: Any) -> None:
     courses = f"/api/v1/patients/{world.patient.pk}/courses/"
     for start in ("0001-01-02", "1899-12-31", (TODAY + timedelta(days=367)).isoformat()):
         r = staff.post(courses, {"modality": "iv_ketamine", "start_date": start}, format="json")
-        assert r.status_code == 400 and "start_date" in r.json(), start
+        assert r.status_code == 400 and "start_date" in error_fields(r), start
     assert not TreatmentCourse.objects.exists()
     assert (
         staff.post(
@@ -366,10 +367,10 @@ def test_implausible_dates_are_refused_with_the_field_named(world: Any) -> None:
     )
     for on in ("0001-01-01", "1899-12-31"):
         r = client_for(world.patient_user).post("/api/v1/assessments/", body(administered_on=on), format="json")
-        assert r.status_code == 400 and "administered_on" in r.json(), on
+        assert r.status_code == 400 and "administered_on" in error_fields(r), on
     nothing_stored()
     r = staff.post("/api/v1/patients/", {"name": "Old", "date_of_birth": "1899-12-31"}, format="json")
-    assert r.status_code == 400 and "date_of_birth" in r.json()
+    assert r.status_code == 400 and "date_of_birth" in error_fields(r)
 
 
 def test_a_course_cannot_start_before_the_patient_was_born(world: Any) -> None:
@@ -380,7 +381,7 @@ def test_a_course_cannot_start_before_the_patient_was_born(world: Any) -> None:
         {"modality": "esketamine", "start_date": "2000-04-30"},
         format="json",
     )
-    assert r.status_code == 400 and "start_date" in r.json()
+    assert r.status_code == 400 and "start_date" in error_fields(r)
 
 
 @pytest.mark.parametrize("scale", sorted(SCALES))

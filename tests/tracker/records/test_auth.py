@@ -8,7 +8,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.tracker.helpers import PASSWORD, client_for, make_clinic
+from tests.tracker.helpers import PASSWORD, client_for, error_fields, make_clinic
 from tracker.records.models import AuthToken
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,9 @@ def test_wrong_password_and_unknown_user_get_one_generic_message() -> None:
     wrong = login("a-clinician", "not-the-password")
     unknown = login("nobody-here", PASSWORD)
     assert wrong.status_code == unknown.status_code == 400
-    assert wrong.json() == unknown.json() == {"detail": "Invalid username or password."}
+    assert wrong.json() == unknown.json()
+    assert wrong.json()["code"] == "invalid_credentials" and wrong.json()["detail"] == "Invalid username or password."
+    assert error_fields(wrong) == set()
 
 
 def test_repeated_failures_lock_the_username_even_for_the_right_password() -> None:
@@ -86,7 +88,8 @@ def test_production_hasher_is_argon2() -> None:
 
 def test_unknown_api_path_answers_json_404() -> None:
     r = APIClient().get("/api/v1/no-such-thing/")
-    assert r.status_code == 404 and r.json() == {"detail": "Not found."}
+    assert r.status_code == 404 and r["Content-Type"].startswith("application/problem+json")
+    assert r.json()["code"] == "not_found" and error_fields(r) == set()
 
 
 def _field_values(obj: object) -> dict[str, object]:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.tracker.helpers import client_for, make_clinic, submit
+from tests.tracker.helpers import client_for, error_fields, make_clinic, submit
 from tracker.records.models import Assessment, AuditEvent
 from tracker.records.services.patients import course_create, session_create
 
@@ -54,7 +54,7 @@ def test_a_clinician_scale_on_a_session_day_defaults_to_pre_dose(world):
 )
 def test_bad_timing_or_time_is_a_400_naming_the_field_and_stores_nothing(world, field, value):
     response = submit(client_for(world.clinician), "madrs", START, 30, patient=world.patient, **{field: value})
-    assert response.status_code == 400 and field in response.json()
+    assert response.status_code == 400 and field in error_fields(response)
     assert not Assessment.objects.exists()
 
 
@@ -104,7 +104,7 @@ def test_marking_an_entry_of_another_course_is_refused(world):
         start_date=START + timedelta(days=60),
     )
     response = clinician.post(f"/api/v1/assessments/{old['id']}/baseline/", {"course": str(newer.pk)}, format="json")
-    assert response.status_code == 400 and "course" in response.json()
+    assert response.status_code == 400 and "course" in error_fields(response)
     assert not Assessment.objects.filter(is_baseline=True).exists()
 
 

@@ -8,9 +8,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 import scoring
+from tracker.api.messages import scoring_details
 from tracker.api.serializers.base import StrictSerializer, represent
 from tracker.api.serializers.crisis import CrisisResourcesSerializer
-from tracker.records.models import SCALE_CHOICES, Assessment, SafetyFlag, Timing
+from tracker.records.models import SCALE_CHOICES, Assessment, Role, SafetyFlag, Timing
 
 
 @extend_schema_field(
@@ -37,6 +38,7 @@ class ItemsField(serializers.ListField):  # type: ignore[type-arg]
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", max(s.n_items for s in scoring.SCALES.values()))
+        kwargs.setdefault("min_length", 1)  # also tells the schema: minItems 1
         kwargs.setdefault("allow_empty", False)
         super().__init__(**kwargs)
 
@@ -71,6 +73,32 @@ class AssessmentCreateSerializer(StrictSerializer):
         help_text="The patient's local time of day, HH:MM.",
     )
 
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            # Another field is wrong: the items are checked all the same, so that one answer names
+            # every offending field (the service checks them again once the rest is valid).
+            raise serializers.ValidationError({**_item_errors(data, exc.detail), **exc.detail}) from None  # type: ignore[dict-item]
+
+
+def _item_errors(data: Any, detail: Any) -> dict[str, Any]:
+    """The faults ``scoring`` finds in the items of a body refused for other reasons (none when the
+    scale or the items themselves were refused already)."""
+    if (
+        not isinstance(data, dict)
+        or not isinstance(detail, dict)
+        or {"scale", "items", "item_directions"} & set(detail)
+    ):
+        return {}
+    if data.get("scale") not in scoring.SCALES or not isinstance(data.get("items"), list):
+        return {}
+    try:
+        scoring.read_entry(data["scale"], data["items"], data.get("item_directions"))
+    except scoring.ScoringError as error:
+        return scoring_details(error)
+    return {}
+
 
 class AmendSerializer(StrictSerializer):
     items = ItemsField()
@@ -91,7 +119,8 @@ class AssessmentSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
     items = serializers.ListField(child=serializers.IntegerField())
     item_directions = serializers.DictField(child=serializers.CharField())
     supersedes = serializers.UUIDField(source="supersedes_id", allow_null=True, read_only=True)
-    entered_by_role = serializers.CharField()
+    entered_by_role = serializers.ChoiceField(choices=Role.choices)
+    severity = serializers.ChoiceField(choices=list(scoring.SEVERITIES))
     administered_time = serializers.TimeField(format="%H:%M", allow_null=True)
 
     class Meta:
@@ -143,7 +172,7 @@ class BaselineMarkSerializer(StrictSerializer):
 
 
 class AssessmentListQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
-    scale = serializers.ChoiceField(choices=list(scoring.SCALES), required=False)
+    scale = serializers.ChoiceField(choices=SCALE_CHOICES, required=False)
     include_superseded = serializers.BooleanField(required=False, default=True)
 
 

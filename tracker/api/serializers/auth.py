@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from tracker.api.serializers.base import StrictSerializer
+from tracker.records.models import Role
 
 
 class TokenRequestSerializer(StrictSerializer):
@@ -15,7 +16,7 @@ class TokenRequestSerializer(StrictSerializer):
 class TokenSerializer(serializers.Serializer):  # type: ignore[type-arg]
     token = serializers.CharField()
     expires_at = serializers.DateTimeField()
-    role = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
 
 
 class EnrollRequestSerializer(StrictSerializer):

@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+
+from tracker.api.messages import FIELD_MESSAGES
 
 
 class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -14,8 +17,11 @@ class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, dict):
-            raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
-        unknown = {name: ["Unknown field."] for name in sorted(set(data) - set(self.fields))}
+            raise serializers.ValidationError(
+                {"non_field_errors": [ErrorDetail(str(FIELD_MESSAGES["not_an_object"]), "not_an_object")]}
+            )
+        unknown_field = ErrorDetail(str(FIELD_MESSAGES["unknown_field"]), "unknown_field")
+        unknown = {name: [unknown_field] for name in sorted(set(data) - set(self.fields))}
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:

@@ -9,7 +9,7 @@ from tracker.records.models import Modality, TreatmentCourse, TreatmentSession
 
 
 class CourseCreateSerializer(StrictSerializer):
-    modality = serializers.ChoiceField(choices=Modality.values)
+    modality = serializers.ChoiceField(choices=Modality.choices)
     with_therapy = serializers.BooleanField(default=False)
     start_date = serializers.DateField()
     reference_set = serializers.CharField(max_length=100, required=False, allow_blank=True)

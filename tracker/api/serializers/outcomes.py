@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 import scoring
 from projections.math.signals import SIGNALS
+from tracker.records.models import SCALE_CHOICES
 
 
 class ExpectedImprovementSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -39,18 +40,18 @@ class PointSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 class LatestSerializer(PointSerializer):
     improvement = serializers.FloatField(allow_null=True)
-    response = serializers.CharField(allow_null=True)
+    response = serializers.ChoiceField(choices=list(scoring.RESPONSES), allow_null=True)
 
 
 class EventSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    type = serializers.ChoiceField(choices=["remission", "relapse", "recovery", "recurrence"])
+    type = serializers.ChoiceField(choices=list(scoring.EVENT_TYPES))
     onset = serializers.DateField(required=False)
     confirmed = serializers.DateField(required=False)
     date = serializers.DateField(required=False)
 
 
 class OutcomeSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    scale = serializers.CharField()
+    scale = serializers.ChoiceField(choices=SCALE_CHOICES)
     baseline = PointSerializer(allow_null=True)
     latest = LatestSerializer(allow_null=True)
     first_response_date = serializers.DateField(allow_null=True)
@@ -73,4 +74,4 @@ class OutcomesByScaleSerializer(serializers.Serializer):  # type: ignore[type-ar
 
 
 class ChartQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
-    scale = serializers.ChoiceField(choices=list(scoring.SCALES), required=False, help_text="One panel only.")
+    scale = serializers.ChoiceField(choices=SCALE_CHOICES, required=False, help_text="One panel only.")

@@ -9,11 +9,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+import scoring
+from projections.math.signals import SIGNALS
 from tracker.api.serializers.base import StrictSerializer
 from tracker.api.serializers.courses import CourseSerializer
 from tracker.api.serializers.flags import FlagSerializer
 from tracker.records.cleaning import check_timezone
-from tracker.records.models import Patient
+from tracker.records.models import SCALE_CHOICES, Patient
 
 
 @extend_schema_field(
@@ -95,13 +97,13 @@ class PatientCreatedSerializer(PatientSerializer):
 
 
 class OutcomeSummarySerializer(serializers.Serializer):  # type: ignore[type-arg]
-    scale = serializers.CharField()
-    state = serializers.CharField()
-    signal = serializers.CharField()
+    scale = serializers.ChoiceField(choices=SCALE_CHOICES)
+    state = serializers.ChoiceField(choices=list(scoring.STATES))
+    signal = serializers.ChoiceField(choices=list(SIGNALS))
     latest_total = serializers.IntegerField(allow_null=True)
     latest_date = serializers.DateField(allow_null=True)
     improvement = serializers.FloatField(allow_null=True)
-    response = serializers.CharField(allow_null=True)
+    response = serializers.ChoiceField(choices=list(scoring.RESPONSES), allow_null=True)
 
 
 class PatientListItemSerializer(PatientSerializer):
@@ -113,7 +115,7 @@ class PatientListItemSerializer(PatientSerializer):
 
 
 class DueSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    scale = serializers.CharField()
+    scale = serializers.ChoiceField(choices=SCALE_CHOICES)
     due = serializers.BooleanField()
     last_completed = serializers.DateField(allow_null=True)
     next_due = serializers.DateField()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
-import scoring
-from tracker.records.models import Modality
+from tracker.api.messages import FIELD_MESSAGES
+from tracker.records.models import SCALE_CHOICES, Modality
 
 
 class ReportQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -31,13 +32,14 @@ class ResponseCsvQuerySerializer(serializers.Serializer):  # type: ignore[type-a
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
-            raise serializers.ValidationError({"from": ["'from' is after 'to'."]})
+            order = ErrorDetail(str(FIELD_MESSAGES["date_order"]), "date_order")
+            raise serializers.ValidationError({"from": [order]})
         return attrs
 
 
 class CohortSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    modality = serializers.CharField()
-    scale = serializers.CharField()
+    modality = serializers.ChoiceField(choices=Modality.choices)
+    scale = serializers.ChoiceField(choices=SCALE_CHOICES)
     courses = serializers.IntegerField()
     kaplan_meier = serializers.DictField(allow_null=True)
     references = serializers.ListField(child=serializers.DictField())
@@ -45,8 +47,8 @@ class CohortSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class CohortQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
-    modality = serializers.ChoiceField(choices=Modality.values, required=False)
-    scale = serializers.ChoiceField(choices=list(scoring.SCALES), required=False)
+    modality = serializers.ChoiceField(choices=Modality.choices, required=False)
+    scale = serializers.ChoiceField(choices=SCALE_CHOICES, required=False)
 
 
 class ExportJobSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -5,16 +5,17 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from tracker.api.serializers.base import StrictSerializer
+from tracker.records.models import STAFF_ROLE_CHOICES
 
 
 class StaffCreateSerializer(StrictSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=1024, trim_whitespace=False)
-    role = serializers.ChoiceField(choices=["clinician", "admin"])
+    role = serializers.ChoiceField(choices=STAFF_ROLE_CHOICES)
 
 
 class StaffSerializer(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.UUIDField()
     username = serializers.CharField()
-    role = serializers.CharField()
+    role = serializers.ChoiceField(choices=STAFF_ROLE_CHOICES)
     is_active = serializers.BooleanField(required=False)

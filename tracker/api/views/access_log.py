@@ -46,7 +46,7 @@ class PatientAccessLogView(PatientEndpoint):
 
     @extend_schema(
         parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], required=False)],
-        responses={200: AccessLogEntrySerializer(many=True), (200, "text/csv"): OpenApiTypes.STR},
+        responses={200: AccessLogEntrySerializer(many=True), (200, "text/csv"): OpenApiTypes.BINARY},
     )
     def get(self, request: Request, patient_id: str) -> Response | HttpResponse:
         events = selectors.patient_access_log(actor=self.actor, patient=self.patient)

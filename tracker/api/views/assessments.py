@@ -53,13 +53,13 @@ class AssessmentCreateView(Endpoint):
         if actor.role == Role.PATIENT:
             patient = selectors.patient_of_user(actor=actor)
             if patient_id is not None and patient_id != patient.pk:
-                raise invalid("patient", "Patients submit only their own entries.")
+                raise invalid("patient", "Patients submit only their own entries.", code="not_own_patient")
         else:
             if patient_id is None:
-                raise invalid("patient", "This field is required for staff.")
+                raise invalid("patient", "This field is required for staff.", code="required")
             found = selectors.patients_visible(actor=actor).filter(pk=patient_id).first()
             if found is None:
-                raise invalid("patient", "Unknown patient.")
+                raise invalid("patient", "Unknown patient.", code="unknown_patient")
             patient = found
         result = assessment_services.assessment_submit(actor=actor, patient=patient, **values)
         body = _submitted_body(request, result.assessment, patient, result.original)
@@ -124,7 +124,7 @@ class AssessmentBaselineView(Endpoint):
         if "course" in values:
             course = selectors.courses_visible(actor=self.actor).filter(pk=values["course"]).first()
             if course is None:
-                raise invalid("course", "Unknown course.")
+                raise invalid("course", "Unknown course.", code="unknown_course")
         entry, own_course = assessment_services.assessment_mark_baseline(
             actor=self.actor, assessment=entry, course=course
         )

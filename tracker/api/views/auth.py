@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tracker.api.errors import Problem, drf_field_errors
 from tracker.api.serializers import auth as s
 from tracker.api.serializers.base import validated
 from tracker.api.throttles import ScopedRateThrottle
@@ -28,8 +29,8 @@ class TokenView(Endpoint):
     def post(self, request: Request) -> Response:
         data = s.TokenRequestSerializer(data=request.data)
         if not data.is_valid():
-            # Missing or malformed fields get the same generic answer as a wrong pair.
-            return Response({"detail": auth_services.GENERIC_LOGIN_ERROR, **data.errors}, status=400)
+            # Missing or malformed fields get the same generic answer as a wrong pair, naming the fields.
+            raise Problem(400, "invalid_credentials", errors=list(drf_field_errors(data.errors)))
         issued = auth_services.login_with_password(
             username=data.validated_data["username"], password=data.validated_data["password"]
         )

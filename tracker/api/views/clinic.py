@@ -6,11 +6,13 @@ from typing import Any
 
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from projections import services as projection_services
 from projections.selectors import reference_sets_for
+from tracker.api.messages import ADMIN_ONLY
 from tracker.api.permissions import IsStaff
 from tracker.api.serializers import clinic as s
 from tracker.api.serializers.base import validated
@@ -39,7 +41,7 @@ class ClinicView(Endpoint):
     @extend_schema(request=s.ClinicSerializer, responses={200: s.ClinicSerializer})
     def patch(self, request: Request) -> Response:
         if self.actor.role != Role.ADMIN:
-            return Response({"detail": "Only a clinic admin changes the clinic's settings."}, status=403)
+            raise PermissionDenied(ADMIN_ONLY)
         data = s.ClinicSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -64,7 +66,7 @@ class PayerProfileListView(Endpoint):
     @extend_schema(request=s.PayerProfileCreateSerializer, responses={201: s.PayerProfileSerializer})
     def post(self, request: Request) -> Response:
         if self.actor.role != Role.ADMIN:
-            return Response({"detail": "Only a clinic admin adds payer profiles."}, status=403)
+            raise PermissionDenied(ADMIN_ONLY)
         values = validated(s.PayerProfileCreateSerializer, request.data)
         stored = payer_profile_create(actor=self.actor, **values)
         body = next(p for p in payer_profiles_list(clinic=clinic_of(request)) if p["id"] == str(stored.pk))

@@ -30,7 +30,9 @@ class PatientCoursesView(PatientEndpoint):
         if values.get("reference_set") and not reference_set_exists(
             clinic=self.patient.clinic, key=values["reference_set"]
         ):
-            raise invalid("reference_set", "Unknown reference set; see /api/v1/reference-sets/.")
+            raise invalid(
+                "reference_set", "Unknown reference set; see /api/v1/reference-sets/.", code="unknown_reference_set"
+            )
         course = patient_services.course_create(actor=self.actor, patient=self.patient, **values)
         return Response(s.CourseSerializer(course).data, status=201)
 

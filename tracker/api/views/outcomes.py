@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracker.api.permissions import IsStaffOrPatient
+from tracker.api.renderers import file_renderers
 from tracker.api.serializers import outcomes as s
 from tracker.api.views.base import IF_NONE_MATCH, NOT_MODIFIED, PatientEndpoint
 from tracker.reports.charts import CHART_VERSION, render_patient_chart
@@ -30,6 +31,7 @@ class PatientOutcomesView(PatientEndpoint):
 
 class PatientChartView(PatientEndpoint):
     permission_classes = [IsStaffOrPatient]
+    renderer_classes = file_renderers(("image/png", "png"), ("image/svg+xml", "svg"))
 
     def audit_action(self) -> str:
         return f"chart.{self.kwargs['fmt']}"

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from projections.selectors import cohort_results
 from tracker.api.permissions import IsAdmin, IsStaff
+from tracker.api.renderers import file_renderers
 from tracker.api.serializers import reports as s
 from tracker.api.views.base import Endpoint, PatientEndpoint, clinic_of
 from tracker.api.views.exports import accepted
@@ -31,6 +32,7 @@ from tracker.reports.tasks import export_start
 
 class PatientReportView(PatientEndpoint):
     permission_classes = [IsStaff]
+    renderer_classes = file_renderers(("application/pdf", "pdf"))
     read_action = "report.pdf"
 
     @extend_schema(parameters=[s.ReportQuerySerializer], responses={(200, "application/pdf"): OpenApiTypes.BINARY})
@@ -45,6 +47,7 @@ class PatientReportView(PatientEndpoint):
 
 class PatientFhirView(PatientEndpoint):
     permission_classes = [IsStaff]
+    renderer_classes = file_renderers(("application/fhir+json", "fhir"))
     read_action = "fhir.export"
 
     @extend_schema(responses={(200, "application/fhir+json"): OpenApiTypes.OBJECT})
@@ -71,11 +74,12 @@ class ResponseCsvView(Endpoint):
     ``?async=1``, or on POST, a worker builds it: 202 with the job's URL (``/exports/{id}/``)."""
 
     permission_classes = [IsAdmin]
+    renderer_classes = file_renderers(("text/csv", "csv"))
 
     @extend_schema(
         parameters=[s.ResponseCsvQuerySerializer],
         responses={
-            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "text/csv"): OpenApiTypes.BINARY,
             202: OpenApiResponse(s.ExportJobSerializer, description="Built by a worker: poll the job's URL."),
         },
     )

@@ -33,7 +33,7 @@ from tracker.records.models import (
     User,
 )
 from tracker.records.services.audit import audit_event, audit_record
-from tracker.records.services.errors import Conflict, invalid
+from tracker.records.services.errors import Conflict, FieldErrors, from_scoring, invalid
 from tracker.records.services.patients import check_not_too_early, patient_local_today
 from tracker.records.services.scheduling import (
     patient_entries_changed,
@@ -53,11 +53,6 @@ class Submission:
     original: Assessment | None = None
 
 
-def _scoring_error(exc: scoring.ScoringError) -> Exception:
-    field = exc.field or "items"
-    return invalid(field, exc.message)
-
-
 def _before_the_baseline_window(patient: Patient, administered_on: date) -> date | None:
     """The earliest date allowed, when ``administered_on`` is before it: entries may reach back to the
     baseline window before the first course, not further. Within the default window the clinic is
@@ -71,7 +66,9 @@ def _before_the_baseline_window(patient: Patient, administered_on: date) -> date
 
 def _check_date(patient: Patient, administered_on: date) -> None:
     if administered_on > patient_local_today(patient):
-        raise invalid("administered_on", "The date cannot be in the future (the patient's local date).")
+        raise invalid(
+            "administered_on", "The date cannot be in the future (the patient's local date).", code="date_in_future"
+        )
     check_not_too_early("administered_on", administered_on)
     earliest = _before_the_baseline_window(patient, administered_on)
     if earliest is not None:
@@ -79,9 +76,11 @@ def _check_date(patient: Patient, administered_on: date) -> None:
             "administered_on",
             f"The date is before the treatment course (earliest allowed {earliest.isoformat()}, "
             "the start of the baseline window).",
+            code="before_baseline_window",
+            params={"earliest": earliest.isoformat()},
         )
     if patient.date_of_birth and administered_on < patient.date_of_birth:
-        raise invalid("administered_on", "The date is before the patient's date of birth.")
+        raise invalid("administered_on", "The date is before the patient's date of birth.", code="before_date_of_birth")
 
 
 def _validated(scale_key: str, items: Any, directions: Any) -> tuple[scoring.Scale, list[int], dict[str, str], int]:
@@ -92,7 +91,7 @@ def _validated(scale_key: str, items: Any, directions: Any) -> tuple[scoring.Sca
         dirs = {str(k): v for k, v in directions_read.items()}
         total = sum(values)
     except scoring.ScoringError as exc:
-        raise _scoring_error(exc) from None
+        raise from_scoring(exc) from None
     return scale, values, dirs, total
 
 
@@ -177,7 +176,12 @@ def _current_version(entry: Assessment) -> Assessment:
 
 def _check_timing(timing: str | None) -> None:
     if timing is not None and timing not in Timing.values:
-        raise invalid("timing", f"Timing must be one of {', '.join(Timing.values)}, or null when unknown.")
+        raise invalid(
+            "timing",
+            f"Timing must be one of {', '.join(Timing.values)}, or null when unknown.",
+            code="invalid_choice",
+            params={"choices": ", ".join(Timing.values)},
+        )
 
 
 def _default_timing(patient: Patient, scale: str, administered_on: date, timing: str | None) -> str | None:
@@ -205,18 +209,32 @@ def assessment_submit(
     The unique constraint on (patient, client_id) decides: a retry, or a request racing the first,
     fails to insert and is answered with the entry that was stored.
     """
+    errors = FieldErrors()  # every offending field is named in one answer
+    validated = None
     if scale not in scoring.SCALES:
-        raise invalid("scale", f"Unknown scale; one of {', '.join(scoring.SCALES)}.")
-    if actor.role == Role.PATIENT and scoring.SCALES[scale].rated_by != "patient":
-        raise invalid(
+        errors.add(
             "scale",
-            "Patients submit only self-report scales ("
-            + ", ".join(k for k, s in scoring.SCALES.items() if s.rated_by == "patient")
-            + ").",
+            f"Unknown scale; one of {', '.join(scoring.SCALES)}.",
+            code="unknown_scale",
+            params={"choices": ", ".join(scoring.SCALES)},
         )
-    validated = _validated(scale, items, item_directions)
-    _check_date(patient, administered_on)
-    _check_timing(timing)
+    elif actor.role == Role.PATIENT and scoring.SCALES[scale].rated_by != "patient":
+        self_report = ", ".join(k for k, s in scoring.SCALES.items() if s.rated_by == "patient")
+        errors.add(
+            "scale",
+            f"Patients submit only self-report scales ({self_report}).",
+            code="clinician_scale",
+            params={"choices": self_report},
+        )
+    else:
+        with errors.collect():
+            validated = _validated(scale, items, item_directions)
+    with errors.collect():
+        _check_date(patient, administered_on)
+    with errors.collect():
+        _check_timing(timing)
+    errors.raise_if_any()
+    assert validated is not None
     timing = _default_timing(patient, scale, administered_on, timing)
     try:
         # Atomic as one statement (PostgreSQL) or in insert_together's transaction (elsewhere).
@@ -251,10 +269,12 @@ def assessment_amend(
     """Correct an entry: a new version supersedes the original, which is kept."""
     reason = (reason or "").strip()
     if not reason:
-        raise invalid("reason", "A reason for the correction is required.")
+        raise invalid("reason", "A reason for the correction is required.", code="required")
     original = Assessment.objects.select_for_update(of=("self",)).select_related("patient").get(pk=assessment.pk)
     if original.is_superseded:
-        raise Conflict("assessment", "This entry was already amended; amend its latest version.")
+        raise Conflict(
+            "assessment", "This entry was already amended; amend its latest version.", code="already_amended"
+        )
     validated = _validated(original.scale, items, item_directions)
     original.is_superseded = True
     original.save(update_fields=["is_superseded"])
@@ -305,20 +325,26 @@ def assessment_mark_baseline(
     """
     entry = _locked_entry(assessment)
     if entry.is_superseded:
-        raise invalid("baseline", "This entry was amended; mark its latest version.")
+        raise invalid("baseline", "This entry was amended; mark its latest version.", code="entry_superseded")
     if entry.timing == Timing.POST_DOSE:
-        raise invalid("baseline", "A post-dose entry cannot be the baseline: mark an entry taken before a dose.")
+        raise invalid(
+            "baseline",
+            "A post-dose entry cannot be the baseline: mark an entry taken before a dose.",
+            code="post_dose_baseline",
+        )
     courses, window = _courses_and_window(entry)
     own_course = latest_course_of(courses, entry.administered_on, window)
     if course is not None and (own_course is None or own_course.pk != course.pk):
-        raise invalid("course", "This entry is not part of that treatment course.")
+        raise invalid("course", "This entry is not part of that treatment course.", code="not_in_course")
     if not entry.is_baseline:
         others = Assessment.objects.filter(
             patient_id=entry.patient_id, scale=entry.scale, is_baseline=True, is_superseded=False
         ).exclude(pk=entry.pk)
         if any(_same_course(latest_course_of(courses, o.administered_on, window), own_course) for o in others):
             raise invalid(
-                "baseline", "Another entry of this course and scale is marked as the baseline; unmark it first."
+                "baseline",
+                "Another entry of this course and scale is marked as the baseline; unmark it first.",
+                code="baseline_taken",
             )
         _set_baseline_mark(entry, actor=actor, marked=True)
     return entry, own_course

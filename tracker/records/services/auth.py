@@ -66,6 +66,20 @@ def token_revoke(*, token: AuthToken) -> None:
         audit_record(actor=token.user, action="auth.logout", object_type="user", object_id=token.user_id)
 
 
+def token_refusal(*, raw: str) -> str:
+    """Why a bearer value that ``token_authenticate`` refused is refused: ``token_revoked`` (signed
+    out, or ended by a password change), ``token_expired``, else ``authentication_failed`` (unknown,
+    or its user deactivated). Read only on a refusal, so the accepted path keeps its one query."""
+    token = AuthToken.objects.filter(digest=token_digest(raw)).select_related("user").first()
+    if token is None or not token.user.is_active:
+        return "authentication_failed"
+    if token.revoked_at is not None:
+        return "token_revoked"
+    if token.expires_at <= timezone.now():
+        return "token_expired"
+    return "authentication_failed"
+
+
 def token_authenticate(*, raw: str) -> AuthToken | None:
     """The live token for a raw bearer value (its user and patient loaded), or None."""
     token = fastpath.token_with_user(token_digest(raw))

@@ -29,9 +29,9 @@ def check_new_login(username: str, password: str) -> None:
     try:
         validate_password(password, User(username=username))
     except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
+        raise ValidationError({"password": exc.error_list}) from exc
     if User.objects.filter(username_skeleton=username_skeleton(username)).exists():
-        raise invalid("username", USERNAME_UNAVAILABLE)
+        raise invalid("username", USERNAME_UNAVAILABLE, code="username_unavailable")
 
 
 @transaction.atomic
@@ -47,7 +47,12 @@ def clinic_create(*, name: str, admin_username: str, admin_password: str) -> tup
 @transaction.atomic
 def staff_create(*, actor: User, username: str, password: str, role: str) -> User:
     if role not in STAFF_ROLES:
-        raise invalid("role", 'Role must be "clinician" or "admin".')
+        raise invalid(
+            "role",
+            'Role must be "clinician" or "admin".',
+            code="invalid_choice",
+            params={"choices": "clinician, admin"},
+        )
     check_new_login(username, password)
     user = User.objects.create_user(username=username, password=password, clinic_id=actor.clinic_id, role=role)
     audit_record(actor=actor, action="staff.create", object_type="user", object_id=user.pk)

@@ -32,7 +32,7 @@ from tracker.records.models import (
 from tracker.records.services.audit import audit_record
 from tracker.records.services.auth import IssuedToken, token_digest, token_issue
 from tracker.records.services.clinics import USERNAME_UNAVAILABLE, check_new_login
-from tracker.records.services.errors import Conflict, invalid
+from tracker.records.services.errors import Conflict, FieldErrors, invalid
 
 # Unambiguous characters for codes read off a screen or paper (no 0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -60,7 +60,12 @@ def patient_local_today(patient: Patient) -> date:
 
 def check_not_too_early(field: str, value: date) -> None:
     if value < EARLIEST_DATE:
-        raise invalid(field, f"The date cannot be before {EARLIEST_DATE.isoformat()}.")
+        raise invalid(
+            field,
+            f"The date cannot be before {EARLIEST_DATE.isoformat()}.",
+            code="date_too_early",
+            params={"earliest": EARLIEST_DATE.isoformat()},
+        )
 
 
 @dataclass(frozen=True)
@@ -89,15 +94,21 @@ def check_schedule(schedule: object) -> dict[str, int] | None:
     if schedule is None:
         return None
     if not isinstance(schedule, dict):
-        raise invalid("schedule", 'Expected an object such as {"phq9": 14}, or null for the default schedule.')
+        raise invalid(
+            "schedule", 'Expected an object such as {"phq9": 14}, or null for the default schedule.', code="invalid"
+        )
     allowed = self_report_scales()
     low, high = SCHEDULE_INTERVAL_DAYS
     result = {}
     for key, days in schedule.items():
         if key not in allowed:
-            raise invalid("schedule", f"Unknown self-report scale {key!r}; one of {', '.join(allowed)}.")
+            raise invalid(
+                "schedule", f"Unknown self-report scale {key!r}; one of {', '.join(allowed)}.", code="invalid_choice"
+            )
         if type(days) is not int or not low <= days <= high:
-            raise invalid("schedule", f"Every how many days, a whole number from {low} to {high} ({key}).")
+            raise invalid(
+                "schedule", f"Every how many days, a whole number from {low} to {high} ({key}).", code="out_of_range"
+            )
         result[key] = days
     return result
 
@@ -113,16 +124,25 @@ def patient_create(
     schedule: dict[str, int] | None = None,
 ) -> NewPatient:
     assert actor.clinic_id is not None, "only clinic staff create patients"
-    name = clean_text("name", name, max_length=200)
-    check_timezone(timezone_name)
-    schedule = check_schedule(schedule)
+    errors = FieldErrors()  # every offending field is named in one answer
+    with errors.collect():
+        name = clean_text("name", name, max_length=200)
+    with errors.collect():
+        check_timezone(timezone_name)
+    with errors.collect():
+        schedule = check_schedule(schedule)
     if date_of_birth is not None and date_of_birth > timezone.now().date():
-        raise invalid("date_of_birth", "The date of birth cannot be in the future.")
-    if date_of_birth is not None:
-        check_not_too_early("date_of_birth", date_of_birth)
-    external_id = clean_text("external_id", external_id, max_length=100, required=False)
-    if external_id and Patient.objects.filter(clinic_id=actor.clinic_id, external_id=external_id).exists():
-        raise invalid("external_id", "Another patient of this clinic has this external id.")
+        errors.add("date_of_birth", "The date of birth cannot be in the future.", code="date_in_future")
+    elif date_of_birth is not None:
+        with errors.collect():
+            check_not_too_early("date_of_birth", date_of_birth)
+    with errors.collect():
+        external_id = clean_text("external_id", external_id, max_length=100, required=False)
+        if external_id and Patient.objects.filter(clinic_id=actor.clinic_id, external_id=external_id).exists():
+            raise invalid(
+                "external_id", "Another patient of this clinic has this external id.", code="external_id_taken"
+            )
+    errors.raise_if_any()
     patient = Patient.objects.create(
         clinic_id=actor.clinic_id,
         name=name,
@@ -237,13 +257,16 @@ def patient_enroll(*, enrollment_code: str, username: str, password: str) -> tup
     with transaction.atomic():
         found = EnrollmentCode.objects.filter(digest=token_digest(normalized)).values_list("patient_id", flat=True)
         patient_id = found.first()
+        refused = invalid(
+            "enrollment_code", "This enrollment code is invalid, used or expired.", code="invalid_enrollment_code"
+        )
         if patient_id is None:
-            raise invalid("enrollment_code", "This enrollment code is invalid, used or expired.")
+            raise refused
         # The patient first, then the code: the order ``patient_enrollment_code_renew`` locks them in.
         patient = Patient.objects.select_for_update().get(pk=patient_id)
         code = EnrollmentCode.objects.select_for_update().get(digest=token_digest(normalized))
         if code.used_at is not None or code.expires_at <= timezone.now() or patient.user_id is not None:
-            raise invalid("enrollment_code", "This enrollment code is invalid, used or expired.")
+            raise refused
         check_new_login(username, password)
         try:
             with transaction.atomic():
@@ -251,7 +274,7 @@ def patient_enroll(*, enrollment_code: str, username: str, password: str) -> tup
                     username=username, password=password, clinic_id=patient.clinic_id, role=Role.PATIENT
                 )
         except IntegrityError:
-            raise invalid("username", USERNAME_UNAVAILABLE) from None
+            raise invalid("username", USERNAME_UNAVAILABLE, code="username_unavailable") from None
         patient.user = user
         patient.save(update_fields=["user"])
         code.used_at = timezone.now()
@@ -268,7 +291,7 @@ def _treating_clinician(actor: User, staff_id: object) -> User | None:
     if staff_id is None:
         return None
     if actor.clinic_id is None:
-        raise invalid("treating_clinician", "Only clinic staff choose a treating clinician.")
+        raise invalid("treating_clinician", "Only clinic staff choose a treating clinician.", code="not_allowed")
     try:
         found = User.objects.filter(
             pk=uuid.UUID(str(staff_id)),
@@ -279,8 +302,23 @@ def _treating_clinician(actor: User, staff_id: object) -> User | None:
     except ValueError:
         found = None
     if found is None:
-        raise invalid("treating_clinician", "Unknown staff member of this clinic.")
+        raise invalid("treating_clinician", "Unknown staff member of this clinic.", code="unknown_staff")
     return found
+
+
+def _check_course_start(patient: Patient, start_date: date) -> None:
+    check_not_too_early("start_date", start_date)
+    if start_date > patient_local_today(patient) + timedelta(days=COURSE_PLANNED_AHEAD_DAYS):
+        raise invalid(
+            "start_date",
+            f"A course can be recorded at most {COURSE_PLANNED_AHEAD_DAYS} days ahead of its start.",
+            code="too_far_ahead",
+            params={"days": COURSE_PLANNED_AHEAD_DAYS},
+        )
+    if patient.date_of_birth and start_date < patient.date_of_birth:
+        raise invalid(
+            "start_date", "The course cannot start before the patient's date of birth.", code="before_date_of_birth"
+        )
 
 
 @transaction.atomic
@@ -294,18 +332,22 @@ def course_create(
     reference_set: str = "",
     treating_clinician: object = None,
 ) -> TreatmentCourse:
-    if modality not in Modality.values:
-        raise invalid("modality", f"Unknown modality; one of {', '.join(Modality.values)}.")
     if patient.clinic_id != actor.clinic_id:  # selectors already scope; this is the invariant itself
-        raise invalid("patient", "Unknown patient.")
-    check_not_too_early("start_date", start_date)
-    if start_date > patient_local_today(patient) + timedelta(days=COURSE_PLANNED_AHEAD_DAYS):
-        raise invalid(
-            "start_date", f"A course can be recorded at most {COURSE_PLANNED_AHEAD_DAYS} days ahead of its start."
+        raise invalid("patient", "Unknown patient.", code="unknown_patient")
+    errors = FieldErrors()  # every offending field is named in one answer
+    if modality not in Modality.values:
+        errors.add(
+            "modality",
+            f"Unknown modality; one of {', '.join(Modality.values)}.",
+            code="invalid_choice",
+            params={"choices": ", ".join(Modality.values)},
         )
-    if patient.date_of_birth and start_date < patient.date_of_birth:
-        raise invalid("start_date", "The course cannot start before the patient's date of birth.")
-    clinician = _treating_clinician(actor, treating_clinician)
+    with errors.collect():
+        _check_course_start(patient, start_date)
+    clinician = None
+    with errors.collect():
+        clinician = _treating_clinician(actor, treating_clinician)
+    errors.raise_if_any()
     course = TreatmentCourse.objects.create(
         patient=patient,
         clinic_id=patient.clinic_id,
@@ -331,7 +373,7 @@ def course_set_treating_clinician(
 ) -> TreatmentCourse:
     """Record who treats the course (the clinician who attests its payer report); None clears it."""
     if course.clinic_id != actor.clinic_id:  # selectors already scope; this is the invariant itself
-        raise invalid("course", "Unknown course.")
+        raise invalid("course", "Unknown course.", code="unknown_course")
     course.treating_clinician = _treating_clinician(actor, treating_clinician)
     course.save(update_fields=["treating_clinician"])
     audit_record(
@@ -347,7 +389,7 @@ def course_set_treating_clinician(
 def _in_range(field: str, value: Any, bounds: tuple[Any, Any], unit: str) -> None:
     low, high = bounds
     if value is not None and not low <= value <= high:
-        raise invalid(field, f"Expected {low}–{high} {unit}.")
+        raise invalid(field, f"Expected {low}–{high} {unit}.", code="out_of_range")
 
 
 def _check_blood_pressure(when: str, systolic: int | None, diastolic: int | None) -> None:
@@ -355,9 +397,15 @@ def _check_blood_pressure(when: str, systolic: int | None, diastolic: int | None
     _in_range(f"bp_diastolic_{when}", diastolic, DIASTOLIC_MMHG, "mmHg")
     if (systolic is None) != (diastolic is None):
         missing = "bp_diastolic" if diastolic is None else "bp_systolic"
-        raise invalid(f"{missing}_{when}", "Record both the systolic and the diastolic pressure, or neither.")
+        raise invalid(
+            f"{missing}_{when}",
+            "Record both the systolic and the diastolic pressure, or neither.",
+            code="incomplete_pair",
+        )
     if systolic is not None and diastolic is not None and diastolic >= systolic:
-        raise invalid(f"bp_diastolic_{when}", "The diastolic pressure must be below the systolic pressure.")
+        raise invalid(
+            f"bp_diastolic_{when}", "The diastolic pressure must be below the systolic pressure.", code="invalid"
+        )
 
 
 @transaction.atomic
@@ -378,19 +426,31 @@ def session_create(
     adverse_events: str = "",
 ) -> TreatmentSession:
     """Record one session with its monitoring record (every field but the date optional)."""
+    errors = FieldErrors()  # every offending field is named in one answer
     if date < course.start_date:
-        raise invalid("date", "A treatment session cannot be dated before its course starts.")
-    if date > patient_local_today(course.patient):
-        raise invalid("date", "A treatment session cannot be dated in the future.")
+        errors.add("date", "A treatment session cannot be dated before its course starts.", code="before_course_start")
+    elif date > patient_local_today(course.patient):
+        errors.add("date", "A treatment session cannot be dated in the future.", code="date_in_future")
     if dose_mg is not None and dose_mg < 0:
-        raise invalid("dose_mg", "The dose cannot be negative.")
-    _in_range("dose_mg", dose_mg, (Decimal(0), DOSE_MG_MAX), "mg")
-    _in_range("dose_mg_per_kg", dose_mg_per_kg, (Decimal(0), DOSE_MG_PER_KG_MAX), "mg/kg")
+        errors.add("dose_mg", "The dose cannot be negative.", code="negative")
+    else:
+        with errors.collect():
+            _in_range("dose_mg", dose_mg, (Decimal(0), DOSE_MG_MAX), "mg")
+    with errors.collect():
+        _in_range("dose_mg_per_kg", dose_mg_per_kg, (Decimal(0), DOSE_MG_PER_KG_MAX), "mg/kg")
     if dose_mg_per_kg is not None and course.modality == Modality.ESKETAMINE:
-        raise invalid("dose_mg_per_kg", "Esketamine is given as a fixed dose in mg, not per kilogram.")
-    _check_blood_pressure("before", bp_systolic_before, bp_diastolic_before)
-    _check_blood_pressure("after", bp_systolic_after, bp_diastolic_after)
-    _in_range("monitoring_minutes", monitoring_minutes, MONITORING_MINUTES, "minutes")
+        errors.add(
+            "dose_mg_per_kg", "Esketamine is given as a fixed dose in mg, not per kilogram.", code="not_for_esketamine"
+        )
+    for when, systolic, diastolic in (
+        ("before", bp_systolic_before, bp_diastolic_before),
+        ("after", bp_systolic_after, bp_diastolic_after),
+    ):
+        with errors.collect():
+            _check_blood_pressure(when, systolic, diastolic)
+    with errors.collect():
+        _in_range("monitoring_minutes", monitoring_minutes, MONITORING_MINUTES, "minutes")
+    errors.raise_if_any()
     session = TreatmentSession.objects.create(
         course=course,
         date=date,
