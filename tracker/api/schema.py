@@ -23,6 +23,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from tracker.api.errors import PROBLEM_CONTENT_TYPE
 from tracker.api.messages import TITLES
+from tracker.api.serializers.base import StrictSerializer
 
 FIELD_ERROR_SCHEMA = {
     "type": "object",
@@ -87,8 +88,11 @@ class ProblemAutoSchema(AutoSchema):
 
     def _map_basic_serializer(self, serializer: Any, direction: Any) -> dict[str, Any]:
         schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
-        if direction == "response" and isinstance(force_instance(serializer), serializers.ModelSerializer):
+        instance = force_instance(serializer)
+        if direction == "response" and isinstance(instance, serializers.ModelSerializer):
             schema["required"] = list(schema.get("properties", {}))
+        if direction == "request" and isinstance(instance, StrictSerializer):
+            schema["additionalProperties"] = False  # an unknown field is refused, not ignored
         return schema
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
@@ -99,6 +103,11 @@ class ProblemAutoSchema(AutoSchema):
             self._enum_from_pattern(parameter)
         self._register_problem()
         responses = operation["responses"]
+        problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for status, declared in responses.items():
+            # A view that describes one of its errors in words still answers it as a problem.
+            if int(status) >= 400 and "content" not in declared:
+                declared["content"] = problem
         for status in self._error_statuses(operation):
             if status in responses:
                 continue

@@ -9,12 +9,12 @@ from typing import Concatenate, ParamSpec
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from tracker.records.models import Role, User
 
 P = ParamSpec("P")
-View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+View = Callable[Concatenate[HttpRequest, P], HttpResponseBase]
 
 STAFF_ONLY = "The dashboard is for clinic staff. Patients use the mobile app."
 CLINICIANS_ONLY = "Only a clinician acknowledges a safety flag."
@@ -31,7 +31,7 @@ def acting_user(request: HttpRequest) -> User:
 def _role_required(roles: tuple[str, ...], message: str) -> Callable[[View[P]], View[P]]:
     def decorator(view: View[P]) -> View[P]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
             user = acting_user(request)
             if not user.is_clinic_staff or user.role not in roles:
                 raise PermissionDenied(message)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -187,7 +187,7 @@ def reports(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_safe
-def response_csv(request: HttpRequest) -> HttpResponse:
+def response_csv(request: HttpRequest) -> HttpResponseBase:
     """The response CSV of ``GET /api/v1/reports/response.csv`` (same builder), for a date range."""
     actor = acting_user(request)
     form = DateRangeForm(request.GET)

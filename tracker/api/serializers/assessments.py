@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 import scoring
 from tracker.api.messages import scoring_details
-from tracker.api.serializers.base import StrictSerializer, represent
+from tracker.api.serializers.base import ClockTimeField, StrictSerializer, represent
 from tracker.api.serializers.crisis import CrisisResourcesSerializer
 from tracker.records.models import SCALE_CHOICES, Assessment, Role, SafetyFlag, Timing
 
@@ -65,11 +65,9 @@ class AssessmentCreateSerializer(StrictSerializer):
         allow_null=True,
         help_text="Taken before that day's dose (or on a day without one) or within 24 h after it; null: unknown.",
     )
-    administered_time = serializers.TimeField(
+    administered_time = ClockTimeField(
         required=False,
         allow_null=True,
-        format="%H:%M",
-        input_formats=["%H:%M"],
         help_text="The patient's local time of day, HH:MM.",
     )
 
@@ -121,7 +119,7 @@ class AssessmentSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
     supersedes = serializers.UUIDField(source="supersedes_id", allow_null=True, read_only=True)
     entered_by_role = serializers.ChoiceField(choices=Role.choices)
     severity = serializers.ChoiceField(choices=list(scoring.SEVERITIES))
-    administered_time = serializers.TimeField(format="%H:%M", allow_null=True)
+    administered_time = ClockTimeField(allow_null=True)
 
     class Meta:
         model = Assessment

@@ -6,10 +6,22 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from tracker.api.messages import FIELD_MESSAGES
+
+
+@extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "18:00"})
+class ClockTimeField(serializers.TimeField):
+    """A local time of day as the app shows it, "HH:MM" (OpenAPI's ``format: time`` means RFC 3339's
+    "HH:MM:SS" with an offset, which these are not)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "%H:%M")
+        kwargs.setdefault("input_formats", ["%H:%M"])
+        super().__init__(**kwargs)
 
 
 class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from tracker.api.serializers.base import StrictSerializer
+from tracker.api.serializers.base import ClockTimeField, StrictSerializer
 from tracker.records.models import Modality, TreatmentCourse, TreatmentSession
 
 
@@ -47,9 +47,7 @@ class SessionCreateSerializer(StrictSerializer):
     """Every field but the date is optional; ranges are checked by the service (errors name the field)."""
 
     date = serializers.DateField()
-    time = serializers.TimeField(
-        required=False, allow_null=True, format="%H:%M", input_formats=["%H:%M"], help_text="Local time, HH:MM."
-    )
+    time = ClockTimeField(required=False, allow_null=True, help_text="Local time, HH:MM.")
     dose_mg = serializers.DecimalField(max_digits=7, decimal_places=2, required=False, allow_null=True, min_value=0)
     dose_mg_per_kg = serializers.DecimalField(
         max_digits=5, decimal_places=3, required=False, allow_null=True, min_value=0, help_text="Ketamine by weight."
@@ -64,7 +62,7 @@ class SessionCreateSerializer(StrictSerializer):
 
 
 class SessionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    time = serializers.TimeField(format="%H:%M", allow_null=True, read_only=True)
+    time = ClockTimeField(allow_null=True, read_only=True)
 
     class Meta:
         model = TreatmentSession

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from tracker.api.serializers.base import StrictSerializer
+from tracker.api.serializers.base import ClockTimeField, StrictSerializer
 from tracker.records.models import DevicePlatform, ReminderChannel
 
 
 class ReminderPreferenceSerializer(StrictSerializer):
     enabled = serializers.BooleanField()
-    local_time = serializers.TimeField(
-        format="%H:%M", input_formats=["%H:%M"], help_text="The patient's local time of day, HH:MM."
-    )
+    local_time = ClockTimeField(help_text="The patient's local time of day, HH:MM.")
     channels = serializers.ListField(
         child=serializers.ChoiceField(choices=ReminderChannel.choices), max_length=len(ReminderChannel.values)
     )
