@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
@@ -103,14 +102,11 @@ class ProblemDetailsMiddleware:
         return response
 
 
-def _stamp_session(sender: object, request: HttpRequest, user: object, **kwargs: object) -> None:
+def stamp_session(sender: object, request: HttpRequest, user: object, **kwargs: object) -> None:
     """At login: when the session started and was last seen (no write on the requests that follow)."""
     now = time.time()
     request.session["started_at"] = now
     request.session["seen_at"] = now
-
-
-user_logged_in.connect(_stamp_session, dispatch_uid="tracker.session_lifetime")
 
 
 class SessionLifetimeMiddleware:

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "tracker.records",
     "projections",
     "tracker.cli",
+    "tracker.config",
 ]
 if not PRODUCTION:
     INSTALLED_APPS.append("benchmarks")

@@ -84,8 +84,9 @@ class CourseInfo:
             course=course,
             label=f"{course.get_modality_display()}{therapy}",
             day=days,
-            # The whole week the projection compares at (week 0 is the first seven days).
-            week=int(weeks_since_start(course.start_date, today)),
+            # Counted as trials count and the payer report prints: days 0-6 are week 1 (the API's
+            # numeric ``week`` keeps its documented meaning, whole weeks since the start).
+            week=int(weeks_since_start(course.start_date, today)) + 1,
             started=days >= 0,
         )
 
@@ -317,7 +318,7 @@ def outcome_view(outcome: Mapping[str, Any]) -> OutcomeView:
         signal=projection.get("signal", "insufficient_data") if projection else "insufficient_data",
         percentile=projection.get("percentile"),
         reference=str(projection.get("reference_label") or projection.get("reference") or ""),
-        week=projection.get("week"),
+        week=None if projection.get("week") is None else int(projection["week"]) + 1,  # week 1: days 0-6
         expected_range=(
             f"{_pct(expected['p25'])} – {_pct(expected['p75'])}" if "p25" in expected and "p75" in expected else ""
         ),

@@ -130,7 +130,7 @@ def test_list_shows_own_patients_only_and_audits_each(world, other):
     assert set(rows(html)) == {str(world.patient.pk), str(world.other_patient.pk)}
     assert other.patient.name not in html
     assert "MRN-0042" in html
-    assert "IV ketamine" in html and "week 4" in html
+    assert "IV ketamine" in html and "week 5" in html  # day 28: the fifth week (days 0-6 are week 1)
     # Latest BDI-II total 10 is in the lowest band (green tone); one urgent flag; PHQ-9 answered today.
     assert 'class="chip sev-0"' in html and "10 minimal" in html
     assert "1 urgent" in html
@@ -278,3 +278,14 @@ def test_patient_without_entries_has_an_empty_detail(world):
     html = web_client(world.clinician).get(f"/patients/{world.other_patient.pk}/").content.decode()
     assert "No open safety flags." in html and "No entries yet." in html and "chart.svg" not in html
     assert Patient.objects.filter(pk=world.other_patient.pk).exists()
+
+
+@pytest.mark.parametrize(("days_ago", "week"), [(0, 1), (6, 1), (7, 2), (20, 3)])
+def test_weeks_are_counted_from_one_as_trials_count_them(days_ago: int, week: int) -> None:
+    world = make_clinic(name="Weeks", prefix="wk")
+    start = date.today() - timedelta(days=days_ago)
+    course_create(
+        actor=world.clinician, patient=world.patient, modality="esketamine", with_therapy=False, start_date=start
+    )
+    html = web_client(world.clinician).get(f"/patients/{world.patient.pk}/").content.decode()
+    assert f"week {week}, day {days_ago}" in html
