@@ -201,6 +201,9 @@ def _patient_page(
     )
     entries = selectors.patient_assessments(patient=patient).select_related("entered_by").reverse()
     outcomes = [display.outcome_view(s.outcome) for s in view.scales]
+    # One scale's chart at a time (three stacked are too tall to read), chosen with ?scale=.
+    chart_keys = [s.scale for s in view.scales]
+    chart_scale = request.GET.get("scale") if request.GET.get("scale") in chart_keys else next(iter(chart_keys), None)
     session_today = any(s.date == today for s in view.sessions)
     is_clinician = actor.role == Role.CLINICIAN
     rating_forms = [
@@ -222,6 +225,9 @@ def _patient_page(
         or ScheduleForm(initial=ScheduleForm.initial_for(patient.questionnaire_schedule)),
         "open_form": open_form,
         "outcomes": outcomes,
+        "chart_scale": chart_scale,
+        "chart_label": display.short_name(chart_scale) if chart_scale else "",
+        "chart_scales": [(key, display.short_name(key), key == chart_scale) for key in chart_keys],
         # The patient's /me/progress/ texts, in the clinician's language.
         "progress": [(display.short_name(p.scale), p) for p in patient_progress(view)],
         "entries": display.entry_views(entries),
@@ -251,8 +257,11 @@ def _private_file(content: str | bytes, content_type: str, filename: str | None 
 @require_safe
 def patient_chart_svg(request: HttpRequest, patient_id: str) -> HttpResponse:
     patient = selectors.patient_get(actor=acting_user(request), patient_id=patient_id)
+    scale = request.GET.get("scale") or None
+    if scale is not None and scale not in scoring.SCALES:
+        raise Http404("No such scale.")
     _audit_patient(request, "web.chart.svg", patient)
-    return _private_file(render_patient_chart(patient_outcomes(patient), fmt="svg", scale=None), "image/svg+xml")
+    return _private_file(render_patient_chart(patient_outcomes(patient), fmt="svg", scale=scale), "image/svg+xml")
 
 
 @staff_required

@@ -184,7 +184,7 @@ def test_detail_of_own_patient(world):
     assert "Acknowledge</button>" in html and "csrfmiddlewaretoken" in html
     # The course with its session and dose, the chart, the outcome with its projection and rules.
     assert "35.5 mg" in html
-    assert f'src="/patients/{world.patient.pk}/chart.svg"' in html
+    assert f'src="/patients/{world.patient.pk}/chart.svg?scale=bdi2"' in html
     # The curve is labelled as the published prior it is (CLINICAL v2 §4), not by its internal key.
     assert "remission&lt;=13" in html and "reference: Published prior" in html
     assert f"/patients/{world.patient.pk}/report.pdf" in html
@@ -289,3 +289,19 @@ def test_weeks_are_counted_from_one_as_trials_count_them(days_ago: int, week: in
     )
     html = web_client(world.clinician).get(f"/patients/{world.patient.pk}/").content.decode()
     assert f"week {week}, day {days_ago}" in html
+
+
+def test_the_chart_shows_one_scale_chosen_on_the_page(world):
+    client = web_client(world.clinician)
+    submit(client_for(world.clinician), "madrs", date.today() - timedelta(days=1), 20, patient=world.patient)
+    html = client.get(f"/patients/{world.patient.pk}/").content.decode()
+    assert 'aria-current="page">BDI-II</a>' in html and 'href="?scale=madrs#progress"' in html
+    html = client.get(f"/patients/{world.patient.pk}/", {"scale": "madrs"}).content.decode()
+    assert f'src="/patients/{world.patient.pk}/chart.svg?scale=madrs"' in html
+    one = client.get(f"/patients/{world.patient.pk}/chart.svg", {"scale": "madrs"})
+    both = client.get(f"/patients/{world.patient.pk}/chart.svg")
+    assert one.status_code == 200 and one["Content-Type"] == "image/svg+xml"
+    # One panel, not the stack of both (the text is drawn as glyphs, so the heights tell).
+    height = re.compile(rb'<svg[^>]* height="([0-9.]+)pt"')
+    assert float(height.search(one.content)[1]) < 0.7 * float(height.search(both.content)[1])
+    assert client.get(f"/patients/{world.patient.pk}/chart.svg", {"scale": "nope"}).status_code == 404
