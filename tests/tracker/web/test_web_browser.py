@@ -7,6 +7,7 @@ Screenshots are left in /tmp/dashboard-list.png and /tmp/dashboard-patient.png f
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -125,11 +126,17 @@ def test_clinician_acknowledges_a_flag_in_the_browser(live_server: Any) -> None:
         expect(page).to_have_url(f"{base}/patients/{flagged.pk}/")
         flags = page.locator("#safety-flags")
         expect(flags).to_contain_text("Open safety flags (2)")
-        expect(page.locator(".chart img")).to_have_js_property("complete", True)
+        # The chart is drawn on its first view (then cached): a loaded CI machine may take seconds.
+        expect(page.locator(".chart img")).to_have_js_property("complete", True, timeout=30_000)
         assert page.locator(".chart img").evaluate("img => img.naturalWidth") > 0, "the chart did not load"
         page.locator("table.entries summary").first.click()  # the newest entry's item scores
         expect(page.locator("table.entries .items").first).to_contain_text("Item 9:")
         page.screenshot(path=str(PATIENT_SHOT), full_page=True)
+        # Printed for the file: the patient, the course, the chart and the outcomes on one A4 page.
+        page.emulate_media(media="print")
+        printed = page.pdf(format="A4")
+        assert len(re.findall(rb"/Type\s*/Page[^s]", printed)) == 1
+        page.emulate_media(media="screen")
 
         for remaining in (1, 0):
             flags.get_by_label("Action taken").select_option("contacted_patient")
