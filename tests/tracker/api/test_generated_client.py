@@ -1,7 +1,7 @@
 """A client generated from the OpenAPI schema with ``openapi-python-client`` (the pinned one of
 requirements/dev.txt), as a mobile team would generate it, builds without a warning and walks a phone's
-whole life against a live server: enroll → due → submit → retry → outcomes → progress → change password,
-and reads a refused request's problem details.
+whole life against a live server: enroll → due → submit → retry → outcomes (again with their ETag; the
+chart as bytes) → progress → change password, and reads a refused request's problem details.
 
 The generator's configuration is the one a team would need: chart and PDF answers are typed binaries with
 their real media types (``image/png``, ``image/svg+xml``, ``application/pdf``), which the generator only
@@ -207,6 +207,20 @@ def test_a_phones_whole_life_through_the_generated_client(generated: Generated, 
     assert outcome.latest.improvement == pytest.approx(0.6)
     assert outcome.latest.response == m.ResponseEnum.RESPONSE
     assert isinstance(outcome.state, m.StateEnum)
+    # Read again with the ETag: nothing changed, nothing downloaded.
+    read_outcomes = op("patients", "patients_outcomes_retrieve").sync_detailed
+    first_read = read_outcomes(patient_id, client=phone)
+    etag = first_read.headers["etag"]
+    unchanged = read_outcomes(patient_id, client=phone, if_none_match=etag)
+    assert unchanged.status_code == HTTPStatus.NOT_MODIFIED and unchanged.content == b""
+
+    # The chart is a typed binary answer (bytes), not dropped by the generator.
+    chart = _ok(
+        op("patients", "patients_chart_retrieve").sync_detailed(
+            patient_id, m.PatientsChartRetrieveFmt.PNG, client=phone, scale=m.PatientsChartRetrieveScale.BDI2
+        )
+    )
+    assert chart.payload.read().startswith(b"\x89PNG\r\n\x1a\n")
 
     # Progress in plain words, from the same numbers.
     progress = _ok(op("me", "me_progress_retrieve").sync_detailed(client=phone))
