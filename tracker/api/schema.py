@@ -8,7 +8,9 @@
 - operation ids are identifiers (``patients_chart_retrieve``, not ``patients_chart._retrieve``);
 - a path parameter matched by an alternation of words (``(?P<fmt>png|svg)``) is an enum, not a pattern;
 - in a response, every field of a model serializer is required: it is always sent (null where the
-  field allows null). A plain serializer's ``required=False`` field stays optional (its dict may lack it).
+  field allows null), except a field the serializer declares itself with ``required=False`` (sent only
+  sometimes, like a replay's ``original_id``). A plain serializer's ``required=False`` field stays
+  optional (its dict may lack it).
 """
 
 from __future__ import annotations
@@ -90,7 +92,8 @@ class ProblemAutoSchema(AutoSchema):
         schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
         instance = force_instance(serializer)
         if direction == "response" and isinstance(instance, serializers.ModelSerializer):
-            schema["required"] = list(schema.get("properties", {}))
+            optional = _declared_optional(instance)
+            schema["required"] = [name for name in schema.get("properties", {}) if name not in optional]
         if direction == "request" and isinstance(instance, StrictSerializer):
             schema["additionalProperties"] = False  # an unknown field is refused, not ignored
         return schema
@@ -153,6 +156,16 @@ class ProblemAutoSchema(AutoSchema):
         if view.get_throttles():
             statuses.append("429")
         return sorted(statuses)
+
+
+def _declared_optional(serializer: serializers.Serializer) -> set[str]:  # type: ignore[type-arg]
+    """The fields a model serializer declares itself with ``required=False``: sent only sometimes
+    (``original_id`` of a replayed entry), unlike its model fields, which are always sent."""
+    return {
+        name
+        for name, field in serializer._declared_fields.items()
+        if getattr(field, "_kwargs", {}).get("required") is False
+    }
 
 
 PAGE_MEMBERS = ("count", "next", "previous", "results")
