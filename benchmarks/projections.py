@@ -354,8 +354,9 @@ def _fill(dsn: str, population: Population, *, seed: int = 1) -> dict[str, int]:
         conn.execute("CREATE TEMP TABLE bench_clinic (k int2, id uuid)")
         for k, (name, reference, options) in enumerate(CLINICS):
             conn.execute(
-                "WITH c AS (INSERT INTO tracker_clinic (id, name, reference_set, scoring_options, created_at)"
-                " VALUES (%s, %s, %s, %s, now()) RETURNING id) INSERT INTO bench_clinic SELECT %s, id FROM c",
+                "WITH c AS (INSERT INTO tracker_clinic"
+                " (id, name, reference_set, scoring_options, country, crisis_resources, created_at)"
+                " VALUES (%s, %s, %s, %s, '', '{}', now()) RETURNING id) INSERT INTO bench_clinic SELECT %s, id FROM c",
                 [uuid.uuid4(), name, reference, json.dumps(options), k],
             )
         conn.execute(
@@ -379,8 +380,8 @@ def _fill(dsn: str, population: Population, *, seed: int = 1) -> dict[str, int]:
             )
         with _bulk_load(conn, "tracker_patient"):
             conn.execute(
-                "INSERT INTO tracker_patient (id, clinic_id, name, external_id, timezone, created_at)"
-                " SELECT p.id, c.id, 'bench ' || p.i, '', 'UTC', now()"
+                "INSERT INTO tracker_patient (id, clinic_id, name, external_id, timezone, locale, created_at)"
+                " SELECT p.id, c.id, 'bench ' || p.i, '', 'UTC', '', now()"
                 " FROM bench_patient p JOIN bench_clinic c ON c.k = p.clinic"
             )
         with _bulk_load(conn, "tracker_treatmentcourse"):
