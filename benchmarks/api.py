@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import dj_database_url
 import psycopg
 import redis
+
+from benchmarks.database import create_database, drop_database, dsn_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BARE_TABLE = "benchmark_bare_row"
@@ -72,18 +73,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _admin_dsn(url: str, dbname: str) -> str:
-    cfg = dj_database_url.parse(url)
-    return f"host={cfg['HOST'] or '127.0.0.1'} port={cfg['PORT'] or 5432} user={cfg['USER']} dbname={dbname}" + (
-        f" password={cfg['PASSWORD']}" if cfg.get("PASSWORD") else ""
-    )
-
-
-def _database_url_for(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
 
 
 def _load(
@@ -182,11 +171,7 @@ def run(
     run_id = uuid.uuid4().hex
     redis_client = claim_redis(redis_url, run_id) if redis_url else None
     name = f"bench_api_{os.getpid()}"
-    admin_dsn = _admin_dsn(url, "postgres")
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    bench_url = _database_url_for(url, name)
+    bench_url = create_database(url, name)
     env = {
         **os.environ,
         "DATABASE_URL": bench_url,
@@ -203,7 +188,7 @@ def run(
             [py, "-c", SETUP_SCRIPT, str(clients)], cwd=ROOT, env=env, check=True, capture_output=True, text=True
         )
         tokens: list[str] = json.loads(setup.stdout.strip().splitlines()[-1])
-        with psycopg.connect(_admin_dsn(bench_url, name), autocommit=True) as conn:
+        with psycopg.connect(dsn_for(bench_url, name), autocommit=True) as conn:
             conn.execute(f"CREATE TABLE {BARE_TABLE} (id uuid PRIMARY KEY, body jsonb NOT NULL)")
         port = free_port()
         # The production configuration (gunicorn.conf.py); ``workers`` overrides its worker count.
@@ -261,7 +246,7 @@ def run(
         bare_result, real = (LoadResult.merged(results[k]) for k in ("bare", "submission"))
         bare_app_ms, bare_pg_ms = (x * 1000 / bare_result.requests for x in cpu["bare"])
         real_app_ms, real_pg_ms = (x * 1000 / real.requests for x in cpu["submission"])
-        with psycopg.connect(_admin_dsn(bench_url, name)) as conn:
+        with psycopg.connect(dsn_for(bench_url, name)) as conn:
             stored = conn.execute("SELECT count(*), count(DISTINCT client_id) FROM tracker_assessment").fetchone()
             bare_rows = conn.execute(f"SELECT count(*) FROM {BARE_TABLE}").fetchone()  # noqa: S608 (a constant)
         expected = sum(len(ids) for ids in sent_ids)
@@ -293,8 +278,7 @@ def run(
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(url, name)
         if redis_client is not None:
             release_redis(redis_client, run_id, f"bench-api-{run_id}:")
 

@@ -38,15 +38,14 @@ from typing import Any
 import psycopg
 from django.test.utils import override_settings
 
+from benchmarks.database import create_database, drop_database, dsn_for
 from benchmarks.projections import (
     ROOT,
-    _database_url_for,
     _django_database,
     _fill,
     _reset_peak_rss,
     _status_kib,
     _trim_heap,
-    dsn_for,
     synthetic_population,
 )
 
@@ -126,12 +125,9 @@ def run(*, rows: int = 100_000, rounds: int = 2, out: Callable[[str], None] = pr
         raise SystemExit("benchmark exports needs at least 10 rows and 1 round")
     started = time.perf_counter()
     name = f"bench_exp_{os.getpid()}"
-    admin_dsn = dsn_for(url, "postgres")
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    bench_url = create_database(url, name)
     try:
-        env = {**os.environ, "DATABASE_URL": _database_url_for(url, name)}
+        env = {**os.environ, "DATABASE_URL": bench_url}
         subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
         out(f"database {name} (created for this run, dropped at the end)")
         # 2% of the synthetic patients have no course (and no row in the export).
@@ -157,8 +153,7 @@ def run(*, rows: int = 100_000, rounds: int = 2, out: Callable[[str], None] = pr
         out(f"ratio={result['ratio']:.2f}")
         return result
     finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(url, name)
 
 
 def _measure(*, rounds: int, out: Callable[[str], None]) -> dict[str, Any]:

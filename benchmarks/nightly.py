@@ -39,8 +39,9 @@ import redis
 from celery import Celery
 
 from benchmarks.api import claim_redis, delete_prefixed, release_redis
+from benchmarks.database import create_database, drop_database, dsn_for
 from benchmarks.pgstats import ServerMeter, Spent, mib
-from benchmarks.projections import _database_url_for, _fill, dsn_for, synthetic_population
+from benchmarks.projections import _fill, synthetic_population
 
 ROOT = Path(__file__).resolve().parents[1]
 POLL_SECONDS = 0.05
@@ -147,15 +148,10 @@ def _line(label: str, night: dict[str, Any], chunks: int, snapshots: int) -> str
 
 @contextmanager
 def _database(url: str, name: str) -> Iterator[str]:
-    admin = dsn_for(url, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield _database_url_for(url, name)
+        yield create_database(url, name)
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(url, name)
 
 
 def run(

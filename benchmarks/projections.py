@@ -52,13 +52,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import dj_database_url
 import numpy as np
 import numpy.typing as npt
 import psycopg
 from django.test.utils import override_settings
 
 import scoring
+from benchmarks.database import create_database, drop_database, dsn_for
 from benchmarks.pgstats import ServerMeter, Spent, mib
 from projections.math.model import ModelParams, from_latent
 from projections.math.reference_sets import MODALITIES, load_reference_sets
@@ -86,19 +86,6 @@ FILL_ROWS_PER_COPY_BLOCK = 50_000
 
 
 # ---------------------------------------------------------------------------- database
-
-
-def dsn_for(url: str, dbname: str) -> str:
-    cfg = dj_database_url.parse(url)
-    return f"host={cfg['HOST'] or '127.0.0.1'} port={cfg['PORT'] or 5432} user={cfg['USER']} dbname={dbname}" + (
-        f" password={cfg['PASSWORD']}" if cfg.get("PASSWORD") else ""
-    )
-
-
-def _database_url_for(url: str, name: str) -> str:
-    base, _, _ = url.partition("?")[0].rpartition("/")
-    query = url.partition("?")[2]
-    return f"{base}/{name}" + (f"?{query}" if query else "")
 
 
 @contextmanager
@@ -518,12 +505,9 @@ def run(
         raise SystemExit("benchmark projections: --prepared is on, off or both")
     started = time.perf_counter()
     name = f"bench_proj_{os.getpid()}"
-    admin_dsn = dsn_for(url, "postgres")
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    bench_url = create_database(url, name)
     try:
-        env = {**os.environ, "DATABASE_URL": _database_url_for(url, name)}
+        env = {**os.environ, "DATABASE_URL": bench_url}
         subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
         out(f"database {name} (created for this run, dropped at the end)")
         population = synthetic_population(patients, today=dt.date.today())
@@ -552,8 +536,7 @@ def run(
         out(f"ratio_steady={result['ratio_steady']:.2f}")
         return result
     finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(url, name)
 
 
 @contextmanager

@@ -10,7 +10,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from benchmarks.projections import dsn_for, run
+from benchmarks.database import dsn_for
+from benchmarks.projections import run
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import psycopg
 import pytest
 import redis
 
+from benchmarks.database import dsn_for
 from benchmarks.nightly import run
-from benchmarks.projections import dsn_for
 
 
 def _bench_databases(url: str) -> list[str]:

@@ -104,17 +104,11 @@ TIMING_CHOICES = [
 ]
 
 
-class ClinicianRatingForm(forms.Form):
-    """A clinician-rated scale item by item: the HAM-D's options carry their public-domain anchors,
-    the MADRS's only the scores (its anchors are copyrighted)."""
-
-    administered_on = forms.DateField(label=_("Date"), widget=DATE_INPUT)
-    administered_time = forms.TimeField(label=_("Time"), required=False, widget=TIME_INPUT)
-    timing = forms.ChoiceField(label=_("Timing against the dose"), choices=TIMING_CHOICES, required=False)
-    client_id = forms.UUIDField(widget=forms.HiddenInput)
+class ItemScoresForm(forms.Form):
+    """One scale's items, a score each: the HAM-D's options carry their public-domain anchors, the
+    others' only the scores (the MADRS's and BDI-II's wording is copyrighted)."""
 
     def __init__(self, *args: Any, scale: str, **kwargs: Any) -> None:
-        kwargs.setdefault("prefix", scale)
         super().__init__(*args, **kwargs)
         self.scale = scoring.SCALES[scale]
         for number, top in enumerate(self.scale.item_max, start=1):
@@ -131,6 +125,19 @@ class ClinicianRatingForm(forms.Form):
 
     def items(self) -> list[int]:
         return [self.cleaned_data[f"item_{n}"] for n in range(1, self.scale.n_items + 1)]
+
+
+class ClinicianRatingForm(ItemScoresForm):
+    """A clinician-rated scale item by item, with its date, time and timing against the dose."""
+
+    administered_on = forms.DateField(label=_("Date"), widget=DATE_INPUT)
+    administered_time = forms.TimeField(label=_("Time"), required=False, widget=TIME_INPUT)
+    timing = forms.ChoiceField(label=_("Timing against the dose"), choices=TIMING_CHOICES, required=False)
+    client_id = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, scale: str, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", scale)
+        super().__init__(*args, scale=scale, **kwargs)
 
 
 def item_label(scale: str, number: int) -> str:
@@ -149,30 +156,12 @@ def item_choices(scale: str, number: int, top: int) -> list[tuple[int, str]]:
     return [(score, str(score)) for score in range(top + 1)]
 
 
-class AmendForm(forms.Form):
+class AmendForm(ItemScoresForm):
     """A corrected version of an entry, item by item (scores only), with the reason."""
 
     reason = forms.CharField(
         label=_("Reason for the correction"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
-
-    def __init__(self, *args: Any, scale: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.scale = scoring.SCALES[scale]
-        for number, top in enumerate(self.scale.item_max, start=1):
-            self.fields[f"item_{number}"] = forms.TypedChoiceField(
-                label=item_label(scale, number),
-                choices=item_choices(scale, number, top),
-                coerce=int,
-                widget=forms.RadioSelect(attrs={"class": "scores"}),
-                error_messages={"required": _("Rate this item.")},
-            )
-
-    def item_fields(self) -> list[forms.BoundField]:
-        return [self[f"item_{n}"] for n in range(1, self.scale.n_items + 1)]
-
-    def items(self) -> list[int]:
-        return [self.cleaned_data[f"item_{n}"] for n in range(1, self.scale.n_items + 1)]
 
 
 ESKETAMINE_DOSES = [("", _("Choose")), ("56", "56 mg"), ("84", "84 mg")]

@@ -10,8 +10,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from benchmarks.database import dsn_for
 from benchmarks.exports import run
-from benchmarks.projections import dsn_for
 
 
 @pytest.mark.services
