@@ -30,7 +30,7 @@ def _submitted_body(
     ``original_id``, the id of the entry the client_id was stored under (absent otherwise)."""
     body = s.assessment_body(assessment)
     flagged = bool(body["flags"]) and actor_of(request).role == Role.PATIENT
-    body["crisis_resources"] = patient_crisis_resources(request, patient) if flagged else None
+    body["crisis_resources"] = patient_crisis_resources(patient) if flagged else None
     if original is not None:
         body["original_id"] = original.pk
     return body

@@ -19,16 +19,9 @@ from tracker.records.models import Clinic, Patient
 from tracker.records.services.crisis import clinic_set_crisis_resources
 
 
-def request_locale(request: Request, patient: Patient) -> str:
-    """The language the patient reads: the request's ``Accept-Language`` when it sent one, else the
-    patient's own locale where known, else the active (default) language."""
-    if request.META.get("HTTP_ACCEPT_LANGUAGE"):
-        return translation.get_language() or settings.LANGUAGE_CODE
-    return getattr(patient, "locale", "") or translation.get_language() or settings.LANGUAGE_CODE
-
-
-def patient_crisis_resources(request: Request, patient: Patient) -> dict[str, Any]:
-    return crisis.resources_for(patient.clinic, request_locale(request, patient), patient)
+def patient_crisis_resources(patient: Patient) -> dict[str, Any]:
+    """In the active language: Accept-Language, else the patient's locale (the bearer authentication)."""
+    return crisis.resources_for(patient.clinic, translation.get_language() or settings.LANGUAGE_CODE, patient)
 
 
 class MyCrisisResourcesView(Endpoint):
@@ -38,7 +31,7 @@ class MyCrisisResourcesView(Endpoint):
     def get(self, request: Request) -> Response:
         patient = selectors.patient_of_user(actor=self.actor)
         audit_read(request, "crisis_resources.read", "patient", patient.pk, patient)
-        return Response(patient_crisis_resources(request, patient))
+        return Response(patient_crisis_resources(patient))
 
 
 def _settings_body(clinic: Clinic) -> dict[str, Any]:

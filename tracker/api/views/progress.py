@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import Any
 
 from django.utils import translation
@@ -14,23 +13,8 @@ from tracker.api.permissions import IsPatient
 from tracker.api.serializers import progress as s
 from tracker.api.views.base import IF_NONE_MATCH, NOT_MODIFIED, Endpoint, audit_read
 from tracker.records import selectors
-from tracker.records.models import Patient
 from tracker.reports.progress import patient_progress
 from tracker.reports.read_model import patient_outcomes
-
-
-def patient_language(request: Request, patient: Patient) -> str | None:
-    """The patient's own ``locale`` when the request names no language (``Accept-Language`` wins, and
-    LocaleMiddleware has already activated it); None to keep the active language."""
-    if request.headers.get("Accept-Language"):
-        return None
-    locale = getattr(patient, "locale", "") or ""
-    if not locale:
-        return None
-    try:
-        return translation.get_supported_language_variant(locale)
-    except LookupError:
-        return None
 
 
 class MeProgressView(Endpoint):
@@ -44,14 +28,12 @@ class MeProgressView(Endpoint):
         patient = selectors.patient_of_user(actor=self.actor)
         audit_read(request, "progress.read", "patient", patient.pk, patient)
         view = patient_outcomes(patient)
-        language = patient_language(request, patient)
-        with translation.override(language) if language else nullcontext():
-            body: dict[str, Any] = {
-                "patient_id": patient.pk,
-                "course": view.course,
-                "scales": [p.as_dict() for p in patient_progress(view)],
-            }
-            content_language = translation.get_language()
+        # In the active language: Accept-Language, else the patient's locale (the bearer authentication).
+        body: dict[str, Any] = {
+            "patient_id": patient.pk,
+            "course": view.course,
+            "scales": [p.as_dict() for p in patient_progress(view)],
+        }
         response = Response(s.ProgressSerializer(body).data)
-        response["Content-Language"] = content_language
+        response["Content-Language"] = translation.get_language()
         return response

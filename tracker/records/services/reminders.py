@@ -247,7 +247,7 @@ def remind_patient(patient: Patient, *, today: date, now: datetime, by: dict[str
     if not scales:
         return 0
     pref = reminder_preference_of(patient=patient)
-    locale = getattr(patient, "locale", "") or pref.locale or settings.LANGUAGE_CODE
+    locale = patient.locale or pref.locale or settings.LANGUAGE_CODE
     message = reminder_message(len(scales), locale)
     written = 0
     for name in pref.channels:
