@@ -47,6 +47,9 @@ class Clinic(models.Model):
     # The clinic's own crisis line and its texts per locale, validated by services.crisis:
     # {"clinic_line": {label, phone, sms, url} | null, "locales": {"es": {message?, emergency?, lines?}}}.
     crisis_resources = models.JSONField(default=dict, blank=True)
+    # A canonical IANA name (``cleaning.check_timezone``): the date-times staff read (dashboard, PDF) are
+    # shown in it; the API keeps answering in UTC with an offset.
+    timezone = models.CharField(max_length=64, default="UTC")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Concatenate, ParamSpec
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
+from django.utils import timezone
 
 from tracker.records.models import Role, User
 
@@ -35,7 +37,13 @@ def _role_required(roles: tuple[str, ...], message: str) -> Callable[[View[P]], 
             user = acting_user(request)
             if not user.is_clinic_staff or user.role not in roles:
                 raise PermissionDenied(message)
-            return view(request, *args, **kwargs)
+            # Staff read date-times in their clinic's zone (the templates' ``date`` filters follow it);
+            # ``user.clinic`` is loaded once here and reused by the page's header.
+            timezone.activate(ZoneInfo(user.clinic.timezone if user.clinic else "UTC"))
+            try:
+                return view(request, *args, **kwargs)
+            finally:
+                timezone.deactivate()
 
         return login_required(wrapped)
 

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 import scoring
+from tracker.records.cleaning import canonical_timezones
 from tracker.records.models import Role
 
 # Per-scale levels an admin may override here (the other options stay as the API set them).
@@ -64,6 +65,12 @@ class ClinicSettingsForm(forms.Form):
 
     reference_set = forms.ChoiceField(label=_("Reference set the projections compare with"))
     payer_profile = forms.ChoiceField(label=_("Payer profile reports apply by default"))
+    timezone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=lambda: [(z, z) for z in sorted(canonical_timezones())],
+        required=False,  # not sent: the stored zone is kept
+        help_text=_("The dashboard and the payer reports show dates and times in it."),
+    )
 
     def __init__(
         self,
@@ -124,7 +131,11 @@ class ClinicSettingsForm(forms.Form):
 
     @staticmethod
     def initial_for(clinic: Any, payer_key: str) -> dict[str, Any]:
-        initial: dict[str, Any] = {"reference_set": clinic.reference_set, "payer_profile": payer_key}
+        initial: dict[str, Any] = {
+            "reference_set": clinic.reference_set,
+            "payer_profile": payer_key,
+            "timezone": clinic.timezone,
+        }
         for key, options in (clinic.scoring_options or {}).items():
             for level in LEVELS:
                 if isinstance(options, dict) and level in options:

@@ -124,7 +124,7 @@ def _payer_key(profiles: list[dict[str, Any]]) -> str:
 @admin_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def clinic_settings(request: HttpRequest) -> HttpResponse:
-    """Reference set, per-scale thresholds, payer profile: the services behind ``PATCH /api/v1/clinic/``."""
+    """Reference set, per-scale thresholds, payer profile, time zone: the services behind ``PATCH /api/v1/clinic/``."""
     actor = acting_user(request)
     clinic = _clinic(actor)
     refs = reference_sets_for(clinic=clinic)
@@ -139,6 +139,8 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
             with transaction.atomic():
                 if form.cleaned_data["payer_profile"] != _payer_key(profiles):
                     clinic_set_payer_profile(actor=actor, profile=form.cleaned_data["payer_profile"])
+                if form.cleaned_data["timezone"]:
+                    clinic_services.clinic_set_timezone(actor=actor, timezone_name=form.cleaned_data["timezone"])
                 projection_services.clinic_update_settings(
                     actor=actor,
                     reference_set=form.cleaned_data["reference_set"],

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from tracker.api.serializers.base import StrictSerializer
+from tracker.records.cleaning import check_timezone
 
 
 class ClinicSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -21,6 +23,20 @@ class ClinicSerializer(serializers.Serializer):  # type: ignore[type-arg]
         allow_null=True,
         help_text="The id or key of the payer profile reports apply by default; null: the built-in one.",
     )
+    timezone = serializers.CharField(
+        max_length=64,
+        required=False,
+        help_text=(
+            "A canonical IANA time zone, e.g. 'Europe/Berlin' (default 'UTC'): the dashboard, charts and payer "
+            "PDF show date-times in it; the API's date-times stay ISO 8601 in UTC."
+        ),
+    )
+
+    def validate_timezone(self, value: str) -> str:
+        try:
+            return check_timezone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages[0], code="unknown_timezone") from None
 
 
 class PayerProfileCreateSerializer(StrictSerializer):

@@ -18,6 +18,7 @@ from tracker.api.serializers import clinic as s
 from tracker.api.serializers.base import validated
 from tracker.api.views.base import Endpoint, clinic_of
 from tracker.records.models import Clinic, Role
+from tracker.records.services import clinics as clinic_services
 from tracker.reports.profiles import clinic_set_payer_profile, payer_profile_create, payer_profiles_list
 
 
@@ -28,6 +29,7 @@ def _clinic_body(clinic: Clinic) -> dict[str, Any]:
         "reference_set": clinic.reference_set,
         "scoring_options": clinic.scoring_options,
         "payer_profile": str(clinic.payer_profile_id) if clinic.payer_profile_id else None,
+        "timezone": clinic.timezone,
     }
 
 
@@ -49,6 +51,8 @@ class ClinicView(Endpoint):
             clinic = clinic_of(request)
             if "payer_profile" in values:
                 clinic = clinic_set_payer_profile(actor=self.actor, profile=values.pop("payer_profile"))
+            if "timezone" in values:
+                clinic = clinic_services.clinic_set_timezone(actor=self.actor, timezone_name=values.pop("timezone"))
             if values or not data.validated_data:
                 clinic = projection_services.clinic_update_settings(actor=self.actor, **values)
         return Response(_clinic_body(clinic))

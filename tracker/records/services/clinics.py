@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from tracker.records.cleaning import check_username, clean_text, username_skeleton
+from tracker.records.cleaning import check_timezone, check_username, clean_text, username_skeleton
 from tracker.records.models import AuthToken, Clinic, Role, User
 from tracker.records.services.audit import audit_record
 from tracker.records.services.errors import invalid
@@ -42,6 +42,20 @@ def clinic_create(*, name: str, admin_username: str, admin_password: str) -> tup
     admin = User.objects.create_user(username=admin_username, password=admin_password, clinic=clinic, role=Role.ADMIN)
     audit_record(actor=None, action="clinic.create", object_type="clinic", object_id=clinic.pk, clinic_id=clinic.pk)
     return clinic, admin
+
+
+@transaction.atomic
+def clinic_set_timezone(*, actor: User, timezone_name: str) -> Clinic:
+    """The zone the clinic's staff read date-times in (dashboard, charts, payer PDF); outcomes do not
+    depend on it, so nothing is recomputed."""
+    assert actor.clinic_id is not None
+    check_timezone(timezone_name)
+    clinic = Clinic.objects.select_for_update().get(pk=actor.clinic_id)
+    if clinic.timezone != timezone_name:
+        clinic.timezone = timezone_name
+        clinic.save(update_fields=["timezone"])
+        audit_record(actor=actor, action="clinic.settings", object_type="clinic", object_id=clinic.pk)
+    return clinic
 
 
 @transaction.atomic
