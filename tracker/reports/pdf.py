@@ -10,7 +10,8 @@ patient's name, date of birth, external id and its page number out of the total.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -123,49 +124,93 @@ def _person(user: User | None) -> str:
 
 def _numbered_canvas(head: Callable[[Canvas, int, int], None]) -> type[Canvas]:
     """A canvas that keeps its pages until the document is complete, then heads each with
-    ``head(canvas, page, pages)``: the total page count is only known at the end."""
+    ``head(canvas, page, pages)``: the total page count is only known at the end. Pages are counted
+    per report: a ``_ReportStart`` drawn on a page starts a new count there (a combined document)."""
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
+            self.report_index: int | None = None
 
         def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
             self._startPage()
 
         def save(self) -> None:
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
+            keys = [state["report_index"] for state in self._pages]
+            totals = Counter(keys)
+            seen: Counter[int | None] = Counter()
+            for state, key in zip(self._pages, keys, strict=True):
+                seen[key] += 1
                 self.__dict__.update(state)
-                head(self, number, total)
+                head(self, seen[key], totals[key])
                 super().showPage()
             super().save()
 
     return NumberedCanvas
 
 
-def _page_head(patient: Patient, styles: StyleSheet1, doc: SimpleDocTemplate) -> Callable[[Canvas, int, int], None]:
+class _ReportStart(Flowable):
+    """Marks where one patient's report begins in a combined document (draws nothing)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = index
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        self.canv.report_index = self.index  # type: ignore[attr-defined]
+
+
+def _patient_line(patient: Patient) -> str:
     born = patient.date_of_birth.isoformat() if patient.date_of_birth else "not recorded"
     external = patient.external_id or "not recorded"
-    who = f"Patient: {patient.name}  \u00b7  Date of birth: {born}  \u00b7  External id: {external}"
+    return f"Patient: {patient.name}  \u00b7  Date of birth: {born}  \u00b7  External id: {external}"
+
+
+def _draw_head(canvas: Canvas, doc: SimpleDocTemplate, styles: StyleSheet1, title: str, who: str, number: str) -> None:
+    canvas.saveState()
+    top = doc.pagesize[1] - 0.5 * inch
+    heading = Paragraph(f"<b>{escape(title)}</b>", styles["PageHead"])
+    right = Paragraph(number, ParagraphStyle("Right", styles["PageHead"], alignment=2))
+    line = Paragraph(_markup(who), styles["PageHead"])
+    for flowable, x, width in ((heading, doc.leftMargin, doc.width), (right, doc.leftMargin, doc.width)):
+        _, height = flowable.wrapOn(canvas, width, inch)
+        flowable.drawOn(canvas, x, top - height)
+    _, height = line.wrapOn(canvas, doc.width, inch)
+    line.drawOn(canvas, doc.leftMargin, top - 12 - height)
+    canvas.setStrokeColor(colors.HexColor("#888888"))
+    canvas.setLineWidth(0.5)
+    rule_y = top - 16 - height
+    canvas.line(doc.leftMargin, rule_y, doc.leftMargin + doc.width, rule_y)
+    canvas.restoreState()
+
+
+def _page_head(patient: Patient, styles: StyleSheet1, doc: SimpleDocTemplate) -> Callable[[Canvas, int, int], None]:
+    who = _patient_line(patient)
 
     def head(canvas: Canvas, page: int, pages: int) -> None:
-        canvas.saveState()
-        top = doc.pagesize[1] - 0.5 * inch
-        title = Paragraph("<b>Treatment response report</b>", styles["PageHead"])
-        number = Paragraph(f"page {page} of {pages}", ParagraphStyle("Right", styles["PageHead"], alignment=2))
-        line = Paragraph(_markup(who), styles["PageHead"])
-        for flowable, x, width in ((title, doc.leftMargin, doc.width), (number, doc.leftMargin, doc.width)):
-            _, height = flowable.wrapOn(canvas, width, inch)
-            flowable.drawOn(canvas, x, top - height)
-        _, height = line.wrapOn(canvas, doc.width, inch)
-        line.drawOn(canvas, doc.leftMargin, top - 12 - height)
-        canvas.setStrokeColor(colors.HexColor("#888888"))
-        canvas.setLineWidth(0.5)
-        rule_y = top - 16 - height
-        canvas.line(doc.leftMargin, rule_y, doc.leftMargin + doc.width, rule_y)
-        canvas.restoreState()
+        _draw_head(canvas, doc, styles, "Treatment response report", who, f"page {page} of {pages}")
+
+    return head
+
+
+def _combined_head(
+    patients: Sequence[Patient], clinic_name: str, styles: StyleSheet1, doc: SimpleDocTemplate
+) -> Callable[[Canvas, int, int], None]:
+    """Each patient's pages headed and numbered as their own report; the cover as the cover."""
+    lines = [_patient_line(p) for p in patients]
+
+    def head(canvas: Canvas, page: int, pages: int) -> None:
+        index = getattr(canvas, "report_index", None)
+        if index is None:
+            who, number = f"Clinic: {clinic_name}", f"cover, page {page} of {pages}"
+        else:
+            who, number = lines[index], f"report {index + 1} of {len(lines)}, page {page} of {pages}"
+        _draw_head(canvas, doc, styles, "Treatment response report", who, number)
 
     return head
 
@@ -193,29 +238,27 @@ def _payer_entries(data: PatientOutcomes) -> dict[str, list[payer.Entry]]:
     }
 
 
-def render_response_report(data: PatientOutcomes, *, actor: User, profile: payer.Profile | None = None) -> bytes:
-    """The payer response report of the patient's current course, as PDF bytes, under ``profile``
-    (default: the clinic's default payer profile, else the built-in one)."""
-    _register_unicode_font()
-    styles = _styles()
-    # The caller's one read of the course; the tables and the chart are drawn from it.
-    patient = data.patient
-    profile = profile or payer_profile_for(data.clinic)
-    entries = _payer_entries(data)
-    today = patient_local_today(patient)
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
+def _document(buffer: io.BytesIO, title: str, author: str) -> SimpleDocTemplate:
+    return SimpleDocTemplate(
         buffer,
         pagesize=LETTER,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
         topMargin=HEADER_SPACE,
         bottomMargin=0.7 * inch,
-        title="Treatment response report",
-        author=data.clinic.name,
+        title=title,
+        author=author,
         subject="Depression treatment response",
         creator="depression-outcomes-tracker",
     )
+
+
+def _report_story(
+    data: PatientOutcomes, actor: User, profile: payer.Profile, styles: StyleSheet1, doc: SimpleDocTemplate
+) -> list[Flowable]:
+    """One patient's report, from the caller's one read of the course (tables and chart drawn from it)."""
+    entries = _payer_entries(data)
+    today = patient_local_today(data.patient)
     course = None
     if data.course is not None:
         course = payer.Course(
@@ -235,8 +278,77 @@ def render_response_report(data: PatientOutcomes, *, actor: User, profile: payer
     story += _attestation(data, actor, styles)
     if data.scales:
         story += _chart(data, styles, doc)
-    doc.build(story, canvasmaker=_numbered_canvas(_page_head(patient, styles, doc)))
+    return story
+
+
+def render_response_report(data: PatientOutcomes, *, actor: User, profile: payer.Profile | None = None) -> bytes:
+    """The payer response report of the patient's current course, as PDF bytes, under ``profile``
+    (default: the clinic's default payer profile, else the built-in one)."""
+    _register_unicode_font()
+    styles = _styles()
+    profile = profile or payer_profile_for(data.clinic)
+    buffer = io.BytesIO()
+    doc = _document(buffer, "Treatment response report", data.clinic.name)
+    story = _report_story(data, actor, profile, styles, doc)
+    doc.build(story, canvasmaker=_numbered_canvas(_page_head(data.patient, styles, doc)))
     return buffer.getvalue()
+
+
+def render_response_reports(
+    reports: Sequence[PatientOutcomes], *, actor: User, profile: payer.Profile | None = None
+) -> bytes:
+    """Several patients' payer reports in one PDF: a cover listing them, then each patient's report as
+    ``render_response_report`` builds it, starting on a new page, headed and numbered as its own."""
+    if not reports:
+        raise ValueError("A combined report needs at least one patient.")
+    _register_unicode_font()
+    styles = _styles()
+    clinic = reports[0].clinic
+    profile = profile or payer_profile_for(clinic)
+    buffer = io.BytesIO()
+    doc = _document(buffer, "Treatment response reports", clinic.name)
+    story = _cover(reports, actor, profile, styles, doc.width)
+    for index, data in enumerate(reports):
+        story += [PageBreak(), _ReportStart(index), *_report_story(data, actor, profile, styles, doc)]
+    patients = [data.patient for data in reports]
+    doc.build(story, canvasmaker=_numbered_canvas(_combined_head(patients, clinic.name, styles, doc)))
+    return buffer.getvalue()
+
+
+def _cover(
+    reports: Sequence[PatientOutcomes], actor: User, profile: payer.Profile, styles: StyleSheet1, width: float
+) -> list[Flowable]:
+    clinic = reports[0].clinic
+    rows: list[list[Any]] = [["#", "Patient", "Date of birth", "External id"]]
+    for number, data in enumerate(reports, start=1):
+        patient = data.patient
+        rows.append(
+            [
+                str(number),
+                Paragraph(_markup(patient.name), styles["Cell"]),
+                patient.date_of_birth.isoformat() if patient.date_of_birth else "not recorded",
+                Paragraph(_markup(patient.external_id or "not recorded"), styles["Cell"]),
+            ]
+        )
+    zone = clinic.timezone or "UTC"
+    today = timezone.now().astimezone(ZoneInfo(zone)).date()
+    return [
+        Paragraph("Treatment response reports", styles["Title"]),
+        _lines_table(
+            [
+                ("Clinic", clinic.name),
+                ("Patients", str(len(reports))),
+                ("Criteria applied", profile.name),
+                ("Generated", f"by {_person(actor)} on {today.isoformat()} ({zone})"),
+            ],
+            styles,
+            width,
+            1.6 * inch,
+        ),
+        Spacer(1, 10),
+        Paragraph("Patients in this document, in order; each report starts on a new page.", styles["BodyText"]),
+        _table(rows, [0.4 * inch, 3.0 * inch, 1.2 * inch, width - 4.6 * inch], header=True),
+    ]
 
 
 def _details(data: PatientOutcomes, profile: payer.Profile, styles: StyleSheet1, width: float) -> list[Flowable]:

@@ -159,13 +159,25 @@ class DateRangeForm(forms.Form):
         return cleaned
 
 
+LAYOUT_ZIP = "zip"
+LAYOUT_COMBINED = "combined"
+
+
 class PayerReportsForm(forms.Form):
-    """Patients of the clinic (ids checked against the actor's scope by the view) and the payer profile."""
+    """Patients of the clinic (ids checked against the actor's scope by the view), the payer profile, and
+    how they come: one PDF each in a zip, or one combined PDF (not sent: the zip, as before)."""
 
     patients = forms.MultipleChoiceField(
         label=_("Patients"), error_messages={"required": _("Select at least one patient.")}
     )
     profile = forms.ChoiceField(label=_("Payer profile"))
+    layout = forms.ChoiceField(
+        label=_("Download as"),
+        choices=[(LAYOUT_ZIP, _("one PDF each (zip)")), (LAYOUT_COMBINED, _("one combined PDF"))],
+        widget=forms.RadioSelect,
+        required=False,
+        initial=LAYOUT_ZIP,
+    )
 
     def __init__(
         self, *args: Any, patients: list[tuple[str, str]], payer_profiles: list[dict[str, Any]], **kwargs: Any
@@ -180,7 +192,10 @@ class PayerReportsForm(forms.Form):
         chosen: list[str] = self.cleaned_data["patients"]
         if len(chosen) > MAX_PAYER_REPORTS:
             raise ValidationError(
-                _("At most %(n)d patients at once (one PDF each); split the selection."),
+                _("At most %(n)d patients at once; split the selection."),
                 params={"n": MAX_PAYER_REPORTS},
             )
         return chosen
+
+    def clean_layout(self) -> str:
+        return self.cleaned_data["layout"] or LAYOUT_ZIP

@@ -1,4 +1,4 @@
-"""The clinic admin's pages: staff, clinic settings, exports (response CSV, payer-report zip), clinic outcomes.
+"""The clinic admin's pages: staff, clinic settings, exports (response CSV, payer reports), clinic outcomes.
 
 Admins only: a clinician is answered 403, as the API's ``IsAdmin`` does; another clinic's staff login
 is a 404 (``selectors.staff_get``). Every write goes through the services the API uses, every export
@@ -37,11 +37,12 @@ from tracker.reports.clinic_outcomes import (
     patients_off_track,
 )
 from tracker.reports.csv_export import response_csv_stream, response_rows_estimate
-from tracker.reports.pdf import render_response_report
+from tracker.reports.pdf import render_response_report, render_response_reports
 from tracker.reports.profiles import clinic_set_payer_profile, payer_profile_for, payer_profiles_list
 from tracker.reports.read_model import patient_outcomes
 from tracker.web.access import acting_user, admin_required
 from tracker.web.admin_forms import (
+    LAYOUT_COMBINED,
     ClinicSettingsForm,
     DateRangeForm,
     PayerReportsForm,
@@ -213,8 +214,9 @@ def response_csv(request: HttpRequest) -> HttpResponseBase:
 
 @admin_required
 @require_POST
-def payer_reports_zip(request: HttpRequest) -> HttpResponse:
-    """One payer PDF per selected patient (the PDF builder of ``report.pdf``), in one zip; audited per patient."""
+def payer_reports(request: HttpRequest) -> HttpResponse:
+    """The selected patients' payer reports (the PDF builder of ``report.pdf``): one PDF each in a zip, or one
+    combined PDF with a cover listing them; audited per patient, scoped to the clinic."""
     actor = acting_user(request)
     clinic = _clinic(actor)
     profiles = payer_profiles_list(clinic=clinic)
@@ -228,15 +230,20 @@ def payer_reports_zip(request: HttpRequest) -> HttpResponse:
         .select_related("clinic")
         .order_by("name", "id")
     )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for patient in patients:
-            pdf = render_response_report(patient_outcomes(patient), actor=actor, profile=profile)
-            archive.writestr(f"response-report-{patient.pk}.pdf", pdf)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if form.cleaned_data["layout"] == LAYOUT_COMBINED:
+        content = render_response_reports([patient_outcomes(p) for p in patients], actor=actor, profile=profile)
+        content_type, filename = "application/pdf", f"payer-reports-{stamp}.pdf"
+    else:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for patient in patients:
+                pdf = render_response_report(patient_outcomes(patient), actor=actor, profile=profile)
+                archive.writestr(f"response-report-{patient.pk}.pdf", pdf)
+        content, content_type, filename = buffer.getvalue(), "application/zip", f"payer-reports-{stamp}.zip"
     audit_record_many(actor=actor, action="web.report.pdf", object_type="patient", patient_ids=[p.pk for p in patients])
-    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
-    stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="payer-reports-{stamp}.zip"'
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
 

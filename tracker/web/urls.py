@@ -37,7 +37,9 @@ urlpatterns = [
     path("clinic/settings/", clinic_admin.clinic_settings, name="admin_settings"),
     path("clinic/reports/", clinic_admin.reports, name="admin_reports"),
     path("clinic/reports/response.csv", clinic_admin.response_csv, name="admin_response_csv"),
-    path("clinic/reports/payer-reports.zip", clinic_admin.payer_reports_zip, name="admin_payer_zip"),
+    path("clinic/reports/payer-reports/", clinic_admin.payer_reports, name="admin_payer_reports"),
+    # The earlier address of the same form (a zip unless ``layout`` says otherwise).
+    path("clinic/reports/payer-reports.zip", clinic_admin.payer_reports, name="admin_payer_zip"),
     path("clinic/outcomes/", clinic_admin.clinic_outcomes, name="admin_outcomes"),
     path("clinic/outcomes/<str:scale>.svg", clinic_admin.clinic_outcomes_chart, name="admin_outcomes_chart"),
 ]

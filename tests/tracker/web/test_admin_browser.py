@@ -21,6 +21,7 @@ axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright", reason="
 from projections.cohort_results import recompute_cohorts  # noqa: E402
 from projections.nightly import recompute_all  # noqa: E402
 from tests.tracker.helpers import PASSWORD  # noqa: E402
+from tests.tracker.reports.test_reports_support import pdf_pages  # noqa: E402
 from tests.tracker.web.test_web_browser import CHROMIUM_ARGS, clinic_with_patients  # noqa: E402
 from tracker.records.models import AuditEvent, Clinic, Notice, User  # noqa: E402
 
@@ -125,11 +126,15 @@ def test_admin_walks_the_admin_pages(live_server: Any, tmp_path: Path) -> None:
         expect(page.locator("#id_madrs__remission_max_error")).to_be_visible()
         checker.check("settings-error")
         page.get_by_label("MADRS: remission at or below").fill("12")
+        page.get_by_label("Time zone").select_option("Pacific/Kiritimati")
         page.get_by_role("button", name="Save settings").click()
         expect(page.locator(".messages")).to_contain_text("Clinic settings saved")
         expect(page.get_by_label("MADRS: remission at or below")).to_have_value("12")
+        expect(page.get_by_label("Time zone")).to_have_value("Pacific/Kiritimati")
+        expect(page.locator(".page-foot")).to_contain_text("Times in Pacific/Kiritimati.")
+        checker.check("settings-timezone")
 
-        # Reports: the CSV and a zip of two payer reports.
+        # Reports: the CSV, a zip of two payer reports, then the same two in one combined PDF.
         page.get_by_role("link", name="Reports").click()
         checker.check("reports")
         with page.expect_download() as csv_download:
@@ -137,11 +142,22 @@ def test_admin_walks_the_admin_pages(live_server: Any, tmp_path: Path) -> None:
         assert csv_download.value.suggested_filename == "response-report.csv"
         page.get_by_label("Avery Example").check()
         page.get_by_label("Blake Sample").check()
+        page.get_by_label("one PDF each (zip)").check()
         with page.expect_download() as zip_download:
-            page.get_by_role("button", name="Download zip").click()
+            page.get_by_role("button", name="Download reports").click()
         zipped = tmp_path / "reports.zip"
         zip_download.value.save_as(zipped)
         assert len(zipfile.ZipFile(zipped).namelist()) == 2
+        page.get_by_label("one combined PDF").check()
+        checker.check("reports-combined")
+        with page.expect_download() as pdf_download:
+            page.get_by_role("button", name="Download reports").click()
+        assert pdf_download.value.suggested_filename.endswith(".pdf")
+        combined = tmp_path / "reports.pdf"
+        pdf_download.value.save_as(combined)
+        cover = pdf_pages(combined.read_bytes())[0]
+        text = " ".join(cover)
+        assert text.index("Avery Example") < text.index("Blake Sample")
 
         # Clinic outcomes: the stored cohort's picture, the shares, the patients off track.
         page.get_by_role("link", name="Clinic outcomes").click()
@@ -158,8 +174,9 @@ def test_admin_walks_the_admin_pages(live_server: Any, tmp_path: Path) -> None:
     assert all(path.stat().st_size > 5_000 for path in checker.shots)
     assert not User.objects.get(username="dr-browser").is_active
     assert Clinic.objects.get(pk=world.clinic.pk).scoring_options["madrs"] == {"remission_max": 12}
+    assert Clinic.objects.get(pk=world.clinic.pk).timezone == "Pacific/Kiritimati"
     assert not Notice.objects.filter(clinic=world.clinic, read_at__isnull=True).exists()
-    assert AuditEvent.objects.filter(action="web.report.pdf", actor=world.admin).count() == 2
+    assert AuditEvent.objects.filter(action="web.report.pdf", actor=world.admin).count() == 4  # zip, combined
 
 
 def test_clinician_reads_the_inbox_and_is_kept_out_of_admin_pages(live_server: Any) -> None:

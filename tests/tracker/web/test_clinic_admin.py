@@ -323,6 +323,64 @@ def test_payer_reports_zip_refuses_a_bad_selection(world, treated, other, bad):
     assert not audits("web.report.pdf")
 
 
+def test_payer_reports_combined_in_one_pdf(world, treated, other):
+    from pypdf import PdfReader
+
+    from tests.tracker.reports.test_reports_support import pdf_pages
+
+    client = web_client(world.admin)
+    page = client.get("/clinic/reports/").content.decode()
+    assert 'value="combined"' in page and 'value="zip"' in page
+    chosen = [str(treated[1].pk), str(treated[0].pk), str(world.patient.pk)]
+    r = client.post("/clinic/reports/payer-reports/", {"patients": chosen, "profile": BUILTIN, "layout": "combined"})
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    assert r["Content-Disposition"].endswith('.pdf"')
+    pages = pdf_pages(r.content)
+    # Each patient's report alone, as the patient page builds it: the combined one is the cover plus these.
+    singles = [pdf_pages(client.get(f"/patients/{pk}/report.pdf").content) for pk in chosen]
+    # By name, as the zip (the database's collation orders them).
+    order = list(Patient.objects.filter(pk__in=chosen).order_by("name", "id").values_list("name", flat=True))
+    assert set(order) == {"Rae Responder", "Sol Flat", world.patient.name}
+    assert len(PdfReader(io.BytesIO(r.content)).pages) == 1 + sum(len(p) for p in singles)
+    cover = " ".join(pages[0])
+    assert "Treatment response reports" in cover
+    positions = [cover.index(name) for name in order]
+    assert positions == sorted(positions)
+    assert other.patient.name not in " ".join(" ".join(p) for p in pages)
+    # Each report starts on a new page, headed with its patient, numbered as its own.
+    firsts = [i for i, lines in enumerate(pages) if any(", page 1 of" in line for line in lines)][1:]
+    assert len(firsts) == 3
+    for index, name in zip(firsts, order, strict=True):
+        assert any(f"Patient: {name}" in line for line in pages[index])
+    assert {e.patient_id for e in audits("web.report.pdf", actor=world.admin)} == {
+        treated[0].pk,
+        treated[1].pk,
+        world.patient.pk,
+    }
+    assert len(audits("web.report.pdf", actor=world.admin)) == 3 + 3  # the combined, then the singles
+
+
+@pytest.mark.parametrize("layout", ["both", "pdf", "ZIP", "zip,combined"])
+def test_an_unknown_layout_is_a_form_error_and_nothing_is_built(world, treated, layout):
+    r = web_client(world.admin).post(
+        "/clinic/reports/payer-reports/", {"patients": [str(treated[0].pk)], "profile": BUILTIN, "layout": layout}
+    )
+    assert r.status_code == 400
+    assert "layout" in r.context["zip_form"].errors
+    assert 'id="id_layout_error"' in r.content.decode()
+    assert not audits("web.report.pdf")
+
+
+def test_a_combined_report_refuses_a_bad_selection(world, treated, other):
+    r = web_client(world.admin).post(
+        "/clinic/reports/payer-reports/",
+        {"patients": [str(other.patient.pk)], "profile": BUILTIN, "layout": "combined"},
+    )
+    assert r.status_code == 400
+    assert "patients" in r.context["zip_form"].errors
+    assert not audits("web.report.pdf")
+
+
 def test_a_clinician_cannot_export_clinic_reports(world, treated):
     client = web_client(world.clinician)
     assert client.get("/clinic/reports/response.csv").status_code == 403
