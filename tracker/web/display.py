@@ -13,6 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 import scoring
 from projections.math.signals import weeks_since_start
 from projections.models import OutcomeSnapshot
@@ -37,9 +39,36 @@ def short_name(scale: str) -> str:
     return SHORT_NAMES.get(scale, scale)
 
 
+# The words of the keys the API uses (states, projection signals, severity bands, responses), in the
+# reader's language; a key not listed reads as itself, its underscores as spaces.
+TERMS = {
+    "not_remitted": _("not remitted"),
+    "remission_pending": _("remission pending"),
+    "remission": _("remission"),
+    "recovered": _("recovered"),
+    "ahead": _("ahead"),
+    "on_track": _("on track"),
+    "at_risk": _("at risk"),
+    "off_track": _("off track"),
+    "insufficient_data": _("insufficient data"),
+    "too_early": _("too early"),
+    "normal": _("normal"),
+    "minimal": _("minimal"),
+    "mild": _("mild"),
+    "moderate": _("moderate"),
+    "moderately_severe": _("moderately severe"),
+    "severe": _("severe"),
+    "very_severe": _("very severe"),
+    "none": _("none"),
+    "partial": _("partial"),
+    "response": _("response"),
+}
+
+
 def words(value: object) -> str:
-    """``remission_pending`` → ``remission pending`` (labels are the keys the API uses)."""
-    return str(value or "").replace("_", " ")
+    """``remission_pending`` → ``remission pending`` (labels are the keys the API uses), translated."""
+    key = str(value or "")
+    return str(TERMS[key]) if key in TERMS else key.replace("_", " ")
 
 
 def severity_tone(scale: str, severity: str) -> int:

@@ -18,6 +18,7 @@ from tracker.records.cleaning import canonical_timezones
 from tracker.records.models import FlagAction, Modality, Timing, User
 from tracker.records.services import login_guard
 from tracker.records.services.patients import self_report_scales
+from tracker.web.display import words
 from tracker.web.triage import SORTS
 
 if TYPE_CHECKING:  # django-stubs is a development tool only
@@ -28,7 +29,7 @@ LOCKED = "Too many failed sign-ins for this username from this device. Try again
 
 
 def _label(value: str) -> str:
-    return value.replace("_", " ").capitalize()
+    return words(value).capitalize()
 
 
 class StaffLoginForm(AuthenticationForm):
@@ -66,15 +67,19 @@ class StaffLoginForm(AuthenticationForm):
 class PatientListFilterForm(forms.Form):
     """The query string of /patients/: every field optional; an unknown value is an error shown above the list."""
 
-    q = forms.CharField(required=False, max_length=100, label="Search")
+    q = forms.CharField(required=False, max_length=100, label=_("Search"))
     signal = forms.ChoiceField(
-        required=False, choices=[("", "Any signal"), *((s, _label(s)) for s in SIGNALS)], label="Projection"
+        required=False,
+        choices=lambda: [("", gettext("Any signal")), *((s, _label(s)) for s in SIGNALS)],
+        label=_("Projection"),
     )
     state = forms.ChoiceField(
-        required=False, choices=[("", "Any state"), *((s, _label(s)) for s in scoring.STATES)], label="State"
+        required=False,
+        choices=lambda: [("", gettext("Any state")), *((s, _label(s)) for s in scoring.STATES)],
+        label=_("State"),
     )
-    flagged = forms.BooleanField(required=False, label="Open safety flags")
-    overdue = forms.BooleanField(required=False, label="Questionnaire overdue")
+    flagged = forms.BooleanField(required=False, label=_("Open safety flags"))
+    overdue = forms.BooleanField(required=False, label=_("Questionnaire overdue"))
     sort = forms.ChoiceField(required=False, choices=list(SORTS.items()), label=_("Order"))
 
     FILTERS = ("q", "signal", "state", "flagged", "overdue")

@@ -476,10 +476,10 @@ def assessment_baseline(request: HttpRequest, assessment_id: str) -> HttpRespons
     try:
         if request.POST.get("action") == "unmark":
             assessment_services.assessment_unmark_baseline(actor=actor, assessment=entry)
-            messages.success(request, "Baseline mark removed: the course's baseline follows the rule again.")
+            messages.success(request, _("Baseline mark removed: the course's baseline follows the rule again."))
         else:
             assessment_services.assessment_mark_baseline(actor=actor, assessment=entry)
-            messages.success(request, "Entry marked as the course's baseline.")
+            messages.success(request, _("Entry marked as the course's baseline."))
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
