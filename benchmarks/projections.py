@@ -343,7 +343,8 @@ def _fill(dsn: str, population: Population, *, seed: int = 1) -> dict[str, int]:
             conn.execute(
                 "WITH c AS (INSERT INTO tracker_clinic"
                 " (id, name, reference_set, scoring_options, country, crisis_resources, timezone, created_at)"
-                " VALUES (%s, %s, %s, %s, '', '{}', 'UTC', now()) RETURNING id) INSERT INTO bench_clinic SELECT %s, id FROM c",
+                " VALUES (%s, %s, %s, %s, '', '{}', 'UTC', now()) RETURNING id)"
+                " INSERT INTO bench_clinic SELECT %s, id FROM c",
                 [uuid.uuid4(), name, reference, json.dumps(options), k],
             )
         conn.execute(
