@@ -99,7 +99,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  clinician    : {CLINICIAN} / {DEMO_PASSWORD}")
         for username in PATIENT_LOGINS:
             self.stdout.write(f"  patient      : {username} / {DEMO_PASSWORD}")
-        base = f"http://{options['address']}"
+        base = f"http://{browser_address(options['address'])}"
         self.stdout.write(f"  dashboard    : {base}/   API docs: {base}/api/docs/")
 
     @transaction.atomic
@@ -150,7 +150,8 @@ class Command(BaseCommand):
                     if modality == "esketamine"
                     else KETAMINE_MG_PER_KG * weight_kg
                 )
-                session_create(actor=clinician, course=course, date=day, dose_mg=dose)
+                per_kg = None if modality == "esketamine" else KETAMINE_MG_PER_KG
+                session_create(actor=clinician, course=course, date=day, dose_mg=dose, dose_mg_per_kg=per_kg)
         patient_user = User.objects.get(username=login) if login else None
         relapses = rng.random() < RELAPSE_SHARE
         for scale_key, base_lo, base_hi in (("bdi2", 29, 50), ("phq9", 15, 25), ("madrs", 28, 42)):
@@ -187,6 +188,19 @@ class Command(BaseCommand):
                     client_id=uuid.uuid4(),
                     timing=Timing.POST_DOSE,
                 )
+
+
+def browser_address(address: str) -> str:
+    """Where a browser reaches a server started as ``runserver <address>``: a bare port is 127.0.0.1's
+    (runserver's default host), and a server on every interface is reached on this machine at 127.0.0.1."""
+    host, sep, port = address.rpartition(":")
+    if not sep:
+        host, port = "", address
+    if host in ("", "0", "0.0.0.0"):  # noqa: S104  (read, not bound)
+        host = "127.0.0.1"
+    elif host in ("::", "[::]"):
+        host = "[::1]"
+    return f"{host}:{port}"
 
 
 def expected_improvement(curve: Curve, week: float, rank: float) -> float:
