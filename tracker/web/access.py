@@ -12,15 +12,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from tracker.records.models import Role, User
 
 P = ParamSpec("P")
 View = Callable[Concatenate[HttpRequest, P], HttpResponseBase]
 
-STAFF_ONLY = "The dashboard is for clinic staff. Patients use the mobile app."
-CLINICIANS_ONLY = "Only a clinician acknowledges a safety flag."
-ADMINS_ONLY = "Only the clinic's admin manages staff, settings and clinic-wide reports."
+STAFF_ONLY = _("The dashboard is for clinic staff. Patients use the mobile app.")
+CLINICIANS_ONLY = _("Only a clinician acknowledges a safety flag.")
+ADMINS_ONLY = _("Only the clinic's admin manages staff, settings and clinic-wide reports.")
 
 
 def acting_user(request: HttpRequest) -> User:

@@ -201,8 +201,10 @@ def response_csv(request: HttpRequest) -> HttpResponseBase:
         # Streamed past the web server's timeout it would break off: a worker builds exports this large.
         form.add_error(
             None,
-            "This period has too many rows for a download in the browser. Choose a shorter period, or "
-            "have it built in the background through the API (POST /api/v1/reports/response.csv).",
+            _(
+                "This period has too many rows for a download in the browser. Choose a shorter period, or "
+                "have it built in the background through the API (POST /api/v1/reports/response.csv)."
+            ),
         )
         return _reports_page(request, csv_form=form, status=400)
     chunks = response_csv_stream(actor=actor, audit_action="web.report.csv", **period)

@@ -86,3 +86,29 @@ def test_english_is_unchanged_without_accept_language(spanish):
     text = _text(english.get(f"/patients/{pk}/").content.decode())
     for word in ("All patients", "Current course", "Mark as baseline", "URGENT", "Times in UTC."):
         assert word in text
+
+
+ADMIN_PAGES = {
+    "/notices/": (["Mark all read", "Show all, read ones too", "When<", "Notice<"], ["Avisos", "Mostrar todos"]),
+    "/clinic/staff/": (["Username<", "Last sign-in", "Reset password", "Deactivate<", "Add login"], ["Personal"]),
+    "/clinic/settings/": (["Clinic settings", "Thresholds per scale", "Save settings", "Time zone"], ["Guardar"]),
+    "/clinic/reports/": (["Download CSV", "Download reports", "one combined PDF", "Payer reports"], ["Descargar"]),
+    "/clinic/outcomes/": (
+        ["Clinic outcomes", "Questionnaire completion", "Patients off track", "Courses<"],
+        ["Resultados de la clínica", "Pacientes fuera de la trayectoria"],
+    ),
+}
+
+
+@pytest.mark.parametrize("url", list(ADMIN_PAGES))
+def test_the_admin_pages_and_the_inbox_in_spanish(url):
+    world = make_clinic()
+    client = Client(HTTP_ACCEPT_LANGUAGE="es")
+    assert client.login(username=world.admin.username, password=PASSWORD)
+    r = client.get(url)
+    assert r.status_code == 200
+    text = _text(r.content.decode())
+    english, spanish_words = ADMIN_PAGES[url]
+    left = [word for word in english if _found(word, text)]
+    assert not left, left
+    assert all(word in text for word in spanish_words)
