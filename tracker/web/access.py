@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Concatenate, ParamSpec
+from typing import TYPE_CHECKING, Concatenate, ParamSpec
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
@@ -15,6 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tracker.records.models import Role, User
+
+if TYPE_CHECKING:  # django-stubs is a development tool only
+    from django_stubs_ext import StrOrPromise
 
 P = ParamSpec("P")
 View = Callable[Concatenate[HttpRequest, P], HttpResponseBase]
@@ -31,7 +34,7 @@ def acting_user(request: HttpRequest) -> User:
     return user
 
 
-def _role_required(roles: tuple[str, ...], message: str) -> Callable[[View[P]], View[P]]:
+def _role_required(roles: tuple[str, ...], message: StrOrPromise) -> Callable[[View[P]], View[P]]:
     def decorator(view: View[P]) -> View[P]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
