@@ -54,6 +54,7 @@ def clinic_update_settings(
     """Choose the clinic's default reference set and override scoring's defaults per scale."""
     assert actor.clinic_id is not None
     clinic = Clinic.objects.select_for_update().get(pk=actor.clinic_id)
+    before = (clinic.reference_set, clinic.scoring_options)
     if reference_set is not None:
         if not reference_set_exists(clinic=clinic, key=reference_set):
             raise invalid("reference_set", "Unknown reference set; see /api/v1/reference-sets/.")
@@ -78,7 +79,8 @@ def clinic_update_settings(
         clinic.scoring_options = scoring_options
     clinic.save(update_fields=["reference_set", "scoring_options"])
     audit_record(actor=actor, action="clinic.settings", object_type="clinic", object_id=clinic.pk)
-    _schedule_clinic_recompute(clinic.pk)
+    if (clinic.reference_set, clinic.scoring_options) != before:  # the same rules give the same outcomes
+        _schedule_clinic_recompute(clinic.pk)
     return clinic
 
 

@@ -85,6 +85,33 @@ def test_clinic_threshold_override_changes_the_verdict() -> None:
     assert admin.patch("/api/v1/clinic/", {"reference_set": "nope"}, format="json").status_code == 400
 
 
+def test_saving_unchanged_rules_recomputes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a change of the clinic's rules recomputes its patients (the dashboard's settings form sends
+    every field at each save, e.g. when only the time zone changed)."""
+    from projections import tasks
+
+    sent: list[str] = []
+    monkeypatch.setattr(tasks.recompute_clinic, "delay", lambda clinic_id, *a, **kw: sent.append(clinic_id))
+    world = make_clinic()
+    admin = client_for(world.admin)
+    settings = {"scoring_options": {"madrs": {"remission_max": 12}}}
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert admin.patch("/api/v1/clinic/", settings, format="json").status_code == 200
+    assert sent == [str(world.clinic.pk)]
+    current = admin.get("/api/v1/clinic/").json()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        r = admin.patch(
+            "/api/v1/clinic/",
+            {"reference_set": current["reference_set"], **settings},
+            format="json",
+        )
+        assert r.status_code == 200
+    assert sent == [str(world.clinic.pk)]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert admin.patch("/api/v1/clinic/", {"scoring_options": {}}, format="json").status_code == 200
+    assert len(sent) == 2
+
+
 def test_a_remission_level_in_the_moderate_band_is_refused_and_an_old_one_still_answers() -> None:
     world = make_clinic()
     _course(world, 28)
