@@ -8,15 +8,18 @@ the rules the workers store with) and its patient is handed to the workers
 (``projections.services.outcomes_refresh_request``). Nothing here writes a snapshot or a notice:
 reads never write domain state.
 
-The bulk read of many courses (``outcomes_of_courses``, the CSV export's) has one bypass of the ORM
-on PostgreSQL: instead of loading every entry into Python to hash it, the server concatenates
-each course and scale's entry records (``projections.outcomes.ENTRY_RECORD``, the bytes the
-fingerprint hashes) and Python hashes them behind the head it builds itself. A snapshot whose
-fingerprint matches is used as stored; any other course goes the plain way (its entries loaded
-and hashed in Python, computed if stale), so a mismatch from the SQL can only cost time, never
-serve a stale outcome. Benchmark: ``manage.py benchmark exports``; test:
+The bulk read of many courses (``outcomes_of_courses``, ``outcomes_of_course_refs``: the CSV
+export's) has one bypass of the ORM on PostgreSQL, one query per batch (``_FRESH_SQL``): the server
+concatenates each course and scale's entry records (``projections.outcomes.ENTRY_RECORD``, the
+bytes the fingerprint hashes), hashes them behind the head Python builds
+(``fingerprint_head_parts``) and compares the digest with the stored snapshot's. A snapshot whose
+fingerprint matches is used as stored: its whole outcome, or only the values the caller reads
+(``leaves``, each checked to have its JSON type); any other course goes the plain way (its
+entries loaded and hashed in Python, computed if stale), so a mismatch from the SQL can only cost
+time, never serve a stale outcome. Benchmark: ``manage.py benchmark exports``; tests:
 ``tests/tracker/reports/test_reports_csv_stream.py`` (the export equal to the plain path on
-PostgreSQL).
+PostgreSQL, the values read by the server making the same columns as the parsed outcome, the
+lookups by key).
 """
 
 from __future__ import annotations
@@ -291,15 +294,23 @@ _LEAF_TYPES = {"text": "'string', 'null'", "number": "'number', 'null'", "json":
 
 
 def _fresh_sql(leaves: Sequence[Leaf] | None) -> str:
-    """The query: with ``leaves``, each fresh snapshot's values at those paths (parameters
-    ``leaf0``, ... hold each path after its first key) and whether each has its kind's JSON type;
-    without, its whole outcome. The outcome (stored compressed) is opened once per row
-    (``jsonb_to_record`` of the top-level keys), not once per value."""
+    """The query: with ``leaves``, each fresh snapshot's values at those paths and whether each
+    has its kind's JSON type (``leaves_select``); without, its whole outcome."""
     sql = _FRESH_SQL.replace("{snapshots}", OutcomeSnapshot._meta.db_table)
     if leaves is None:
         return sql.replace("{payload}", "CASE WHEN s.fingerprint = r.fp THEN s.data::text END").replace(
             "{leaves_join}", ""
         )
+    join = f"\nLEFT JOIN LATERAL ({leaves_select(leaves)}) l ON s.fingerprint = r.fp"
+    return sql.replace("{payload}", "l.*").replace("{leaves_join}", join)
+
+
+def leaves_select(leaves: Sequence[Leaf]) -> str:
+    """``SELECT typed, value0, value1, ...`` of the outcome ``s.data``: whether every value has its
+    kind's JSON type (or is missing), then each value as text (``leaf_values`` reads them). The
+    parameters ``leaf0``, ... (``leaf_params``) hold each path after its first key. The outcome
+    (stored compressed) is opened once (``jsonb_to_record`` of the top-level keys), not once per
+    value."""
     keys = list(dict.fromkeys(path[0] for path, _ in leaves))
     if not all(_KEY.fullmatch(key) for key in keys):
         raise ValueError(f"not a plain key: {keys}")
@@ -313,11 +324,16 @@ def _fresh_sql(leaves: Sequence[Leaf] | None) -> str:
         f"COALESCE(jsonb_typeof({v}) IN ({_LEAF_TYPES[kind]}), true)" for v, (_, kind) in zip(at, leaves, strict=True)
     )
     record = ", ".join(f"{key} jsonb" for key in keys)
-    join = f"""
-LEFT JOIN LATERAL (
-    SELECT {typed} AS typed, {values} FROM jsonb_to_record(s.data) AS x({record})
-) l ON s.fingerprint = r.fp"""  # noqa: S608  (plain keys; paths are parameters; kinds from _LEAF_TYPES)
-    return sql.replace("{payload}", "l.*").replace("{leaves_join}", join)
+    return f"SELECT {typed} AS typed, {values} FROM jsonb_to_record(s.data) AS x({record})"  # noqa: S608  (plain keys; paths are parameters)
+
+
+def leaf_params(leaves: Sequence[Leaf]) -> dict[str, list[str]]:
+    return {f"leaf{i}": list(path[1:]) for i, (path, _) in enumerate(leaves) if len(path) > 1}
+
+
+def leaf_values(leaves: Sequence[Leaf], texts: Sequence[str | None]) -> tuple[Any, ...]:
+    """The values ``leaves_select`` gave as text, as ``ScaleOutcome.leaves`` holds them."""
+    return tuple(_number(v) if kind == "number" else v for (_, kind), v in zip(leaves, texts, strict=True))
 
 
 _KEY = re.compile(r"[a-z_]+")
@@ -341,7 +357,7 @@ def _fresh_outcomes(
     scales = list(scoring.SCALES)
     found: dict[Any, list[tuple[Any, ...]]] = defaultdict(list)
     sql = _fresh_sql(leaves)
-    leaf_params = {f"leaf{i}": list(path[1:]) for i, (path, _) in enumerate(leaves or ()) if len(path) > 1}
+    params_of_leaves = leaf_params(leaves or ())
     with connection.cursor() as cursor:
         for clinic_id, clinic in clinics.items():
             batch = [c for c in courses if c.clinic.pk == clinic_id]
@@ -354,12 +370,11 @@ def _fresh_outcomes(
                 "windows": [clinic.baseline_window_days(key) for key in scales],
                 "clinic_heads": clinic_heads,
                 "timings": _TIMINGS,
-            } | leaf_params
+            } | params_of_leaves
             cursor.execute(sql, params)
             for course_id, *row in cursor.fetchall():
                 found[course_id].append(row)
     order = {key: i for i, key in enumerate(scales)}
-    kinds = [kind for _, kind in leaves or ()]
     result: dict[Any, tuple[ScaleOutcome, ...]] = {}
     for course in courses:
         rows = found.get(course.pk)
@@ -385,7 +400,7 @@ def _fresh_outcomes(
                 outcome={},
                 fingerprint=row[2],
                 stale=False,
-                leaves=tuple(_number(v) if kind == "number" else v for kind, v in zip(kinds, row[4:], strict=True)),
+                leaves=leaf_values(leaves, row[4:]),
             )
             for row in with_entries
         )
