@@ -96,11 +96,16 @@ def seconds_of_day(value: time | None) -> int:
 
 
 class CourseFields(Protocol):
-    pk: Any
-    start_date: date
-    modality: str
-    with_therapy: bool
-    reference_set: str
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def start_date(self) -> date: ...
+    @property
+    def modality(self) -> str: ...
+    @property
+    def with_therapy(self) -> bool: ...
+    @property
+    def reference_set(self) -> str: ...
 
 
 @lru_cache(maxsize=1024)
@@ -124,6 +129,12 @@ def clinic_fingerprint_key(clinic: Clinic, scale: str) -> str:
 
 def fingerprint_head(course_key: str, clinic_key: str) -> bytes:
     return f"{SNAPSHOT_VERSION}\n{course_key}\n{clinic_key}\n".encode()
+
+
+def fingerprint_head_parts(course_key: str, clinic_key: str) -> tuple[bytes, bytes]:
+    """``fingerprint_head`` in two pieces whose concatenation it is: the course's (with the version)
+    and the clinic's, for a caller that joins them elsewhere (the CSV export's SQL)."""
+    return f"{SNAPSHOT_VERSION}\n{course_key}\n".encode(), f"{clinic_key}\n".encode()
 
 
 def _id_bytes(value: Any) -> bytes:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection
 from django.db.models import Count, QuerySet
@@ -28,7 +30,7 @@ from projections.models import OutcomeSnapshot
 from tracker.records import selectors
 from tracker.records.models import Clinic, TreatmentCourse, TreatmentSession, User
 from tracker.records.services.audit import audit_record_many
-from tracker.reports.read_model import BULK_CHUNK, ScaleOutcome, outcomes_of_courses
+from tracker.reports.read_model import BULK_CHUNK, CourseRef, Leaf, ScaleOutcome, outcomes_of_course_refs
 
 COLUMNS = (
     "patient_id",
@@ -59,6 +61,12 @@ COLUMNS = (
     "events",
 )
 
+# A row's values in column order, from a dict holding every column (``_BLANK_ROW`` | ...).
+_ROW_VALUES = operator.itemgetter(*COLUMNS)
+_BLANK_ROW: dict[str, object] = dict.fromkeys(COLUMNS)
+
+_T = TypeVar("_T")
+
 AUDIT_ACTION = "report.csv"
 # Courses per batch of the stream: under ``BULK_CHUNK`` patients, so each batch's reads are one query each.
 STREAM_CHUNK = BULK_CHUNK
@@ -74,6 +82,12 @@ def safe_cell(value: object) -> str:
     if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
+
+
+def safe_cells(values: Iterable[object]) -> list[str]:
+    """``[safe_cell(v) for v in values]`` without a call per cell (a row of the export is 24)."""
+    texts = ["" if v is None else str(v) for v in values]
+    return [("'" + t) if t.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(t) else t for t in texts]
 
 
 def _pct(value: float) -> str:
@@ -97,6 +111,12 @@ def events_text(events: list[dict[str, Any]]) -> str:
         when = event["date"] if event["type"] == "recovery" else f"{event['onset']}/{event['confirmed']}"
         parts.append(f"{event['type']} {when}")
     return "; ".join(parts)
+
+
+def _columns_of(scale_data: ScaleOutcome) -> dict[str, object]:
+    if scale_data.leaves is not None:
+        return _leaf_columns(scale_data.scale, scale_data.leaves)
+    return _scale_columns(scale_data)
 
 
 def _scale_columns(scale_data: ScaleOutcome) -> dict[str, object]:
@@ -127,6 +147,64 @@ def _scale_columns(scale_data: ScaleOutcome) -> dict[str, object]:
         "reference": projection.get("reference"),
         "rules": rules_text(outcome["rules"]),
         "events": events_text(outcome.get("events", [])),
+    }
+
+
+# What ``_scale_columns`` reads of an outcome, for the bulk read to hand over in its place
+# (``outcomes_of_courses(leaves=...)``); ``_leaf_columns`` makes the same columns of them.
+OUTCOME_LEAVES: tuple[Leaf, ...] = (
+    (("baseline", "date"), "text"),
+    (("baseline", "total"), "number"),
+    (("latest", "date"), "text"),
+    (("latest", "total"), "number"),
+    (("latest", "improvement"), "number"),
+    (("latest", "response"), "text"),
+    (("state",), "text"),
+    (("first_response_date",), "text"),
+    (("projection", "signal"), "text"),
+    (("projection", "reference"), "text"),
+    (("rules", "remission_max"), "number"),
+    (("rules", "sustain_days"), "number"),
+    (("rules", "relapse_min"), "number"),
+    (("rules", "response_min_improvement"), "number"),
+    (("rules", "partial_above_improvement"), "number"),
+    (("events",), "json"),
+)
+
+
+def _leaf_columns(scale: str, leaves: tuple[Any, ...]) -> dict[str, object]:
+    """``_scale_columns`` of an outcome given as its ``OUTCOME_LEAVES``."""
+    (b_date, b_total, l_date, l_total, improvement, response, state, first_response, signal, reference,
+     remission_max, sustain_days, relapse_min, response_min, partial_above, events_json) = leaves  # fmt: skip
+    events = json.loads(events_json) if events_json not in (None, "[]") else []
+    remissions = [e for e in events if e["type"] == "remission"]
+    last_remission = remissions[-1] if remissions else {}
+    return {
+        "scale": scale,
+        "rated_by": scoring.SCALES[scale].rated_by,
+        "baseline_date": b_date,
+        "baseline_total": b_total,
+        "latest_date": l_date,
+        "latest_total": l_total,
+        "points_change": l_total - b_total if l_total is not None and b_total is not None else None,
+        "percent_change": f"{-improvement * 100:.1f}" if improvement is not None else None,
+        "response": response,
+        "state": state,
+        "remission_onset": last_remission.get("onset"),
+        "remission_confirmed": last_remission.get("confirmed"),
+        "first_response_date": first_response,
+        "signal": signal,
+        "reference": reference,
+        "rules": rules_text(
+            {
+                "remission_max": remission_max,
+                "sustain_days": sustain_days,
+                "relapse_min": relapse_min,
+                "response_min_improvement": response_min,
+                "partial_above_improvement": partial_above,
+            }
+        ),
+        "events": events_text(events),
     }
 
 
@@ -166,7 +244,7 @@ def response_rows_estimate(*, actor: User, date_from: date | None, date_to: date
     return max(courses.count(), snapshots)
 
 
-def _batches(courses: Iterable[TreatmentCourse], size: int) -> Iterator[list[TreatmentCourse]]:
+def _batches(courses: Iterable[_T], size: int) -> Iterator[list[_T]]:
     it = iter(courses)
     while batch := list(islice(it, size)):
         yield batch
@@ -194,31 +272,46 @@ def response_csv_stream(
     writer.writerow(COLUMNS)
     yield _take(buffer)
     audited: set[int] = set()  # patient ids (as ints) already audited by this export
-    courses = response_courses(actor=actor, date_from=date_from, date_to=date_to)
+    courses = response_courses(actor=actor, date_from=date_from, date_to=date_to).values_list(*_REF_FIELDS)
     clinics = {c.pk: c for c in Clinic.objects.filter(users=actor)}  # the actor's: one
     for batch in _batches(courses.iterator(chunk_size=chunk_size), chunk_size):
-        for course in batch:
-            course.patient.clinic = clinics[course.patient.clinic_id]
-        new = [c.patient_id for c in batch if c.patient_id.int not in audited]
+        refs = [
+            CourseRef(pk, patient_id, clinics[clinic_id], start, modality, therapy, reference_set)
+            for pk, patient_id, clinic_id, start, modality, therapy, reference_set, _ in batch
+        ]
+        new = [r.patient_id for r in refs if r.patient_id.int not in audited]
         fresh = list(dict.fromkeys(new))
         audited.update(pid.int for pid in fresh)
         audit_record_many(actor=actor, action=audit_action, object_type="patient", patient_ids=fresh)
-        outcomes = outcomes_of_courses(batch, with_rows=False)
-        session_counts = _session_counts(batch)
-        for course in batch:
-            common: dict[str, object] = {
-                "patient_id": course.patient_id,
-                "external_id": course.patient.external_id,
-                "course_id": course.pk,
-                "modality": course.modality,
-                "with_therapy": "true" if course.with_therapy else "false",
-                "course_start": course.start_date.isoformat(),
-                "sessions": session_counts.get(course.pk, 0),
+        outcomes = outcomes_of_course_refs(refs, leaves=OUTCOME_LEAVES)
+        session_counts = _session_counts([r.pk for r in refs])
+        for ref, (*_, external_id) in zip(refs, batch, strict=True):
+            common = _BLANK_ROW | {
+                "patient_id": ref.patient_id,
+                "external_id": external_id,
+                "course_id": ref.pk,
+                "modality": ref.modality,
+                "with_therapy": "true" if ref.with_therapy else "false",
+                "course_start": ref.start_date.isoformat(),
+                "sessions": session_counts.get(ref.pk, 0),
             }
-            scales = outcomes.get(course.pk, ())
-            for row in [common | _scale_columns(s) for s in scales] or [common]:
-                writer.writerow([safe_cell(row.get(name)) for name in COLUMNS])
+            scales = outcomes.get(ref.pk, ())
+            for row in [common | _columns_of(s) for s in scales] or [common]:
+                writer.writerow(safe_cells(_ROW_VALUES(row)))
         yield _take(buffer)
+
+
+# What a row reads of its course (``values_list``: no model built per course).
+_REF_FIELDS = (
+    "id",
+    "patient_id",
+    "patient__clinic_id",
+    "start_date",
+    "modality",
+    "with_therapy",
+    "reference_set",
+    "patient__external_id",
+)
 
 
 def _take(buffer: io.StringIO) -> str:
@@ -229,8 +322,8 @@ def _take(buffer: io.StringIO) -> str:
     return text
 
 
-def _session_counts(courses: list[TreatmentCourse]) -> dict[Any, int]:
-    ids: Any = [c.pk for c in courses]
+def _session_counts(course_ids: list[Any]) -> dict[Any, int]:
+    ids: Any = course_ids
     if connection.vendor == "postgresql":  # one array parameter rather than one per course
         ids = RawSQL("SELECT unnest(%s::uuid[])", (ids,))
     return dict(

@@ -8,26 +8,30 @@ the rules the workers store with) and its patient is handed to the workers
 (``projections.services.outcomes_refresh_request``). Nothing here writes a snapshot or a notice:
 reads never write domain state.
 
-The bulk read of many courses (``outcomes_of_courses``, the CSV export's) has one bypass of the ORM
-on PostgreSQL: instead of loading every entry into Python to hash it, the server concatenates
-each course and scale's entry records (``projections.outcomes.ENTRY_RECORD``, the bytes the
-fingerprint hashes) and Python hashes them behind the head it builds itself. A snapshot whose
-fingerprint matches is used as stored; any other course goes the plain way (its entries loaded
-and hashed in Python, computed if stale), so a mismatch from the SQL can only cost time, never
-serve a stale outcome. Benchmark: ``manage.py benchmark exports``; test:
+The bulk read of many courses (``outcomes_of_courses``, ``outcomes_of_course_refs``: the CSV
+export's) has one bypass of the ORM on PostgreSQL, one query per batch (``_FRESH_SQL``): the server
+concatenates each course and scale's entry records (``projections.outcomes.ENTRY_RECORD``, the
+bytes the fingerprint hashes), hashes them behind the head Python builds
+(``fingerprint_head_parts``) and compares the digest with the stored snapshot's. A snapshot whose
+fingerprint matches is used as stored: its whole outcome, or only the values the caller reads
+(``leaves``, each checked to have its JSON type); any other course goes the plain way (its
+entries loaded and hashed in Python, computed if stale), so a mismatch from the SQL can only cost
+time, never serve a stale outcome. Benchmark: ``manage.py benchmark exports``; tests:
 ``tests/tracker/reports/test_reports_csv_stream.py`` (the export equal to the plain path on
-PostgreSQL).
+PostgreSQL, the values read by the server making the same columns as the parsed outcome, the
+lookups by key).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
 from django.db import connection
 
@@ -40,7 +44,7 @@ from projections.outcomes import (
     clinic_fingerprint_key,
     course_fingerprint_key,
     fingerprint,
-    fingerprint_head,
+    fingerprint_head_parts,
     outcome_data,
     patient_rows,
     split_by_course,
@@ -62,6 +66,8 @@ class ScaleOutcome:
     fingerprint: str
     #: The stored snapshot was missing or out of date: the outcome was computed for this answer.
     stale: bool
+    #: ``outcomes_of_courses(leaves=...)``'s values, when the fast path read them instead of ``outcome``.
+    leaves: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,32 @@ class PatientOutcomes:
     def by_scale(self) -> dict[str, Mapping[str, Any]]:
         """The outcomes API's answer: each scale's outcome, keyed by scale."""
         return {s.scale: s.outcome for s in self.scales}
+
+
+@dataclass(frozen=True, slots=True)
+class CourseRef:
+    """A course as the bulk read of many needs it (``outcomes_of_course_refs``): the fields of its
+    fingerprint, its patient's id and its clinic, read without building a model per course."""
+
+    pk: Any
+    patient_id: Any
+    clinic: Clinic
+    start_date: date
+    modality: str
+    with_therapy: bool
+    reference_set: str
+
+
+def _ref(course: TreatmentCourse) -> CourseRef:
+    return CourseRef(
+        pk=course.pk,
+        patient_id=course.patient_id,
+        clinic=course.patient.clinic,
+        start_date=course.start_date,
+        modality=course.modality,
+        with_therapy=course.with_therapy,
+        reference_set=course.reference_set,
+    )
 
 
 def _by_scale(rows: Iterable[EntryRow]) -> dict[str, list[EntryRow]]:
@@ -157,11 +189,15 @@ def _rows_of_patients(patient_ids: Sequence[Any]) -> dict[Any, list[EntryRow]]:
 
 
 def outcomes_of_courses(
-    courses: Sequence[TreatmentCourse], *, with_rows: bool = True
+    courses: Sequence[TreatmentCourse], *, with_rows: bool = True, leaves: Sequence[Leaf] | None = None
 ) -> dict[Any, tuple[ScaleOutcome, ...]]:
     """For each of ``courses`` (by course id): its scales with entries, in ``scoring.SCALES`` order,
     as ``patient_outcomes`` gives them for a current course (the CSV export's bulk read).
     ``with_rows=False``: a scale's ``rows`` may be left empty (the caller reads outcomes only).
+    ``leaves`` (with ``with_rows=False``): the values of an outcome the caller reads; a scale the
+    fast path answers has them as ``leaves`` (in that order, a JSON number as ``json.loads`` reads
+    it, a string as itself, an array or object as its JSON text, missing or null as None) and an
+    empty ``outcome``; one answered the plain way has its whole ``outcome`` and ``leaves`` None.
 
     Reads entries, courses and snapshots in bulk; stale outcomes are computed for the answer and
     their patients handed to the workers. Courses need ``patient`` and ``patient.clinic`` loaded
@@ -173,99 +209,201 @@ def outcomes_of_courses(
         return {}
     if with_rows or connection.vendor != "postgresql":
         return _outcomes_of_courses(courses)
-    fresh = _fresh_outcomes(courses)
+    fresh = _fresh_outcomes([_ref(c) for c in courses], leaves)
     rest = [c for c in courses if c.pk not in fresh]
     return fresh | (_outcomes_of_courses(rest) if rest else {})
 
 
+def outcomes_of_course_refs(
+    refs: Sequence[CourseRef], *, leaves: Sequence[Leaf] | None = None
+) -> dict[Any, tuple[ScaleOutcome, ...]]:
+    """``outcomes_of_courses(courses, with_rows=False, leaves=leaves)`` of the courses ``refs`` name:
+    the courses the fast path does not answer (and all of them off PostgreSQL) are loaded (one
+    query per ``BULK_CHUNK``) and read the plain way."""
+    if not refs:
+        return {}
+    fresh = _fresh_outcomes(refs, leaves) if connection.vendor == "postgresql" else {}
+    rest = {r.pk: r for r in refs if r.pk not in fresh}
+    if not rest:
+        return fresh
+    ids = list(rest)
+    loaded: dict[Any, TreatmentCourse] = {}
+    for start in range(0, len(ids), BULK_CHUNK):
+        for course in TreatmentCourse.objects.select_related("patient").filter(pk__in=ids[start : start + BULK_CHUNK]):
+            course.patient.clinic = rest[course.pk].clinic
+            loaded[course.pk] = course
+    return fresh | _outcomes_of_courses([loaded[pk] for pk in ids if pk in loaded])
+
+
 # Scoring's timings by code (TIMING_CODE): None first.
 _TIMINGS = sorted(TIMING_CODE, key=TIMING_CODE.__getitem__)
-# Per course and scale, its entries' fingerprint records (ENTRY_RECORD: id, proleptic ordinal day,
-# total, entry order, baseline mark, timing code, seconds after midnight or -1), concatenated in
-# date and entry order. An entry belongs to a course from the scale's baseline window before its
-# start to the start of the patient's next course (tracker.records.courses.in_course_window).
-_RECORDS_SQL = """
-WITH c AS MATERIALIZED (  -- each course's next start once, not once per entry
-    SELECT c.id, c.patient_id, c.start_date,
+# One query per batch of courses (and clinic): per course and scale, the SHA-256 of the fingerprint's
+# head (the course's part given per course, the clinic's per scale) followed by its entries'
+# records (ENTRY_RECORD: id, proleptic ordinal day, total, entry order, baseline mark, timing code,
+# seconds after midnight or -1) in date and entry order, beside the stored snapshot, whose outcome
+# comes back only where the fingerprints are equal. An entry belongs to a course from the scale's
+# baseline window before its start to the start of the patient's next course
+# (tracker.records.courses.in_course_window). Courses and snapshots are looked up by key, one index
+# probe per course: LATERAL ... OFFSET 0 / LIMIT keep the planner from scanning the whole table (which
+# it picks when the snapshot table has no statistics yet, as after a first nightly run) and from
+# estimates that large (hundreds of snapshots per course) that it compiles the query (JIT).
+_FRESH_SQL = """
+WITH k AS (
+    SELECT * FROM unnest(%(courses)s::uuid[], %(heads)s::bytea[]) AS k(id, head)
+), c AS MATERIALIZED (  -- each course's next start once, not once per entry
+    SELECT c.id, c.patient_id, c.start_date, k.head,
         (SELECT n.start_date FROM tracker_treatmentcourse n
          WHERE n.patient_id = c.patient_id AND (n.start_date, n.created_at) > (c.start_date, c.created_at)
          ORDER BY n.start_date, n.created_at LIMIT 1) AS next_start
-    FROM tracker_treatmentcourse c WHERE c.id = ANY(%(courses)s::uuid[])
+    FROM k CROSS JOIN LATERAL (SELECT * FROM tracker_treatmentcourse c WHERE c.id = k.id OFFSET 0) c
 ), w AS (
-    SELECT * FROM unnest(%(scales)s::text[], %(windows)s::int[]) AS w(scale, days)
+    SELECT * FROM unnest(%(scales)s::text[], %(windows)s::int[], %(clinic_heads)s::bytea[]) AS w(scale, days, head)
+), r AS (
+    SELECT c.id, a.scale, encode(sha256(c.head || w.head || string_agg(
+        uuid_send(a.id)
+        || int4send((a.administered_on - date '0001-01-01' + 1)::int4)
+        || int2send(a.total::int2)
+        || int8send(a.seq)
+        || CASE WHEN a.is_baseline THEN '\\x01'::bytea ELSE '\\x00'::bytea END
+        || set_byte('\\x00'::bytea, 0, array_position(%(timings)s::text[], a.timing) - 1)
+        || int4send(COALESCE(floor(extract(epoch FROM a.administered_time))::int4, -1)),
+        ''::bytea ORDER BY a.administered_on, a.seq
+    )), 'hex') AS fp
+    FROM c
+    JOIN tracker_assessment a ON a.patient_id = c.patient_id AND NOT a.is_superseded
+    JOIN w ON w.scale = a.scale
+    WHERE a.administered_on >= c.start_date - w.days AND (c.next_start IS NULL OR a.administered_on < c.next_start)
+    GROUP BY c.id, a.scale, c.head, w.head
+), s AS (
+    SELECT s.* FROM c CROSS JOIN LATERAL (
+        SELECT s.course_id, s.scale, s.fingerprint, s.data FROM {snapshots} s
+        WHERE s.course_id = c.id AND s.course_id IS NOT NULL AND s.scale = ANY(%(scales)s::text[])
+        LIMIT %(n_scales)s  -- all of them: one per scale (the unique key), told to the planner
+    ) s
 )
-SELECT c.id, a.scale, string_agg(
-    uuid_send(a.id)
-    || int4send((a.administered_on - date '0001-01-01' + 1)::int4)
-    || int2send(a.total::int2)
-    || int8send(a.seq)
-    || CASE WHEN a.is_baseline THEN '\\x01'::bytea ELSE '\\x00'::bytea END
-    || set_byte('\\x00'::bytea, 0, array_position(%(timings)s::text[], a.timing) - 1)
-    || int4send(COALESCE(floor(extract(epoch FROM a.administered_time))::int4, -1)),
-    ''::bytea ORDER BY a.administered_on, a.seq
-)
-FROM c
-JOIN tracker_assessment a ON a.patient_id = c.patient_id AND NOT a.is_superseded
-JOIN w ON w.scale = a.scale
-WHERE a.administered_on >= c.start_date - w.days AND (c.next_start IS NULL OR a.administered_on < c.next_start)
-GROUP BY c.id, a.scale
+SELECT COALESCE(r.id, s.course_id), COALESCE(r.scale, s.scale), r.fp IS NOT NULL,
+    CASE WHEN s.fingerprint = r.fp THEN s.fingerprint END, {payload}
+FROM r FULL JOIN s ON s.course_id = r.id AND s.scale = r.scale{leaves_join}
 """
 
+#: A value an outcome holds at a path of keys, read by the server: ``text`` (a JSON string),
+#: ``number`` (a JSON number) or ``json`` (an array or an object, as JSON text); each may be
+#: missing or null (None).
+Leaf = tuple[tuple[str, ...], Literal["text", "number", "json"]]
+_LEAF_TYPES = {"text": "'string', 'null'", "number": "'number', 'null'", "json": "'array', 'object'"}
 
-_SNAPSHOTS_SQL = f"""
-SELECT course_id, scale, fingerprint, data::text FROM {OutcomeSnapshot._meta.db_table}
-WHERE course_id = ANY(%s::uuid[])
-"""  # noqa: S608  (a table name)
+
+def _fresh_sql(leaves: Sequence[Leaf] | None) -> str:
+    """The query: with ``leaves``, each fresh snapshot's values at those paths and whether each
+    has its kind's JSON type (``leaves_select``); without, its whole outcome."""
+    sql = _FRESH_SQL.replace("{snapshots}", OutcomeSnapshot._meta.db_table)
+    if leaves is None:
+        return sql.replace("{payload}", "CASE WHEN s.fingerprint = r.fp THEN s.data::text END").replace(
+            "{leaves_join}", ""
+        )
+    join = f"\nLEFT JOIN LATERAL ({leaves_select(leaves)}) l ON s.fingerprint = r.fp"
+    return sql.replace("{payload}", "l.*").replace("{leaves_join}", join)
 
 
-def _fresh_outcomes(courses: Sequence[TreatmentCourse]) -> dict[Any, tuple[ScaleOutcome, ...]]:
+def leaves_select(leaves: Sequence[Leaf]) -> str:
+    """``SELECT typed, value0, value1, ...`` of the outcome ``s.data``: whether every value has its
+    kind's JSON type (or is missing), then each value as text (``leaf_values`` reads them). The
+    parameters ``leaf0``, ... (``leaf_params``) hold each path after its first key. The outcome
+    (stored compressed) is opened once (``jsonb_to_record`` of the top-level keys), not once per
+    value."""
+    keys = list(dict.fromkeys(path[0] for path, _ in leaves))
+    if not all(_KEY.fullmatch(key) for key in keys):
+        raise ValueError(f"not a plain key: {keys}")
+    at = [
+        f"x.{path[0]} #> %(leaf{i})s::text[]" if len(path) > 1 else f"x.{path[0]}" for i, (path, _) in enumerate(leaves)
+    ]
+    values = ", ".join(
+        f"{v}::text" if kind == "json" else f"{v} #>> '{{}}'" for v, (_, kind) in zip(at, leaves, strict=True)
+    )
+    typed = " AND ".join(
+        f"COALESCE(jsonb_typeof({v}) IN ({_LEAF_TYPES[kind]}), true)" for v, (_, kind) in zip(at, leaves, strict=True)
+    )
+    record = ", ".join(f"{key} jsonb" for key in keys)
+    return f"SELECT {typed} AS typed, {values} FROM jsonb_to_record(s.data) AS x({record})"  # noqa: S608  (plain keys; paths are parameters)
+
+
+def leaf_params(leaves: Sequence[Leaf]) -> dict[str, list[str]]:
+    return {f"leaf{i}": list(path[1:]) for i, (path, _) in enumerate(leaves) if len(path) > 1}
+
+
+def leaf_values(leaves: Sequence[Leaf], texts: Sequence[str | None]) -> tuple[Any, ...]:
+    """The values ``leaves_select`` gave as text, as ``ScaleOutcome.leaves`` holds them."""
+    return tuple(_number(v) if kind == "number" else v for (_, kind), v in zip(leaves, texts, strict=True))
+
+
+_KEY = re.compile(r"[a-z_]+")
+
+
+def _number(text: str | None) -> int | float | None:
+    """A JSON number's text as ``json.loads`` reads it: a float with a fraction or an exponent."""
+    if text is None:
+        return None
+    return float(text) if "." in text or "e" in text or "E" in text else int(text)
+
+
+def _fresh_outcomes(
+    courses: Sequence[CourseRef], leaves: Sequence[Leaf] | None = None
+) -> dict[Any, tuple[ScaleOutcome, ...]]:
     """The courses (of ``courses``) whose every scale with entries has a snapshot that matches them:
-    their outcomes as stored. Two queries (one more per other clinic), whatever the number of entries."""
-    clinics = {c.patient.clinic_id: c.patient.clinic for c in courses}
+    their outcomes as stored (with ``leaves``: the values at those paths, where each has its kind's
+    type; a course with any other is left to the plain way). One query per clinic, whatever the
+    number of entries; the entries never leave the server."""
+    clinics = {c.clinic.pk: c.clinic for c in courses}
     scales = list(scoring.SCALES)
-    records: dict[Any, dict[str, bytes]] = defaultdict(dict)
+    found: dict[Any, list[tuple[Any, ...]]] = defaultdict(list)
+    sql = _fresh_sql(leaves)
+    params_of_leaves = leaf_params(leaves or ())
     with connection.cursor() as cursor:
         for clinic_id, clinic in clinics.items():
-            ids = [c.pk for c in courses if c.patient.clinic_id == clinic_id]
-            windows = [clinic.baseline_window_days(key) for key in scales]
-            cursor.execute(_RECORDS_SQL, {"courses": ids, "scales": scales, "windows": windows, "timings": _TIMINGS})
-            for course_id, scale, blob in cursor.fetchall():
-                records[course_id][scale] = bytes(blob)
-        stored: dict[Any, dict[str, tuple[str, str]]] = defaultdict(dict)
-        cursor.execute(_SNAPSHOTS_SQL, [[c.pk for c in courses]])
-        for course_id, scale, fp, data in cursor.fetchall():
-            stored[course_id][scale] = (fp, data)
-    # The clinic's part of the head, once per clinic and scale (JSON with sorted keys is not free).
-    clinic_keys = {(pk, key): clinic_fingerprint_key(clinic, key) for pk, clinic in clinics.items() for key in scales}
+            batch = [c for c in courses if c.clinic.pk == clinic_id]
+            clinic_heads = [fingerprint_head_parts("", clinic_fingerprint_key(clinic, key))[1] for key in scales]
+            params: dict[str, Any] = {
+                "courses": [c.pk for c in batch],
+                "heads": [fingerprint_head_parts(course_fingerprint_key(c), "")[0] for c in batch],
+                "scales": scales,
+                "n_scales": len(scales),
+                "windows": [clinic.baseline_window_days(key) for key in scales],
+                "clinic_heads": clinic_heads,
+                "timings": _TIMINGS,
+            } | params_of_leaves
+            cursor.execute(sql, params)
+            for course_id, *row in cursor.fetchall():
+                found[course_id].append(row)
+    order = {key: i for i, key in enumerate(scales)}
     result: dict[Any, tuple[ScaleOutcome, ...]] = {}
     for course in courses:
-        if course.pk not in records:
-            if course.pk not in stored:  # no entries in its window and no snapshot: no scale to show
-                result[course.pk] = ()
+        rows = found.get(course.pk)
+        if rows is None:  # no entries in its window and no snapshot: no scale to show
+            result[course.pk] = ()
             continue
-        course_key = course_fingerprint_key(course)
-        outcomes = []
-        for scale in scales:
-            blob = records[course.pk].get(scale)
-            if blob is None:
-                continue
-            head = fingerprint_head(course_key, clinic_keys[course.patient.clinic_id, scale])
-            fp = hashlib.sha256(head + blob).hexdigest()
-            snapshot = stored[course.pk].get(scale)
-            if snapshot is None or snapshot[0] != fp:
-                break
-            data = snapshot[1]
-            outcomes.append(
-                ScaleOutcome(
-                    scale=scale,
-                    rows=(),
-                    outcome=json.loads(data),
-                    fingerprint=fp,
-                    stale=False,
-                )
+        with_entries = [row for row in rows if row[1]]
+        # A scale with entries out of date or without a snapshot, or snapshots without any entry,
+        # or (leaves) a value not of its kind: the plain way decides.
+        if not with_entries or not all(row[2] is not None and (leaves is None or row[3]) for row in with_entries):
+            continue
+        with_entries.sort(key=lambda row: order[row[0]])
+        if leaves is None:
+            result[course.pk] = tuple(
+                ScaleOutcome(scale=row[0], rows=(), outcome=json.loads(row[3]), fingerprint=row[2], stale=False)
+                for row in with_entries
             )
-        else:
-            result[course.pk] = tuple(outcomes)
+            continue
+        result[course.pk] = tuple(
+            ScaleOutcome(
+                scale=row[0],
+                rows=(),
+                outcome={},
+                fingerprint=row[2],
+                stale=False,
+                leaves=leaf_values(leaves, row[4:]),
+            )
+            for row in with_entries
+        )
     return result
 
 
