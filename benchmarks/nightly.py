@@ -42,6 +42,7 @@ from benchmarks.api import claim_redis, delete_prefixed, release_redis
 from benchmarks.database import create_database, drop_database, dsn_for
 from benchmarks.pgstats import ServerMeter, Spent, mib
 from benchmarks.projections import _fill, synthetic_population
+from projections.nightly import chunk_sizes
 
 ROOT = Path(__file__).resolve().parents[1]
 POLL_SECONDS = 0.05
@@ -184,10 +185,12 @@ def run(
             out(f"database {name} (created for this run, dropped at the end); Redis keys under {prefix}")
             fill_started = time.perf_counter()
             filled = _fill(dsn_for(url, name), synthetic_population(patients, today=dt.date.today()))
-            chunks = -(-filled["patients"] // chunk_size)
+            sizes = chunk_sizes(filled["patients"], chunk_size)  # as nightly_recompute cuts them
+            chunks = len(sizes)
             out(
                 f"fill (untimed): {filled['patients']:,} patients, {filled['assessments']:,} assessments in"
-                f" {time.perf_counter() - fill_started:.1f} s; {chunks} chunks of {chunk_size:,} patients"
+                f" {time.perf_counter() - fill_started:.1f} s; {chunks} chunks of {min(sizes):,}-{max(sizes):,}"
+                f" patients (at most {chunk_size:,})"
             )
             app = Celery(
                 "bench-nightly",
