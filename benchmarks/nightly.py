@@ -9,7 +9,8 @@ it writes is under a prefix of its own and deleted at the end, and nothing else 
    worker --concurrency 1``, the product's settings against the run's database and Redis), then
    (a) the full night: every snapshot deleted first, ``projections.tasks.nightly_recompute`` sent
    through the broker and timed end to end (from the send until no chunk task is queued or
-   unacknowledged: ``acks_late`` keeps a running task's message unacknowledged), and (b) the
+   unacknowledged: ``acks_late`` keeps a running task's message unacknowledged, and then every
+   worker answering that it holds no task: a message being taken is briefly in neither), and (b) the
    steady night: the same again over the snapshots (a) stored, nothing changed. For each: the
    workers' CPU time, the database's CPU time, pages and WAL (``benchmarks.pgstats``), per chunk;
    and the number of server connections the workers opened (persistent: one per worker process);
@@ -42,6 +43,7 @@ from benchmarks.api import claim_redis, delete_prefixed, release_redis
 from benchmarks.database import create_database, drop_database, dsn_for
 from benchmarks.pgstats import ServerMeter, Spent, mib
 from benchmarks.projections import _fill, synthetic_population
+from projections.nightly import chunk_sizes
 
 ROOT = Path(__file__).resolve().parents[1]
 POLL_SECONDS = 0.05
@@ -116,6 +118,18 @@ def _queues_empty(client: redis.Redis, prefix: str) -> bool:
     return client.llen(f"{prefix}celery") == 0 and client.hlen(f"{prefix}unacked") == 0
 
 
+def _workers_idle(app: Celery, count: int) -> bool:
+    """Every worker answers that it runs and holds no task. Asked once the queues look empty: a
+    message a worker has just popped from the queue is in neither the queue nor the unacknowledged
+    set until the worker has handled it (two round trips to Redis, not one atomic step), and a
+    worker answers only after it has, so a task taken in that moment shows here."""
+    inspect = app.control.inspect(timeout=5.0, limit=count)
+    for replies in (inspect.active(), inspect.reserved()):
+        if not replies or len(replies) < count or any(replies.values()):
+            return False
+    return True
+
+
 def _night(
     app: Celery, client: redis.Redis, prefix: str, workers: Workers, meter: ServerMeter, chunk_size: int
 ) -> dict[str, Any]:
@@ -126,9 +140,12 @@ def _night(
     app.send_task("projections.tasks.nightly_recompute", kwargs={"chunk_size": chunk_size})
     while client.llen(f"{prefix}celery") == 0 and client.hlen(f"{prefix}unacked") == 0:
         time.sleep(POLL_SECONDS / 10)  # until the message is in Redis (sent asynchronously)
-    while not _queues_empty(client, prefix):
-        time.sleep(POLL_SECONDS)
-    seconds = time.perf_counter() - started
+    while True:
+        while not _queues_empty(client, prefix):
+            time.sleep(POLL_SECONDS)
+        seconds = time.perf_counter() - started  # the queues' end, not the question's round trip
+        if _workers_idle(app, len(workers.procs)) and _queues_empty(client, prefix):
+            break
     worker_cpu = workers.cpu() - cpu0
     spent = meter.stop()
     return {"seconds": seconds, "worker_cpu": worker_cpu, "spent": spent, "connections": meter.connections()}
@@ -184,10 +201,12 @@ def run(
             out(f"database {name} (created for this run, dropped at the end); Redis keys under {prefix}")
             fill_started = time.perf_counter()
             filled = _fill(dsn_for(url, name), synthetic_population(patients, today=dt.date.today()))
-            chunks = -(-filled["patients"] // chunk_size)
+            sizes = chunk_sizes(filled["patients"], chunk_size)  # as nightly_recompute cuts them
+            chunks = len(sizes)
             out(
                 f"fill (untimed): {filled['patients']:,} patients, {filled['assessments']:,} assessments in"
-                f" {time.perf_counter() - fill_started:.1f} s; {chunks} chunks of {chunk_size:,} patients"
+                f" {time.perf_counter() - fill_started:.1f} s; {chunks} chunks of {min(sizes):,}-{max(sizes):,}"
+                f" patients (at most {chunk_size:,})"
             )
             app = Celery(
                 "bench-nightly",

@@ -47,20 +47,64 @@ from projections.notices import WORRYING_SIGNALS, signal_notice
 from projections.storage import Chunk, Outcome, lock_chunk, read_chunk, replace_snapshots, write_notices
 from tracker.records.models import Patient
 
+# A night shared out among workers: while its chunks are few, their number is rounded up to a
+# multiple of EVEN_SHARE and the patients split evenly between them, so 1, 2, 3, 4, 6 or 12
+# workers each get as many chunks of the same size and none is left running a last chunk alone
+# while the others wait. From MANY_CHUNKS on, the last round is a small part of the night and the
+# chunks stay at the largest size. No chunk is made smaller than MIN_CHUNK_PATIENTS for it (each
+# chunk has a fixed cost: a task, a transaction, a dozen queries).
+EVEN_SHARE = 12
+MANY_CHUNKS = 4 * EVEN_SHARE
+MIN_CHUNK_PATIENTS = 100
 
-def patient_chunks(*, clinic_id: Any = None, chunk_size: int = 2000) -> Iterator[list[str]]:
-    """Patient ids in chunks, read in id order page by page (memory bounded by the chunk)."""
+
+def _patients(clinic_id: Any) -> Any:
     qs = Patient.objects.order_by("id")
-    if clinic_id:
-        qs = qs.filter(clinic_id=clinic_id)
+    return qs.filter(clinic_id=clinic_id) if clinic_id else qs
+
+
+def _id_pages(qs: Any, sizes: Iterable[int]) -> Iterator[list[str]]:
+    """The ids of ``qs`` (ordered by id) in consecutive pages of these sizes, read page by page
+    (memory bounded by the page); the last size repeats until every id is read."""
     last = None
+    size = 0
+    sizes = iter(sizes)
     while True:
+        size = next(sizes, size)
         page = qs.filter(id__gt=last) if last is not None else qs
-        ids = list(page.values_list("id", flat=True)[:chunk_size])
+        ids = list(page.values_list("id", flat=True)[:size])
         if not ids:
             return
         yield [str(pk) for pk in ids]
         last = ids[-1]
+
+
+def patient_chunks(*, clinic_id: Any = None, chunk_size: int = 2000) -> Iterator[list[str]]:
+    """Patient ids in chunks of ``chunk_size`` (the last one smaller), in id order."""
+    return _id_pages(_patients(clinic_id), [chunk_size])
+
+
+def chunk_sizes(patients: int, max_size: int) -> list[int]:
+    """The sizes of the chunks a night cuts ``patients`` into, none over ``max_size``: as many as
+    needed, rounded up to a multiple of ``EVEN_SHARE`` while they are fewer than ``MANY_CHUNKS``
+    (unless that takes chunks under ``MIN_CHUNK_PATIENTS``), the patients split evenly (sizes
+    differ by one at most, the larger first)."""
+    if patients <= 0:
+        return []
+    count = -(-patients // max_size)
+    if count < MANY_CHUNKS:
+        even = -(-count // EVEN_SHARE) * EVEN_SHARE
+        count = max(count, min(even, patients // MIN_CHUNK_PATIENTS))
+    base, extra = divmod(patients, count)
+    return [base + 1] * extra + [base] * (count - extra)
+
+
+def night_chunks(*, clinic_id: Any = None, max_size: int = 2000) -> Iterator[list[str]]:
+    """Patient ids in the chunks of ``chunk_sizes`` (counted first; patients added since are read
+    too, in chunks of the last size), in id order, one page at a time: a chunk can be sent to the
+    workers while the next is read."""
+    qs = _patients(clinic_id)
+    return _id_pages(qs, chunk_sizes(qs.count(), max_size) or [max_size])
 
 
 class _GcPause:

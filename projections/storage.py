@@ -6,7 +6,8 @@ are for is measured by ``python manage.py benchmark projections``):
 
 - the chunk's patient ids reach PostgreSQL as one ``uuid[]`` parameter, not one parameter each
   (an array, never text the server splits: a prepared statement's generic plan would split it
-  again for every row);
+  again for every row), written as the array's text in one join (``uuid_array``): psycopg would
+  adapt a list of ``UUID`` element by element for every query that takes it;
 - the entry rows are read straight from the cursor, batch by batch, into numpy arrays (no model
   instance, no ORM work per row);
 - a snapshot is replaced only when its fingerprint changed (``replace_snapshots``): the stored
@@ -25,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -120,12 +122,28 @@ class Chunk:
     obsolete: bool
 
 
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_UUID_ARRAY = re.compile(rf"\{{(?:{_UUID}(?:,{_UUID})*)?\}}")
+
+
+def uuid_array(ids: Iterable[Any]) -> str:
+    """Ids (``UUID`` or their text) as the text of one ``uuid[]`` parameter, ``{id,id,...}``, for
+    ``%s::uuid[]``: the parameter is then typed ``uuid[]`` and read once, when bound (never a text
+    the server splits per row). Made in one join, checked with one match: a list of ``UUID`` would
+    be adapted element by element, with a quoting check each, for every query that takes it."""
+    parts = list(map(str, ids))
+    text = "{" + ",".join(parts) + "}"
+    if len(text) != 37 * len(parts) + (1 if parts else 2) or not _UUID_ARRAY.fullmatch(text):  # 36 + comma each
+        raise ValueError("not a list of UUIDs")
+    return text
+
+
 def _any_of(ids: Sequence[Any]) -> Any:
     """The right-hand side of an ``__in`` filter on a uuid column: on PostgreSQL one parameter
     (a uuid array), not thousands (cheaper to build, quote and parse). An array parameter, not text
     split by the server: a prepared statement's generic plan keeps it a value computed once."""
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::uuid[])", ([_as_uuid(pk) for pk in ids],))
+        return RawSQL("SELECT unnest(%s::uuid[])", (uuid_array(ids),))
     return list(ids)
 
 
@@ -221,7 +239,8 @@ def read_chunk(patient_ids: Sequence[str]) -> Chunk:
     trajectories = set(zip(patient[starts].tolist(), scale[starts].tolist(), strict=True))
     stored: dict[tuple[int, int], str] = {}
     obsolete = False
-    for _, p, s, current, fp, _ in _stored_snapshots(patients, position, courses):
+    patient_text = [str(pk) for pk in patients]
+    for _, p, s, current, fp, _ in _stored_snapshots(patient_text, position, courses):
         if current and (p, s) in trajectories:
             stored[p, s] = fp
         else:
@@ -232,7 +251,7 @@ def read_chunk(patient_ids: Sequence[str]) -> Chunk:
         courses=courses,
         clinic_index=clinic_index,
         distinct_clinics=distinct,
-        patient_text=[str(pk) for pk in patients],
+        patient_text=patient_text,
         day=day,
         total=total,
         is_baseline=is_baseline,
@@ -268,7 +287,7 @@ def _stored_snapshots(
     rows: Iterable[tuple[Any, ...]]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_STORED_SNAPSHOTS, [[_as_uuid(pk) for pk in patients]])
+            cursor.execute(_STORED_SNAPSHOTS, [uuid_array(patients)])
             rows = cursor.fetchall()
     else:
         rows = OutcomeSnapshot.objects.filter(patient_id__in=list(patients)).values_list(*_SNAPSHOT_KEYS)
@@ -452,7 +471,7 @@ def replace_snapshots(
     stale: list[Any] = []
     previous: dict[int, str] = {}
     kept: set[int] = set()
-    for pk, p, s, current, fp, signal in _stored_snapshots(chunk.patients, _positions(chunk), chunk.courses):
+    for pk, p, s, current, fp, signal in _stored_snapshots(chunk.patient_text, _positions(chunk), chunk.courses):
         k = trajectory_of.get((p, s)) if current else None
         if k is None:
             stale.append(pk)
@@ -464,14 +483,14 @@ def replace_snapshots(
     if stale:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(_DELETE_BY_ID, [[_as_uuid(pk) for pk in stale]])
+                cursor.execute(_DELETE_BY_ID, [uuid_array(stale)])
         else:
             OutcomeSnapshot.objects.filter(pk__in=stale).delete()
     written = write_snapshots(chunk, (o for o in outcomes if o.trajectory not in kept))
     return written, previous
 
 
-_DELETE_BY_ID = f"DELETE FROM {OutcomeSnapshot._meta.db_table} WHERE id = ANY(%s)"  # noqa: S608
+_DELETE_BY_ID = f"DELETE FROM {OutcomeSnapshot._meta.db_table} WHERE id = ANY(%s::uuid[])"  # noqa: S608
 
 
 def _positions(chunk: Chunk) -> dict[int, int]:

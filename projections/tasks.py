@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
-from celery import group, shared_task
+from celery import shared_task
 
 from projections.cohort_results import recompute_cohorts
-from projections.nightly import patient_chunks, recompute_chunk
+from projections.nightly import night_chunks, recompute_chunk
 from projections.outcomes import recompute_patient_outcomes
 from tracker.records import outbox as pending
 from tracker.records.models import Patient
@@ -44,22 +45,28 @@ def recompute_cohorts_task() -> int:
     return recompute_cohorts()
 
 
+def _send_chunks(chunks: Iterable[list[str]]) -> int:
+    """Each chunk to the workers as soon as its ids are read: the first chunks run while the rest
+    are listed. Returns how many were sent."""
+    sent = 0
+    for chunk in chunks:
+        recompute_chunk_task.delay(chunk)
+        sent += 1
+    return sent
+
+
 @shared_task(name="projections.tasks.nightly_recompute")
 def nightly_recompute(chunk_size: int = NIGHTLY_CHUNK_SIZE) -> dict[str, Any]:
-    """Split every patient into chunks and hand them to the workers as a group (the cohort curves
+    """Split every patient into chunks of at most ``chunk_size``, balanced between the workers
+    (``projections.nightly.chunk_sizes``), and send them as they are listed (the cohort curves
     follow on their own beat entry, an hour later)."""
-    chunks = list(patient_chunks(chunk_size=chunk_size))
-    if chunks:
-        group(recompute_chunk_task.s(chunk) for chunk in chunks).apply_async()
-    logger.info("nightly recomputation: %d chunks scheduled", len(chunks))
-    return {"chunks": len(chunks)}
+    chunks = _send_chunks(night_chunks(max_size=chunk_size))
+    logger.info("nightly recomputation: %d chunks scheduled", chunks)
+    return {"chunks": chunks}
 
 
 @shared_task(name="projections.tasks.recompute_clinic")
 def recompute_clinic(clinic_id: str, chunk_size: int = NIGHTLY_CHUNK_SIZE) -> dict[str, int]:
     """One clinic's snapshots (after a change of its settings), as chunk tasks the workers share:
     no task runs longer than one chunk, which the broker's visibility timeout is set from."""
-    chunks = list(patient_chunks(clinic_id=clinic_id, chunk_size=chunk_size))
-    if chunks:
-        group(recompute_chunk_task.s(chunk) for chunk in chunks).apply_async()
-    return {"chunks": len(chunks)}
+    return {"chunks": _send_chunks(night_chunks(clinic_id=clinic_id, max_size=chunk_size))}

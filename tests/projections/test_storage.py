@@ -3,11 +3,14 @@ field added to a model cannot be silently left out of the nightly's COPY or bulk
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import fields
 from typing import Any
 
 import pytest
 from django.db import models
+from hypothesis import given
+from hypothesis import strategies as st
 
 from projections import storage
 from projections.models import OutcomeSnapshot
@@ -61,3 +64,32 @@ def test_nightly_writes_every_column_as_the_per_patient_path() -> None:
         recompute_patient_outcomes(patient)
     assert _rows(OutcomeSnapshot) == snapshots
     assert _rows(Notice) == notices
+
+
+@given(st.lists(st.uuids(), max_size=50), st.booleans())
+def test_uuid_array_is_the_ids_as_postgresql_array_text(ids: list[uuid.UUID], as_text: bool) -> None:
+    text = storage.uuid_array([str(pk) if as_text else pk for pk in ids])
+    assert text == "{" + ",".join(str(pk) for pk in ids) + "}"
+    assert [uuid.UUID(part) for part in text[1:-1].split(",") if part] == ids
+
+
+@pytest.mark.parametrize("bad", [["not-a-uuid"], [f"{uuid.uuid4()},{uuid.uuid4()}"], [f"{uuid.uuid4()}}}"], [""]])
+def test_uuid_array_refuses_anything_but_uuids(bad: list[str]) -> None:
+    with pytest.raises(ValueError, match="not a list of UUIDs"):
+        storage.uuid_array(bad)
+
+
+@pytest.mark.django_db
+def test_uuid_array_is_read_as_one_uuid_array_also_in_a_generic_plan() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's uuid[]")
+    ids = [uuid.uuid4() for _ in range(3)]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        for _ in range(7):  # past psycopg's prepare threshold, the prepared statement's generic plan
+            cursor.execute(
+                "SELECT u FROM unnest(%s::uuid[]) AS u WHERE u = ANY(%s::uuid[])", [storage.uuid_array(ids)] * 2
+            )
+            assert [row[0] for row in cursor.fetchall()] == ids
