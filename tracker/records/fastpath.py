@@ -18,10 +18,11 @@ CI runs the suite on both).
     failure stores nothing and leaves the caller's transaction usable; the upsert).
 
 ``token_with_user(digest)``
-    Replaces ``AuthToken.objects.select_related("user", "user__patient").filter(digest=digest,
+    Replaces ``AuthToken.objects.select_related("user", "user__patient__clinic").filter(digest=digest,
     revoked_at__isnull=True, expires_at__gt=now).first()``, the first query of every authenticated
     request: the same join, its SQL written once per process and database (``JoinedSelect``)
-    instead of compiled on every request.
+    instead of compiled on every request. The patient's clinic comes with it: a flagged entry's
+    answer (the clinic's crisis resources) and the entry's date check read it without a query.
     Benchmark: ``manage.py benchmark api`` (every submission authenticates).
     Tests: ``tests/tracker/test_auth.py`` (``test_token_with_user_loads_what_the_orm_loads`` and
     the refusals of revoked, expired and unknown tokens).
@@ -41,7 +42,7 @@ from django.db import connections, router, transaction
 from django.db.models import Field, Model
 from django.utils import timezone
 
-from tracker.records.models import AuthToken, Patient, User
+from tracker.records.models import AuthToken, Clinic, Patient, User
 
 __all__ = ["insert_together", "token_with_user"]
 
@@ -206,33 +207,37 @@ def insert_together(objs: list[Model]) -> None:
 
 
 def _token_tail(q: Callable[[str], str]) -> str:
-    t, u, p = (q(m._meta.db_table) for m in (AuthToken, User, Patient))
-    [user_pk], [patient_user] = quoted_columns(q, User, "pk"), quoted_columns(q, Patient, "user")
+    t, u, p, c = (q(m._meta.db_table) for m in (AuthToken, User, Patient, Clinic))
+    [user_pk], [clinic_pk] = quoted_columns(q, User, "pk"), quoted_columns(q, Clinic, "pk")
+    patient_user, patient_clinic = quoted_columns(q, Patient, "user", "clinic")
     token_user, digest, revoked, expires = quoted_columns(q, AuthToken, "user", "digest", "revoked_at", "expires_at")
     return (
         f"FROM {t} t INNER JOIN {u} u ON u.{user_pk} = t.{token_user} "
         f"LEFT OUTER JOIN {p} p ON p.{patient_user} = u.{user_pk} "
+        f"LEFT OUTER JOIN {c} c ON c.{clinic_pk} = p.{patient_clinic} "
         f"WHERE t.{digest} = %s AND t.{revoked} IS NULL AND t.{expires} > %s"
     )
 
 
-_TOKEN_SELECT = JoinedSelect([(AuthToken, "t"), (User, "u"), (Patient, "p")], _token_tail)
+_TOKEN_SELECT = JoinedSelect([(AuthToken, "t"), (User, "u"), (Patient, "p"), (Clinic, "c")], _token_tail)
 
 
 def token_with_user(digest: str) -> AuthToken | None:
-    """The live (unrevoked, unexpired) token with this digest, its ``user`` and the user's
-    ``patient`` (None for staff: reading ``user.patient`` then raises without a query) loaded in
-    one query; None if there is none. Whether the user is active is the caller's to check."""
+    """The live (unrevoked, unexpired) token with this digest, its ``user``, the user's
+    ``patient`` (None for staff: reading ``user.patient`` then raises without a query) and the
+    patient's ``clinic`` loaded in one query; None if there is none. Whether the user is active is
+    the caller's to check."""
     conn = connections[router.db_for_read(AuthToken)]
     with conn.cursor() as cursor:
         cursor.execute(_TOKEN_SELECT.sql(conn), [digest, conn.ops.adapt_datetimefield_value(timezone.now())])
         row = cursor.fetchone()
     if row is None:
         return None
-    token, user, patient = _TOKEN_SELECT.load(conn, row)
+    token, user, patient, clinic = _TOKEN_SELECT.load(conn, row)
     assert isinstance(token, AuthToken) and isinstance(user, User)
     if patient is not None:
         patient.user = user  # type: ignore[attr-defined]
+        Patient.clinic.field.set_cached_value(patient, clinic)
     token.user = user
     User.patient.related.set_cached_value(user, patient)
     return token

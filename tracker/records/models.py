@@ -300,7 +300,9 @@ class Assessment(models.Model):
     item_directions = models.JSONField(default=dict, blank=True)
     total = models.PositiveSmallIntegerField()
     severity = models.CharField(max_length=30)
-    entered_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    # No index on the two logins below: no query looks entries up by them, and logins are
+    # deactivated, never deleted (the only use an index would have: SET_NULL on a deletion).
+    entered_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     entered_by_role = models.CharField(max_length=20, choices=Role.choices)
     client_id = models.UUIDField(null=True, blank=True)
     # Amendments: the new version points at the one it replaces; the old one is marked superseded.
@@ -310,7 +312,9 @@ class Assessment(models.Model):
     is_superseded = models.BooleanField(default=False)
     amend_reason = models.TextField(blank=True, default="")
     is_baseline = models.BooleanField(default=False, help_text="Marked by a clinician as the course baseline.")
-    baseline_marked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    baseline_marked_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     baseline_marked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Monotonic entry order within a day (ties on date are ordered by entry).
@@ -358,7 +362,10 @@ class SafetyFlag(models.Model):
     value = models.PositiveSmallIntegerField()
     level = models.CharField(max_length=10, choices=FlagLevel.choices)
     created_at = models.DateTimeField(auto_now_add=True)
-    acknowledged_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # No index: no query looks flags up by who acknowledged them (logins are never deleted).
+    acknowledged_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledgement_note = models.TextField(blank=True, default="")
 
@@ -394,17 +401,21 @@ class AuditEvent(models.Model):
     """Who read or wrote which patient data, when. Append-only; never any health values."""
 
     id = models.BigAutoField(primary_key=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(auto_now_add=True)
     # The actor's id and username as they were: no database constraint, so that removing a login
     # never rewrites the trail (users are deactivated, not deleted; the table refuses UPDATE).
-    actor = models.ForeignKey(User, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    # Every event is a row written on a request's path: the table has one index besides its key,
+    # the one its only query (a patient's access log, newest first) reads.
+    actor = models.ForeignKey(
+        User, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False
+    )
     actor_username = models.CharField(max_length=150, blank=True, default="")
     actor_role = models.CharField(max_length=20, blank=True)
-    clinic_id = models.UUIDField(null=True, db_index=True)
+    clinic_id = models.UUIDField(null=True)
     action = models.CharField(max_length=60)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=64, blank=True)
-    patient_id = models.UUIDField(null=True, db_index=True)
+    patient_id = models.UUIDField(null=True)
     # The server's id of the request (also the response's X-Request-ID), and the id the client sent
     # in X-Request-ID, if any and well-formed (at most 64 printable ASCII characters): kept beside it,
     # never in its place, so that a client cannot make two requests look like one.
@@ -413,6 +424,7 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [models.Index(fields=["patient_id", "at", "id"], name="audit_patient_at")]
 
     def save(self, *args: object, **kwargs: object) -> None:
         if not self._state.adding:

@@ -99,7 +99,7 @@ def _field_values(obj: object) -> dict[str, object]:
 def _plain_token_lookup(digest: str) -> AuthToken | None:
     """The ORM path that ``fastpath.token_with_user`` replaces."""
     return (
-        AuthToken.objects.select_related("user", "user__patient")
+        AuthToken.objects.select_related("user", "user__patient__clinic")
         .filter(digest=digest, revoked_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
@@ -120,6 +120,7 @@ def test_token_with_user_loads_what_the_orm_loads(who: str, django_assert_num_qu
         patient = None
         with contextlib.suppress(Patient.DoesNotExist):
             patient = loaded.patient
+        clinic = patient.clinic if patient is not None else None
     expected = _plain_token_lookup(token_digest(issued.raw))
     assert expected is not None
     assert _field_values(token) == _field_values(expected)
@@ -127,6 +128,7 @@ def test_token_with_user_loads_what_the_orm_loads(who: str, django_assert_num_qu
     if who == "patient_user":
         assert patient is not None and _field_values(patient) == _field_values(expected.user.patient)
         assert patient.user is loaded
+        assert clinic is not None and _field_values(clinic) == _field_values(expected.user.patient.clinic)
     else:
         assert patient is None
         with pytest.raises(Patient.DoesNotExist):

@@ -22,22 +22,22 @@ pytestmark = pytest.mark.django_db
 
 # Per database vendor. The test runs inside a transaction, so ``insert_together`` adds a
 # SAVEPOINT and its RELEASE around its rows.
-# The entry here raises a safety flag, so its answer also reads the patient's clinic for its crisis
-# resources (one query, on flagged entries only).
+# The entry here raises a safety flag, so its answer also carries the crisis resources of the
+# patient's clinic: the token's query loaded that clinic with the patient (no query of its own).
 NEW_ENTRY = {
-    # the token with its user and patient; the savepoint; the assessment, its flag, its audit
-    # event, one INSERT each; the release; the clinic
-    "sqlite": 7,
-    # the token with its user and patient; the savepoint; one statement for all rows; the release;
-    # the clinic
-    "postgresql": 5,
+    # the token with its user, patient and clinic; the savepoint; the assessment, its flag, its
+    # audit event, one INSERT each; the release
+    "sqlite": 6,
+    # the token with its user, patient and clinic; the savepoint; one statement for all rows; the
+    # release
+    "postgresql": 4,
 }
 RETRY = {
     # the token; the savepoint; the INSERT the unique constraint refuses; the rollback to the
-    # savepoint and its release; the stored entry; its flags; the replay's audit event; the clinic
-    "sqlite": 9,
+    # savepoint and its release; the stored entry; its flags; the replay's audit event
+    "sqlite": 8,
     # the same, the refused rows being one statement here as in NEW_ENTRY
-    "postgresql": 9,
+    "postgresql": 8,
 }
 
 
