@@ -30,7 +30,7 @@ DROPPED = {
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tracker", "0016_assessment_nightly_covering_index"),
+        ("tracker", "0017_clinic_timezone"),
     ]
 
     operations = [
