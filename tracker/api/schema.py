@@ -178,3 +178,21 @@ def require_page_members(result: dict[str, Any], generator: Any, request: Any, p
         if set(PAGE_MEMBERS) <= set(component.get("properties", {})):
             component["required"] = sorted(set(component.get("required", [])) | set(PAGE_MEMBERS))
     return result
+
+
+#: A ``$`` that begins a word in a route is a literal character (FHIR's ``$export``), not a regex's end.
+_LITERAL_DOLLAR = re.compile(r"\$(?=\w)")
+
+
+def keep_literal_dollars(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Postprocessing hook: a route with a literal ``$`` (FHIR's ``/fhir/$export``) keeps it in the
+    schema's path; drf-spectacular reads every ``$`` as a regular expression's end and drops it, which
+    would document an address that answers 404."""
+    literal = {}
+    for path, route, _method, _view in generator.endpoints or ():
+        for match in _LITERAL_DOLLAR.finditer(route):
+            word = re.match(r"\w+", route[match.end() :])
+            if word:
+                literal[path] = path.replace(f"/{word.group()}", f"/${word.group()}", 1)
+    result["paths"] = {literal.get(path, path): item for path, item in result.get("paths", {}).items()}
+    return result

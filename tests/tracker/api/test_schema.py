@@ -77,6 +77,11 @@ def test_operation_ids_enums_and_binary_answers_suit_code_generators() -> None:
     for name in ("StateEnum", "SignalEnum", "RoleEnum", "SeverityEnum", "ModalityEnum", "ScaleEnum"):
         assert name in schemas, name
     assert not [name for name in schemas if name.endswith("ModalityEnum") and name != "ModalityEnum"]
+    # Request bodies are named once (COMPONENT_SPLIT_REQUEST adds "Request" to the serializer's name).
+    assert not [name for name in schemas if name.endswith("RequestRequest")]
+    assert {"LoginRequest", "EnrollRequest", "PasswordChangeRequest", "PasswordResetRequest"} <= set(schemas)
+    # A literal "$" in a route (FHIR's bulk export) stays in the documented address.
+    assert "/api/v1/fhir/$export" in document["paths"] and "/api/v1/fhir/export" not in document["paths"]
     assert document["components"]["securitySchemes"] == {"bearerAuth": {"type": "http", "scheme": "bearer"}}
     me = document["paths"]["/api/v1/me/"]["get"]
     assert me["security"] == [{"bearerAuth": []}]
