@@ -7,6 +7,7 @@
   in the path, a page past the end, DRF's ``?format=`` naming no format), 405, 406, 500 and 503;
 - operation ids are identifiers (``patients_chart_retrieve``, not ``patients_chart._retrieve``);
 - a path parameter matched by an alternation of words (``(?P<fmt>png|svg)``) is an enum, not a pattern;
+- an optional query parameter may be sent empty (``allowEmptyValue``): the API reads it as absent;
 - in a response, every field of a model serializer is required: it is always sent (null where the
   field allows null), except a field the serializer declares itself with ``required=False`` (sent only
   sometimes, like a replay's ``original_id``). A plain serializer's ``required=False`` field stays
@@ -96,6 +97,10 @@ class ProblemAutoSchema(AutoSchema):
             schema["required"] = [name for name in schema.get("properties", {}) if name not in optional]
         if direction == "request" and isinstance(instance, StrictSerializer):
             schema["additionalProperties"] = False  # an unknown field is refused, not ignored
+        for name, field in instance.fields.items():
+            # Bounds a field states itself (a new password's length), over those read off its arguments.
+            if getattr(field, "schema_overrides", None) and name in schema.get("properties", {}):
+                schema["properties"][name].update(field.schema_overrides)
         return schema
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
@@ -104,6 +109,9 @@ class ProblemAutoSchema(AutoSchema):
             return None
         for parameter in operation.get("parameters", []):
             self._enum_from_pattern(parameter)
+            if parameter.get("in") == "query" and not parameter.get("required"):
+                # ``?scale=`` is read as no ``scale`` (serializers/base.py ``query``); a page past the end is a 404.
+                parameter["allowEmptyValue"] = True
         self._register_problem()
         responses = operation["responses"]
         problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -153,8 +161,8 @@ class ProblemAutoSchema(AutoSchema):
             statuses.append("403")
         if self.method in _WRITES:
             statuses.append("409")
-        if view.get_throttles():
-            statuses.append("429")
+        if view.get_throttles() or getattr(view, "counts_failed_sign_ins", False):
+            statuses.append("429")  # throttled, or locked out by failed sign-ins
         return sorted(statuses)
 
 

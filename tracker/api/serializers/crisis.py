@@ -2,17 +2,65 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tracker.api.serializers.base import StrictSerializer
+from tracker.records.crisis import COUNTRY_ALIASES
+from tracker.records.services.crisis import PHONE_MAX_LENGTH, iso_countries
+
+#: ``tracker.records.services.crisis.PHONE`` with its three digits at least: a digit first and last, one between.
+PHONE_PATTERN = r"^\+?[0-9][0-9 ().-]*[0-9][0-9 ().-]*[0-9]$"
+#: An https address the service's URL validator accepts (a host name with a top-level domain; a path).
+HTTPS_PATTERN = r"^https://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(/[A-Za-z0-9._~%/-]*)?$"
 
 
-class CrisisLineSerializer(serializers.Serializer):  # type: ignore[type-arg]
+@extend_schema_field({"type": "string", "pattern": PHONE_PATTERN, "minLength": 3, "maxLength": PHONE_MAX_LENGTH})
+class PhoneField(serializers.CharField):
+    """A number as dialled (documentation: the service checks it)."""
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "pattern": PHONE_PATTERN, "maxLength": PHONE_MAX_LENGTH},
+            {"type": "string", "maxLength": 0},
+        ]
+    }
+)
+class OptionalPhoneField(serializers.CharField):
+    """A number as dialled, or empty."""
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "format": "uri", "pattern": HTTPS_PATTERN, "maxLength": 300},
+            {"type": "string", "maxLength": 0},
+        ]
+    }
+)
+class HttpsUrlField(serializers.CharField):
+    """An https address, or empty."""
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "nullable": True,
+        "oneOf": [{"enum": sorted(iso_countries() | set(COUNTRY_ALIASES))}, {"maxLength": 0}],
+    }
+)
+class CountryField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 code (its aliases too), or empty."""
+
+
+class CrisisLineSerializer(StrictSerializer):
     # A field named like DRF's Field.label attribute, which the serializer's metaclass replaces.
     label = serializers.CharField(max_length=120)  # type: ignore[assignment]
-    phone = serializers.CharField(max_length=32, help_text="As dialled: digits, spaces, ( ) . - and a leading +.")
-    sms = serializers.CharField(max_length=32, required=False, allow_blank=True, help_text="A number to text, if any.")
-    url = serializers.URLField(max_length=300, required=False, allow_blank=True, help_text="https only.")
+    phone = PhoneField(max_length=32, help_text="As dialled: digits, spaces, ( ) . - and a leading +.")
+    sms = OptionalPhoneField(max_length=32, required=False, allow_blank=True, help_text="A number to text, if any.")
+    url = HttpsUrlField(max_length=300, required=False, allow_blank=True, help_text="https only.")
 
 
 class CrisisResourcesSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -25,16 +73,14 @@ class CrisisResourcesSerializer(serializers.Serializer):  # type: ignore[type-ar
     locale = serializers.CharField()
 
 
-class CrisisLocaleTextsSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class CrisisLocaleTextsSerializer(StrictSerializer):
     message = serializers.CharField(max_length=1000, required=False, help_text="Replaces the default message.")
-    emergency = serializers.ListField(
-        child=serializers.CharField(max_length=32), min_length=1, max_length=3, required=False
-    )
+    emergency = serializers.ListField(child=PhoneField(max_length=32), min_length=1, max_length=3, required=False)
     lines = CrisisLineSerializer(many=True, required=False, help_text="Replaces the country's lines (at most 5).")
 
 
-class CrisisSettingsSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    country = serializers.CharField(
+class CrisisSettingsSerializer(StrictSerializer):
+    country = CountryField(
         max_length=2,
         required=False,
         allow_blank=True,
@@ -45,7 +91,10 @@ class CrisisSettingsSerializer(serializers.Serializer):  # type: ignore[type-arg
         required=False, allow_null=True, help_text="The clinic's own line, listed after the others; null: none."
     )
     locales = serializers.DictField(
-        child=CrisisLocaleTextsSerializer(), required=False, help_text='Texts per language, e.g. {"es": {...}}.'
+        child=CrisisLocaleTextsSerializer(),
+        required=False,
+        allow_null=True,
+        help_text='Texts per language, e.g. {"es": {...}}; null: none.',
     )
 
 

@@ -75,6 +75,9 @@ class PasswordResetView(Endpoint):
 class PasswordChangeView(Endpoint):
     """Change one's own password; every other token of the user stops working, this one stays."""
 
+    # A wrong current password counts towards the sign-in lockout, which answers 429.
+    counts_failed_sign_ins = True
+
     @extend_schema(request=s.PasswordChangeSerializer, responses={204: None})
     def post(self, request: Request) -> Response:
         assert isinstance(request.auth, AuthToken)
