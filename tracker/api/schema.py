@@ -5,6 +5,8 @@
   a body or query parameters can be refused (400; a body also 413 and 415), a signed-in operation
   401, a role check 403, a write a conflict (409), a throttled view 429; every operation 404 (an id
   in the path, a page past the end, DRF's ``?format=`` naming no format), 405, 406, 500 and 503;
+- every operation documents 414 without a body: an address longer than the web server reads (gunicorn's
+  request line limit, a proxy's, runserver's) is refused by that server before the app sees it;
 - operation ids are identifiers (``patients_chart_retrieve``, not ``patients_chart._retrieve``);
 - a path parameter matched by an alternation of words (``(?P<fmt>png|svg)``) is an enum, not a pattern;
 - an optional query parameter may be sent empty (``allowEmptyValue``): the API reads it as absent;
@@ -79,6 +81,11 @@ DESCRIPTIONS = {
     "503": "Briefly unavailable (service_unavailable); Retry-After says when to retry.",
 }
 
+URI_TOO_LONG = (
+    "The address (path and query) is longer than the web server accepts; answered by the server in front of "
+    "the API, not as a problem."
+)
+
 _RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}}
 _WORDS = re.compile(r"\^?\(?(\w+(?:\|\w+)+)\)?\$?")
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -129,6 +136,7 @@ class ProblemAutoSchema(AutoSchema):
             if status in ("429", "503"):
                 response["headers"] = _RETRY_AFTER
             responses[status] = response
+        responses.setdefault("414", {"description": URI_TOO_LONG})
         return operation
 
     @staticmethod

@@ -134,7 +134,7 @@ def test_a_phones_whole_life_through_the_generated_client(generated: Generated, 
     clinician = client(token_issue(user=world.clinician).raw)
     created = _ok(
         op("patients", "patients_create").sync_detailed(
-            client=clinician, body=m.PatientCreateRequest(name="Phone Patient", timezone="UTC")
+            client=clinician, body=m.PatientCreateRequest(name="Phone Patient", timezone=m.TimezoneEnum("UTC"))
         ),
         HTTPStatus.CREATED,
     )

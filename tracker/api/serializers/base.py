@@ -6,7 +6,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
+from django.contrib.auth import password_validation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
@@ -27,9 +27,9 @@ class ClockTimeField(serializers.TimeField):
 
 
 def _password_min_length() -> int:
-    for validator in settings.AUTH_PASSWORD_VALIDATORS:
-        if validator["NAME"].endswith(".MinimumLengthValidator"):
-            return int(validator.get("OPTIONS", {}).get("min_length", 8))
+    for validator in password_validation.get_default_password_validators():
+        if isinstance(validator, password_validation.MinimumLengthValidator):
+            return int(validator.min_length)
     return 1
 
 

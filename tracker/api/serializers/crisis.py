@@ -7,12 +7,12 @@ from rest_framework import serializers
 
 from tracker.api.serializers.base import StrictSerializer
 from tracker.records.crisis import COUNTRY_ALIASES
-from tracker.records.services.crisis import PHONE_MAX_LENGTH, iso_countries
+from tracker.records.services.crisis import HTTPS_URL, PHONE_MAX_LENGTH, iso_countries
 
 #: ``tracker.records.services.crisis.PHONE`` with its three digits at least: a digit first and last, one between.
 PHONE_PATTERN = r"^\+?[0-9][0-9 ().-]*[0-9][0-9 ().-]*[0-9]$"
-#: An https address the service's URL validator accepts (a host name with a top-level domain; a path).
-HTTPS_PATTERN = r"^https://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(/[A-Za-z0-9._~%/-]*)?$"
+#: An https address the service accepts (a host name with a top-level domain; a path).
+HTTPS_PATTERN = f"^{HTTPS_URL.pattern}$"
 
 
 @extend_schema_field({"type": "string", "pattern": PHONE_PATTERN, "minLength": 3, "maxLength": PHONE_MAX_LENGTH})
@@ -24,24 +24,24 @@ class PhoneField(serializers.CharField):
     {
         "oneOf": [
             {"type": "string", "pattern": PHONE_PATTERN, "maxLength": PHONE_MAX_LENGTH},
-            {"type": "string", "maxLength": 0},
+            {"type": "string", "nullable": True, "maxLength": 0},
         ]
     }
 )
 class OptionalPhoneField(serializers.CharField):
-    """A number as dialled, or empty."""
+    """A number as dialled, or empty (null reads as empty)."""
 
 
 @extend_schema_field(
     {
         "oneOf": [
             {"type": "string", "format": "uri", "pattern": HTTPS_PATTERN, "maxLength": 300},
-            {"type": "string", "maxLength": 0},
+            {"type": "string", "nullable": True, "maxLength": 0},
         ]
     }
 )
 class HttpsUrlField(serializers.CharField):
-    """An https address, or empty."""
+    """An https address, or empty (null reads as empty)."""
 
 
 @extend_schema_field(
@@ -63,6 +63,14 @@ class CrisisLineSerializer(StrictSerializer):
     url = HttpsUrlField(max_length=300, required=False, allow_blank=True, help_text="https only.")
 
 
+class ClinicLineSerializer(CrisisLineSerializer):
+    """The clinic's own line: its label may be left out, empty or null (the patient is shown "Your clinic")."""
+
+    label = serializers.CharField(  # type: ignore[assignment]
+        max_length=120, required=False, allow_blank=True, allow_null=True
+    )
+
+
 class CrisisResourcesSerializer(serializers.Serializer):  # type: ignore[type-arg]
     message = serializers.CharField(help_text="What to do now, in the patient's language.")
     phone = serializers.CharField(help_text="The first line's number (or the emergency number when there is none).")
@@ -74,9 +82,23 @@ class CrisisResourcesSerializer(serializers.Serializer):  # type: ignore[type-ar
 
 
 class CrisisLocaleTextsSerializer(StrictSerializer):
-    message = serializers.CharField(max_length=1000, required=False, help_text="Replaces the default message.")
-    emergency = serializers.ListField(child=PhoneField(max_length=32), min_length=1, max_length=3, required=False)
-    lines = CrisisLineSerializer(many=True, required=False, help_text="Replaces the country's lines (at most 5).")
+    # Null (and an empty message) reads as not given: the country's default stays.
+    message = serializers.CharField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Replaces the default message.",
+    )
+    emergency = serializers.ListField(
+        child=PhoneField(max_length=32), min_length=1, max_length=3, required=False, allow_null=True
+    )
+    lines = CrisisLineSerializer(
+        many=True,
+        required=False,
+        allow_null=True,
+        help_text="Replaces the country's lines (at most 5).",
+    )
 
 
 class CrisisSettingsSerializer(StrictSerializer):
@@ -87,7 +109,7 @@ class CrisisSettingsSerializer(StrictSerializer):
         allow_null=True,
         help_text="ISO 3166-1 alpha-2 (UK is read as GB); empty: taken from the patient's time zone where known.",
     )
-    clinic_line = CrisisLineSerializer(
+    clinic_line = ClinicLineSerializer(
         required=False, allow_null=True, help_text="The clinic's own line, listed after the others; null: none."
     )
     locales = serializers.DictField(
