@@ -3,12 +3,14 @@ the project's ``gunicorn.conf.py`` and production settings (DEBUG off) on a free
 (this test's own database), for the patient, the clinician and the clinic admin, each with its bearer token.
 Every run must end with exit status 0: no failure of any check.
 
-The clinic has data to find: a course with weekly BDI-II entries, the last one raising a safety flag.
-``/api/v1/auth/logout/`` revokes the token it is sent with, so it runs last for each role with a token of
-its own. The sign-in throttles are raised for the run so that the operations behind them (sign-in,
-enrolment, password reset) are tested rather than answered 429; the 429 itself is tested in test_auth.
-The exceptions schemathesis is told about are in ``schemathesis.toml`` (repository root), each with the
-rule the schema cannot state.
+Each role works in a clinic of its own, with data to find (a course with weekly BDI-II entries, the last
+one raising a safety flag), so that the three runs go side by side without one changing what another
+tests (an admin deactivating the clinician, a clinician issuing the patient a code). ``/api/v1/auth/logout/``
+revokes the token it is sent with, so it runs last for each role with a token of its own. The sign-in
+throttles are raised for the run so that the operations behind them (sign-in, enrolment, password reset)
+are tested rather than answered 429; the 429 itself is tested in test_auth. The exceptions schemathesis
+is told about are in ``schemathesis.toml`` (repository root), each with the rule the schema cannot state.
+Schemathesis runs in a directory of its own without its example database, so runs are independent.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -41,8 +44,8 @@ from tracker.records.services.patients import course_create, patient_create, pat
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[3]
-ROLES = ("patient", "clinician", "admin")  # the admin last: it may deactivate staff
-#: Test cases per operation and phase; the three roles' runs together stay within a few minutes in CI.
+ROLES = ("patient", "clinician", "admin")
+#: Test cases per operation in the fuzzing phase (the coverage phase's cases are derived from the schema).
 MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "8")
 
 
@@ -59,12 +62,16 @@ def _database_url() -> str:
     return f"postgres://{auth}@{cfg['HOST'] or '127.0.0.1'}:{cfg['PORT'] or 5432}/{cfg['NAME']}"
 
 
-def _world() -> dict[str, Any]:
-    """A clinic with an admin, a clinician and an enrolled patient whose course has entries and a flag."""
-    _clinic, admin = clinic_create(name="Live clinic", admin_username="live-admin", admin_password=PASSWORD)
-    clinician = staff_create(actor=admin, username="live-clinician", password=PASSWORD, role=Role.CLINICIAN)
+def _world(role: str) -> dict[str, Any]:
+    """A clinic of the role's own with an admin, a clinician and an enrolled patient whose course has
+    entries and a flag; the user whose role runs, and two tokens of theirs (the second for the logout)."""
+    prefix = f"live-{role}"
+    _clinic, admin = clinic_create(
+        name=f"Clinic of the {role}", admin_username=f"{prefix}-admin", admin_password=PASSWORD
+    )
+    clinician = staff_create(actor=admin, username=f"{prefix}-clinician", password=PASSWORD, role=Role.CLINICIAN)
     new = patient_create(actor=clinician, name="Live patient", timezone_name="Europe/Madrid")
-    patient, _ = patient_enroll(enrollment_code=new.enrollment_code, username="live-patient", password=PASSWORD)
+    patient, _ = patient_enroll(enrollment_code=new.enrollment_code, username=f"{prefix}-patient", password=PASSWORD)
     start = timezone.localdate() - timedelta(days=35)
     course_create(actor=clinician, patient=patient, modality="iv_ketamine", with_therapy=False, start_date=start)
     for week, total in enumerate([38, 31, 24, 17, 12]):
@@ -77,8 +84,9 @@ def _world() -> dict[str, Any]:
             client_id=uuid.uuid4(),
         )
     assert patient.flags.exists()
-    users = {"patient": patient.user, "clinician": clinician, "admin": admin}
-    return {"users": users, "tokens": {role: token_issue(user=user).raw for role, user in users.items()}}
+    user = {"patient": patient.user, "clinician": clinician, "admin": admin}[role]
+    assert user is not None
+    return {"token": token_issue(user=user).raw, "logout_token": token_issue(user=user).raw}
 
 
 @pytest.fixture
@@ -97,7 +105,7 @@ def gunicorn(transactional_db: Any, tmp_path: Path) -> Iterator[str]:
         # No worker runs beside this server: tasks run in the request instead of waiting in the broker.
         "CELERY_TASK_ALWAYS_EAGER": "1",
         "EXPORT_DIR": str(tmp_path / "exports"),
-        "WEB_CONCURRENCY": "2",
+        "WEB_CONCURRENCY": "3",  # one per role's run
         "LOG_LEVEL": "WARNING",
         "LOGIN_RATE": "100000/min",
         "ENROLL_RATE": "100000/min",
@@ -138,10 +146,13 @@ def _schemathesis() -> list[str]:
     return [found] if found else [sys.executable, "-m", "schemathesis.cli"]
 
 
-def _run(base: str, schema: Path, token: str, *selection: str) -> subprocess.CompletedProcess[str]:
+def _run(base: str, schema: Path, token: str, cwd: Path, *selection: str) -> subprocess.CompletedProcess[str]:
+    cwd.mkdir()
     return subprocess.run(
         [
             *_schemathesis(),
+            "--config-file",
+            str(ROOT / "schemathesis.toml"),
             "run",
             str(schema),
             "--url",
@@ -152,10 +163,12 @@ def _run(base: str, schema: Path, token: str, *selection: str) -> subprocess.Com
             "all",
             "--max-examples",
             MAX_EXAMPLES,
+            "--generation-database",
+            "none",
             "--no-color",
             *selection,
         ],
-        cwd=ROOT,  # schemathesis.toml
+        cwd=cwd,  # schemathesis keeps a cache of the API's capabilities in its working directory
         capture_output=True,
         text=True,
         timeout=600,
@@ -163,30 +176,39 @@ def _run(base: str, schema: Path, token: str, *selection: str) -> subprocess.Com
     )
 
 
+def _role(base: str, schema: Path, world: dict[str, Any], role: str, tmp_path: Path) -> list[str]:
+    """The role's run, then its logout; a line per run (cases, seconds) and the output of any that failed."""
+    runs = [
+        ("main", world["token"], ("--exclude-path", "/api/v1/auth/logout/")),
+        ("logout", world["logout_token"], ("--include-path", "/api/v1/auth/logout/")),
+    ]
+    lines, failures = [], []
+    for name, token, selection in runs:
+        started = time.monotonic()
+        done = _run(base, schema, token, tmp_path / f"{role}-{name}", *selection)
+        cases = [line.strip() for line in done.stdout.splitlines() if " generated" in line]
+        lines.append(
+            f"{role} {name}: exit {done.returncode}, {cases[-1] if cases else '?'}, {time.monotonic() - started:.0f} s"
+        )
+        if done.returncode != 0:
+            failures.append(f"---- {role} {' '.join(selection)}: exit {done.returncode}\n{done.stdout}{done.stderr}")
+    print(*lines, sep="\n")
+    return failures
+
+
 def test_schemathesis_all_checks_against_gunicorn_for_each_role(gunicorn: str, tmp_path: Path) -> None:
-    world = _world()
-    tokens = world["tokens"]
+    worlds = {role: _world(role) for role in ROLES}
     # In production the schema is for staff; the team reads it once, as the admin, and runs it for each role.
     request = urllib.request.Request(
-        f"{gunicorn}/api/schema/?format=json", headers={"Authorization": f"Bearer {tokens['admin']}"}
+        f"{gunicorn}/api/schema/?format=json", headers={"Authorization": f"Bearer {worlds['admin']['token']}"}
     )
     with urllib.request.urlopen(request, timeout=30) as answer:
         document = json.loads(answer.read())
     assert document["openapi"].startswith("3.") and "/api/v1/auth/logout/" in document["paths"]
     schema = tmp_path / "schema.json"
     schema.write_text(json.dumps(document))
-    failures = []
-    for role in ROLES:
-        runs = [
-            (tokens[role], ("--exclude-path", "/api/v1/auth/logout/")),
-            (token_issue(user=world["users"][role]).raw, ("--include-path", "/api/v1/auth/logout/")),
-        ]
-        for token, selection in runs:
-            done = _run(gunicorn, schema, token, *selection)
-            summary = [line for line in done.stdout.splitlines() if "generated" in line or "passed" in line]
-            print(role, selection, done.returncode, *summary[-2:], sep=" | ")
-            if done.returncode != 0:
-                failures.append(
-                    f"---- {role} {' '.join(selection)}: exit {done.returncode}\n{done.stdout}{done.stderr}"
-                )
+    # The roles' clinics are apart: their runs go side by side.
+    with ThreadPoolExecutor(max_workers=len(ROLES)) as pool:
+        results = pool.map(lambda role: _role(gunicorn, schema, worlds[role], role, tmp_path), ROLES)
+        failures = [failure for result in results for failure in result]
     assert not failures, "\n".join(failures)
