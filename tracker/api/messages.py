@@ -121,6 +121,7 @@ FIELD_MESSAGES: dict[str, Any] = {
     "too_far_ahead": _("A course can be recorded at most %(days)s days ahead of its start."),
     "negative": _("This cannot be negative."),
     "not_text": _("Send text here."),
+    "not_a_boolean": _("Send true or false here."),
     "invisible_characters": _("Remove the control, direction or invisible characters from this text."),
     "too_long": _("At most %(max)s characters."),
     "invalid_username": _(

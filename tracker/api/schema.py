@@ -5,8 +5,11 @@
   a body or query parameters can be refused (400; a body also 413 and 415), a signed-in operation
   401, a role check 403, a write a conflict (409), a throttled view 429; every operation 404 (an id
   in the path, a page past the end, DRF's ``?format=`` naming no format), 405, 406, 500 and 503;
+- every operation documents 414 without a body: an address longer than the web server reads (gunicorn's
+  request line limit, a proxy's, runserver's) is refused by that server before the app sees it;
 - operation ids are identifiers (``patients_chart_retrieve``, not ``patients_chart._retrieve``);
 - a path parameter matched by an alternation of words (``(?P<fmt>png|svg)``) is an enum, not a pattern;
+- an optional query parameter may be sent empty (``allowEmptyValue``): the API reads it as absent;
 - in a response, every field of a model serializer is required: it is always sent (null where the
   field allows null), except a field the serializer declares itself with ``required=False`` (sent only
   sometimes, like a replay's ``original_id``). A plain serializer's ``required=False`` field stays
@@ -78,6 +81,11 @@ DESCRIPTIONS = {
     "503": "Briefly unavailable (service_unavailable); Retry-After says when to retry.",
 }
 
+URI_TOO_LONG = (
+    "The address (path and query) is longer than the web server accepts; answered by the server in front of "
+    "the API, not as a problem."
+)
+
 _RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}}
 _WORDS = re.compile(r"\^?\(?(\w+(?:\|\w+)+)\)?\$?")
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -96,6 +104,10 @@ class ProblemAutoSchema(AutoSchema):
             schema["required"] = [name for name in schema.get("properties", {}) if name not in optional]
         if direction == "request" and isinstance(instance, StrictSerializer):
             schema["additionalProperties"] = False  # an unknown field is refused, not ignored
+        for name, field in instance.fields.items():
+            # Bounds a field states itself (a new password's length), over those read off its arguments.
+            if getattr(field, "schema_overrides", None) and name in schema.get("properties", {}):
+                schema["properties"][name].update(field.schema_overrides)
         return schema
 
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
@@ -104,6 +116,9 @@ class ProblemAutoSchema(AutoSchema):
             return None
         for parameter in operation.get("parameters", []):
             self._enum_from_pattern(parameter)
+            if parameter.get("in") == "query" and not parameter.get("required"):
+                # ``?scale=`` is read as no ``scale`` (serializers/base.py ``query``); a page past the end is a 404.
+                parameter["allowEmptyValue"] = True
         self._register_problem()
         responses = operation["responses"]
         problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -121,6 +136,7 @@ class ProblemAutoSchema(AutoSchema):
             if status in ("429", "503"):
                 response["headers"] = _RETRY_AFTER
             responses[status] = response
+        responses.setdefault("414", {"description": URI_TOO_LONG})
         return operation
 
     @staticmethod
@@ -153,8 +169,8 @@ class ProblemAutoSchema(AutoSchema):
             statuses.append("403")
         if self.method in _WRITES:
             statuses.append("409")
-        if view.get_throttles():
-            statuses.append("429")
+        if view.get_throttles() or getattr(view, "counts_failed_sign_ins", False):
+            statuses.append("429")  # throttled, or locked out by failed sign-ins
         return sorted(statuses)
 
 
@@ -177,4 +193,22 @@ def require_page_members(result: dict[str, Any], generator: Any, request: Any, p
     for component in result.get("components", {}).get("schemas", {}).values():
         if set(PAGE_MEMBERS) <= set(component.get("properties", {})):
             component["required"] = sorted(set(component.get("required", [])) | set(PAGE_MEMBERS))
+    return result
+
+
+#: A ``$`` that begins a word in a route is a literal character (FHIR's ``$export``), not a regex's end.
+_LITERAL_DOLLAR = re.compile(r"\$(?=\w)")
+
+
+def keep_literal_dollars(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Postprocessing hook: a route with a literal ``$`` (FHIR's ``/fhir/$export``) keeps it in the
+    schema's path; drf-spectacular reads every ``$`` as a regular expression's end and drops it, which
+    would document an address that answers 404."""
+    literal = {}
+    for path, route, _method, _view in generator.endpoints or ():
+        for match in _LITERAL_DOLLAR.finditer(route):
+            word = re.match(r"\w+", route[match.end() :])
+            if word:
+                literal[path] = path.replace(f"/{word.group()}", f"/${word.group()}", 1)
+    result["paths"] = {literal.get(path, path): item for path, item in result.get("paths", {}).items()}
     return result

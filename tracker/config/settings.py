@@ -333,6 +333,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tracker.api.schema.require_page_members",
+        "tracker.api.schema.keep_literal_dollars",
     ],
 }
 

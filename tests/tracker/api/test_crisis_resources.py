@@ -180,3 +180,36 @@ def test_no_resources_without_a_flag_nor_for_a_clinicians_own_entry(world: Any) 
     staff_entry = submit(client_for(world.clinician), "phq9", TODAY, 5, patient=world.patient, suicide=3)
     assert staff_entry.status_code == 201 and len(staff_entry.json()["flags"]) == 1
     assert staff_entry.json()["crisis_resources"] is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://clinic.example.org/a%2",  # a percent-escape without its two hex digits
+        "https://clinic.example.org/100%",
+        "https://clinic.example.org/help?lang=es",  # no query: the address is shown as it is stored
+        "https://clinic.example.org:8443/help",
+    ],
+)
+def test_an_address_is_refused_where_the_schemas_pattern_refuses_it(world: Any, url: str) -> None:
+    r = put(world, {"country": "ES", "clinic_line": {"phone": "+34 910 000 000", "url": url}})
+    assert r.status_code == 400 and r.json()["code"] == "validation_error", r.content
+    assert error_fields(r) == {"clinic_line.url"}
+
+
+def test_the_clinics_line_needs_no_label(world: Any) -> None:
+    r = put(world, {"clinic_line": {"phone": "+34 910 000 000", "url": "https://clinic.example.org/a%20b"}})
+    assert r.status_code == 200, r.content
+    assert r.json()["clinic_line"]["label"] == ""
+
+
+def test_null_reads_as_not_given_as_the_schema_says(world: Any) -> None:
+    body = {
+        "country": None,
+        "clinic_line": {"label": None, "phone": "+34 910 000 000", "sms": None, "url": None},
+        "locales": {"es": {"message": None, "emergency": None, "lines": None}},
+    }
+    r = put(world, body)
+    assert r.status_code == 200, r.content
+    assert r.json()["clinic_line"] == {"label": "", "phone": "+34 910 000 000", "sms": "", "url": ""}
+    assert r.json()["locales"] == {}

@@ -134,7 +134,7 @@ def test_a_phones_whole_life_through_the_generated_client(generated: Generated, 
     clinician = client(token_issue(user=world.clinician).raw)
     created = _ok(
         op("patients", "patients_create").sync_detailed(
-            client=clinician, body=m.PatientCreateRequest(name="Phone Patient", timezone="UTC")
+            client=clinician, body=m.PatientCreateRequest(name="Phone Patient", timezone=m.TimezoneEnum("UTC"))
         ),
         HTTPStatus.CREATED,
     )
@@ -153,9 +153,7 @@ def test_a_phones_whole_life_through_the_generated_client(generated: Generated, 
     enrolled = _ok(
         op("enroll", "enroll_create").sync_detailed(
             client=client(),
-            body=m.EnrollRequestRequest(
-                enrollment_code=created.enrollment_code, username="phone-patient", password=PASSWORD
-            ),
+            body=m.EnrollRequest(enrollment_code=created.enrollment_code, username="phone-patient", password=PASSWORD),
         ),
         HTTPStatus.CREATED,
     )
@@ -256,11 +254,11 @@ def test_a_phones_whole_life_through_the_generated_client(generated: Generated, 
 
     # Another phone signed in as the same patient; the first one changes the password.
     login = op("auth", "auth_token_create").sync_detailed
-    other = _ok(login(client=client(), body=m.TokenRequestRequest(username="phone-patient", password=PASSWORD)))
+    other = _ok(login(client=client(), body=m.LoginRequest(username="phone-patient", password=PASSWORD)))
     assert isinstance(other, m.Token) and other.role == m.RoleEnum.PATIENT
     new_password = "another-Horse-battery-7"
     changed = op("auth", "auth_password_create").sync_detailed(
-        client=phone, body=m.PasswordChangeRequestRequest(old_password=PASSWORD, new_password=new_password)
+        client=phone, body=m.PasswordChangeRequest(old_password=PASSWORD, new_password=new_password)
     )
     assert changed.status_code == HTTPStatus.NO_CONTENT, changed.content
     # The token that changed it keeps working; the other phone's is revoked.
@@ -269,9 +267,9 @@ def test_a_phones_whole_life_through_the_generated_client(generated: Generated, 
     assert revoked.status_code == HTTPStatus.UNAUTHORIZED
     assert isinstance(revoked.parsed, m.Problem) and revoked.parsed.code == "token_revoked"
     # The old password no longer signs in; the new one does.
-    old = login(client=client(), body=m.TokenRequestRequest(username="phone-patient", password=PASSWORD))
+    old = login(client=client(), body=m.LoginRequest(username="phone-patient", password=PASSWORD))
     assert old.status_code == HTTPStatus.BAD_REQUEST and old.parsed.code == "invalid_credentials"
-    fresh = _ok(login(client=client(), body=m.TokenRequestRequest(username="phone-patient", password=new_password)))
+    fresh = _ok(login(client=client(), body=m.LoginRequest(username="phone-patient", password=new_password)))
     assert fresh.role == m.RoleEnum.PATIENT
     again = _ok(op("me", "me_retrieve").sync_detailed(client=client(fresh.token)))
     assert again.patient.id == created.id

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from tracker.api.serializers.base import StrictSerializer
+from tracker.api.serializers.base import NewPasswordField, StrictSerializer, UsernameField
 from tracker.records.models import Role
 
 
-class TokenRequestSerializer(StrictSerializer):
+class LoginSerializer(StrictSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=1024, trim_whitespace=False)
 
@@ -19,10 +19,10 @@ class TokenSerializer(serializers.Serializer):  # type: ignore[type-arg]
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class EnrollRequestSerializer(StrictSerializer):
+class EnrollSerializer(StrictSerializer):
     enrollment_code = serializers.CharField(max_length=64)
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    username = UsernameField()
+    password = NewPasswordField()
 
 
 class EnrollResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -31,15 +31,15 @@ class EnrollResponseSerializer(serializers.Serializer):  # type: ignore[type-arg
     patient_id = serializers.UUIDField()
 
 
-class PasswordResetRequestSerializer(StrictSerializer):
+class PasswordResetSerializer(StrictSerializer):
     reset_code = serializers.CharField(max_length=64, help_text="The code clinic staff issued.")
     username = serializers.CharField(max_length=150)
-    new_password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    new_password = NewPasswordField()
 
 
-class PasswordChangeRequestSerializer(StrictSerializer):
+class PasswordChangeSerializer(StrictSerializer):
     old_password = serializers.CharField(max_length=1024, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    new_password = NewPasswordField()
 
 
 class ResetCodeSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tracker.api.serializers.base import StrictSerializer
 from tracker.records.models import FlagAcknowledgement, FlagAction, SafetyFlag
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "enum": list(FlagAction.values)}, {"type": "string", "maxLength": 0}]}
+)
+class RecordedActionField(serializers.CharField):
+    """The action recorded with an acknowledgement: one of the actions, or empty when none was given."""
+
+
 class FlagAcknowledgementSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     by = serializers.UUIDField(source="by_id", allow_null=True, read_only=True)
+    action = RecordedActionField(read_only=True)
 
     class Meta:
         model = FlagAcknowledgement

@@ -11,18 +11,23 @@ from rest_framework import serializers
 
 import scoring
 from projections.math.signals import SIGNALS
-from tracker.api.serializers.base import StrictSerializer
+from tracker.api.serializers.base import StrictSerializer, TimezoneField
 from tracker.api.serializers.courses import CourseSerializer
 from tracker.api.serializers.flags import FlagSerializer
 from tracker.records.cleaning import check_timezone
 from tracker.records.models import SCALE_CHOICES, Patient
+from tracker.records.services.patients import SCHEDULE_INTERVAL_DAYS, self_report_scales
 
 
 @extend_schema_field(
     {
         "type": "object",
         "nullable": True,
-        "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 91},
+        "properties": {
+            scale: {"type": "integer", "minimum": SCHEDULE_INTERVAL_DAYS[0], "maximum": SCHEDULE_INTERVAL_DAYS[1]}
+            for scale in self_report_scales()
+        },
+        "additionalProperties": False,
         "example": {"phq9": 14},
     }
 )
@@ -40,7 +45,7 @@ class PatientCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=200)
     date_of_birth = serializers.DateField(required=False, allow_null=True)
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    timezone = serializers.CharField(max_length=64, required=False)
+    timezone = TimezoneField(required=False)
     schedule = ScheduleField(required=False, allow_null=True)
 
 
@@ -70,9 +75,7 @@ class EnrollmentCodeSerializer(serializers.Serializer):  # type: ignore[type-arg
 
 
 class MeUpdateSerializer(StrictSerializer):
-    timezone = serializers.CharField(
-        max_length=64, required=False, help_text="A canonical IANA time zone, e.g. 'Asia/Tokyo'."
-    )
+    timezone = TimezoneField(required=False, help_text="A canonical IANA time zone, e.g. 'Asia/Tokyo'.")
     locale = serializers.ChoiceField(
         choices=[code for code, _name in settings.LANGUAGES],
         required=False,

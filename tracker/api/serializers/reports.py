@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from tracker.api.messages import FIELD_MESSAGES
 from tracker.records.models import SCALE_CHOICES, Modality
+from tracker.reports.fhir import BULK_TYPES
 
 
 class ReportQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -63,13 +65,37 @@ class ExportJobSerializer(serializers.Serializer):  # type: ignore[type-arg]
     files = serializers.ListField(child=serializers.DictField())
 
 
+_FHIR_TYPE = "(" + "|".join(BULK_TYPES) + ")"
+
+
+@extend_schema_field({"type": "string", "pattern": f"^{_FHIR_TYPE}(,{_FHIR_TYPE})*$"})
+class FhirTypesField(serializers.CharField):
+    """Resource types of the bulk export, comma-separated."""
+
+
 class FhirExportQuerySerializer(serializers.Serializer):  # type: ignore[type-arg]
     """The FHIR Bulk Data kick-off's parameters this server supports: ``_type`` and ``_outputFormat``."""
 
     def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
         return {
-            "_type": serializers.CharField(required=False, help_text="Comma-separated resource types."),
+            "_type": FhirTypesField(required=False, help_text="Comma-separated resource types."),
             "_outputFormat": serializers.ChoiceField(
                 choices=["application/fhir+ndjson", "application/ndjson", "ndjson"], required=False
             ),
         }
+
+
+class FhirManifestOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    type = serializers.ChoiceField(choices=list(BULK_TYPES))
+    url = serializers.URLField()
+    count = serializers.IntegerField()
+
+
+class FhirManifestSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The FHIR Bulk Data completion manifest of a finished FHIR export job."""
+
+    transactionTime = serializers.DateTimeField()
+    request = serializers.URLField()
+    requiresAccessToken = serializers.BooleanField()
+    output = FhirManifestOutputSerializer(many=True)
+    error = serializers.ListField(child=serializers.DictField())

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from tracker.api.serializers.base import StrictSerializer
+from tracker.api.serializers.base import NewPasswordField, StrictSerializer, UsernameField
 from tracker.records.models import STAFF_ROLE_CHOICES
 
 
 class StaffCreateSerializer(StrictSerializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=1024, trim_whitespace=False)
+    username = UsernameField()
+    password = NewPasswordField()
     role = serializers.ChoiceField(choices=STAFF_ROLE_CHOICES)
 
 

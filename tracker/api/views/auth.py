@@ -25,9 +25,9 @@ class TokenView(Endpoint):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(request=s.TokenRequestSerializer, responses={200: s.TokenSerializer}, auth=[])
+    @extend_schema(request=s.LoginSerializer, responses={200: s.TokenSerializer}, auth=[])
     def post(self, request: Request) -> Response:
-        data = s.TokenRequestSerializer(data=request.data)
+        data = s.LoginSerializer(data=request.data)
         if not data.is_valid():
             # Missing or malformed fields get the same generic answer as a wrong pair, naming the fields.
             raise Problem(400, "invalid_credentials", errors=list(drf_field_errors(data.errors)))
@@ -51,9 +51,9 @@ class EnrollView(Endpoint):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "enroll"
 
-    @extend_schema(request=s.EnrollRequestSerializer, responses={201: s.EnrollResponseSerializer}, auth=[])
+    @extend_schema(request=s.EnrollSerializer, responses={201: s.EnrollResponseSerializer}, auth=[])
     def post(self, request: Request) -> Response:
-        patient, issued = patient_services.patient_enroll(**validated(s.EnrollRequestSerializer, request.data))
+        patient, issued = patient_services.patient_enroll(**validated(s.EnrollSerializer, request.data))
         return Response({"token": issued.raw, "expires_at": issued.expires_at, "patient_id": patient.pk}, status=201)
 
 
@@ -66,19 +66,22 @@ class PasswordResetView(Endpoint):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "password_reset"
 
-    @extend_schema(request=s.PasswordResetRequestSerializer, responses={204: None}, auth=[])
+    @extend_schema(request=s.PasswordResetSerializer, responses={204: None}, auth=[])
     def post(self, request: Request) -> Response:
-        password_services.password_reset(**validated(s.PasswordResetRequestSerializer, request.data))
+        password_services.password_reset(**validated(s.PasswordResetSerializer, request.data))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PasswordChangeView(Endpoint):
     """Change one's own password; every other token of the user stops working, this one stays."""
 
-    @extend_schema(request=s.PasswordChangeRequestSerializer, responses={204: None})
+    # A wrong current password counts towards the sign-in lockout, which answers 429.
+    counts_failed_sign_ins = True
+
+    @extend_schema(request=s.PasswordChangeSerializer, responses={204: None})
     def post(self, request: Request) -> Response:
         assert isinstance(request.auth, AuthToken)
         password_services.password_change(
-            actor=self.actor, token=request.auth, **validated(s.PasswordChangeRequestSerializer, request.data)
+            actor=self.actor, token=request.auth, **validated(s.PasswordChangeSerializer, request.data)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -8,7 +8,7 @@ from typing import Any
 from django.http import FileResponse, Http404, HttpResponseBase
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -81,7 +81,14 @@ class ExportJobView(Endpoint):
 
     @extend_schema(
         responses={
-            200: OpenApiResponse(s.ExportJobSerializer, description="Done: the files (a FHIR job: its manifest)."),
+            200: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="FinishedExport",
+                    serializers=[s.ExportJobSerializer, s.FhirManifestSerializer],
+                    resource_type_field_name=None,
+                ),
+                description="Done: the files (a FHIR job: its Bulk Data manifest).",
+            ),
             202: OpenApiResponse(
                 s.ExportJobSerializer, description="Pending or running; poll again after Retry-After."
             ),
@@ -138,7 +145,11 @@ class FhirExportView(Endpoint):
         parameters=[
             s.FhirExportQuerySerializer,
             OpenApiParameter(
-                "Prefer", OpenApiTypes.STR, location=OpenApiParameter.HEADER, required=True, description="respond-async"
+                "Prefer",
+                {"type": "string", "pattern": "respond-async"},
+                location=OpenApiParameter.HEADER,
+                required=True,
+                description="respond-async",
             ),
         ],
         responses={202: OpenApiResponse(s.ExportJobSerializer, description="Started; poll Content-Location.")},

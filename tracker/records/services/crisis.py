@@ -30,6 +30,11 @@ LINE_FIELDS = {"label", "phone", "sms", "url"}
 LOCALE_FIELDS = {"message", "emergency", "lines"}
 
 _https = URLValidator(schemes=["https"])
+#: The https addresses accepted (the API's schema states this pattern): a host name with a top-level
+#: domain and a path of unreserved characters and percent-escapes; no query, fragment, port or user.
+HTTPS_URL = re.compile(
+    r"https://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(/([A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*)?"
+)
 
 
 @cache
@@ -77,6 +82,8 @@ class _Errors:
             return ""
         try:
             _https(value)
+            if not HTTPS_URL.fullmatch(value):
+                raise ValidationError("")
         except ValidationError:
             self.add(field, "A web address starting with https://.")
             return ""
