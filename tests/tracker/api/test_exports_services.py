@@ -4,12 +4,8 @@ deployed web server (gunicorn with ``gunicorn.conf.py``)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import socket
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,10 +15,11 @@ from typing import Any
 
 import pytest
 
+from tests.server import gunicorn_server
 from tests.tracker.helpers import client_for, make_clinic
 from tests.tracker.reports.test_reports_csv_stream import add_patients
 from tests.tracker.reports.test_reports_support import worked_example
-from tests.worker import ROOT, celery_workers, wait_until, worker_database_url
+from tests.worker import celery_workers, wait_until, worker_database_url
 from tracker.records.services.auth import token_issue
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -56,17 +53,10 @@ def test_a_worker_builds_the_fhir_bulk_export_and_a_csv_job() -> None:
     assert b"".join(admin.get(file["url"]).streaming_content) == admin.get("/api/v1/reports/response.csv").content
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def gunicorn(environment: dict[str, str]) -> Iterator[str]:
     """The web server as deployed (``gunicorn.conf.py``) on a free port against the test database;
     its base URL."""
-    port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": worker_database_url(),
@@ -76,25 +66,8 @@ def gunicorn(environment: dict[str, str]) -> Iterator[str]:
         "GUNICORN_LOG_LEVEL": "warning",
         **environment,
     }
-    command = [sys.executable, "-m", "gunicorn", "tracker.config.wsgi:application", "-c", "gunicorn.conf.py"]
-    proc = subprocess.Popen([*command, "-b", f"127.0.0.1:{port}"], cwd=ROOT, env=env)
-    try:
-
-        def listening() -> bool:
-            if proc.poll() is not None:
-                raise RuntimeError("gunicorn exited at start")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                return True
-            return False
-
-        assert wait_until(listening, timeout=60), "gunicorn did not listen within 60 s"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with gunicorn_server(env) as base:
+        yield base
 
 
 def _get(url: str, token: str) -> tuple[int, dict[str, str], bytes]:

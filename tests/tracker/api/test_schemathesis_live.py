@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -34,7 +33,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from tests.server import ROOT, gunicorn_server
 from tests.tracker.helpers import PASSWORD, items_with_total
+from tests.worker import worker_database_url
 from tracker.records.models import Role
 from tracker.records.services.assessments import assessment_submit
 from tracker.records.services.auth import token_issue
@@ -43,23 +44,9 @@ from tracker.records.services.patients import course_create, patient_create, pat
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[3]
 ROLES = ("patient", "clinician", "admin")
 #: Test cases per operation in the fuzzing phase (the coverage phase's cases are derived from the schema).
 MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "8")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _database_url() -> str:
-    """The URL of this test's own database (pytest-django's ``test_…`` copy)."""
-    cfg = connection.settings_dict
-    auth = cfg["USER"] + (f":{cfg['PASSWORD']}" if cfg.get("PASSWORD") else "")
-    return f"postgres://{auth}@{cfg['HOST'] or '127.0.0.1'}:{cfg['PORT'] or 5432}/{cfg['NAME']}"
 
 
 def _world(role: str) -> dict[str, Any]:
@@ -94,14 +81,13 @@ def gunicorn(transactional_db: Any, tmp_path: Path) -> Iterator[str]:
     """The server's base URL; the server is stopped before the test database is flushed."""
     if connection.vendor != "postgresql":
         pytest.skip("runs against PostgreSQL (DATABASE_URL=postgres://…)")
-    port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
         "DJANGO_ENV": "production",
         "DJANGO_SECRET_KEY": f"schemathesis-{uuid.uuid4().hex}{uuid.uuid4().hex}",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",  # plain HTTP on the loopback: no TLS proxy in front
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": worker_database_url(),
         # No worker runs beside this server: tasks run in the request instead of waiting in the broker.
         "CELERY_TASK_ALWAYS_EAGER": "1",
         "EXPORT_DIR": str(tmp_path / "exports"),
@@ -110,35 +96,14 @@ def gunicorn(transactional_db: Any, tmp_path: Path) -> Iterator[str]:
         "LOGIN_RATE": "100000/min",
         "ENROLL_RATE": "100000/min",
         "PASSWORD_RESET_RATE": "100000/min",
+        "GUNICORN_LOG_LEVEL": "warning",
     }
-    command = [sys.executable, "-m", "gunicorn", "tracker.config.wsgi:application", "-c", "gunicorn.conf.py"]
-    log = (tmp_path / "gunicorn.log").open("wb")
-    server = subprocess.Popen(
-        [*command, "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, (tmp_path / "gunicorn.log").read_text()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
+    with (tmp_path / "gunicorn.log").open("wb") as log:
         try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+            with gunicorn_server(env, log=log) as base:
+                yield base
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}: {(tmp_path / 'gunicorn.log').read_text()}") from None
 
 
 def _schemathesis() -> list[str]:
