@@ -1,4 +1,4 @@
-"""The request path's hand-written bypasses of the ORM: the one place where SQL is written by hand.
+"""The request path's hand-written bypasses of the ORM, and the list of every other one.
 
 Each bypass stays only while it pays. For each: what it replaces (the plain path), the benchmark
 that justifies it, and the test that holds it equal to the plain path (on SQLite and PostgreSQL;
@@ -14,7 +14,7 @@ CI runs the suite on both).
     it. On other databases (SQLite) it is the plain path.
     Benchmark: ``manage.py benchmark api`` (a submission's app CPU; the plain path's compiling of
     each INSERT is the cost it removes).
-    Tests: ``tests/tracker/test_db.py`` (the rows and the instances are those ``save()`` leaves; a
+    Tests: ``tests/tracker/records/test_db.py`` (the rows and the instances are those ``save()`` leaves; a
     failure stores nothing and leaves the caller's transaction usable; the upsert).
 
 ``token_with_user(digest)``
@@ -24,11 +24,25 @@ CI runs the suite on both).
     instead of compiled on every request. The patient's clinic comes with it: a flagged entry's
     answer (the clinic's crisis resources) and the entry's date check read it without a query.
     Benchmark: ``manage.py benchmark api`` (every submission authenticates).
-    Tests: ``tests/tracker/test_auth.py`` (``test_token_with_user_loads_what_the_orm_loads`` and
+    Tests: ``tests/tracker/records/test_auth.py`` (``test_token_with_user_loads_what_the_orm_loads`` and
     the refusals of revoked, expired and unknown tokens).
 
 Both run through Django's cursor, so query logging, execute wrappers, error translation and the
 connection's health checks (``CONN_HEALTH_CHECKS``) apply to them as to any query.
+
+The two batch bypasses live beside the code they serve, because they read the layers above this one
+(each module's docstring says what it replaces):
+
+``projections/storage.py``
+    The nightly job's PostgreSQL reads and its COPY writes (column lists from the models' ``_meta``).
+    Benchmarks: ``manage.py benchmark projections`` and ``benchmark nightly``. Tests:
+    ``tests/projections/test_storage.py`` (every column written as the per-patient path writes it).
+
+``tracker/reports/read_model.py`` (``_FRESH_SQL``)
+    The response CSV's freshness check: the server hashes each course's entries and compares them with
+    the stored snapshot's fingerprint, instead of loading every entry into Python. Benchmark:
+    ``manage.py benchmark exports``. Tests: ``tests/tracker/reports/test_reports_csv_stream.py`` (the
+    export byte for byte equal to the plain path).
 """
 
 from __future__ import annotations
