@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from scoring import SCALES, Options
 from scoring.treatments import MODALITIES
@@ -86,9 +87,9 @@ class PayerProfile(models.Model):
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Clinic admin"
-    CLINICIAN = "clinician", "Clinician"
-    PATIENT = "patient", "Patient"
+    ADMIN = "admin", _("Clinic admin")
+    CLINICIAN = "clinician", _("Clinician")
+    PATIENT = "patient", _("Patient")
 
 
 #: The roles of clinic staff (a staff account is created with one of these).
@@ -225,8 +226,8 @@ Modality = models.TextChoices(  # type: ignore[call-overload]
 class Timing(models.TextChoices):
     """When an entry was taken against that day's dose (CLINICAL §2); null is unknown, read as pre-dose."""
 
-    PRE_DOSE = "pre_dose", "Before the dose"
-    POST_DOSE = "post_dose", "After the dose"
+    PRE_DOSE = "pre_dose", _("Before the dose")
+    POST_DOSE = "post_dose", _("After the dose")
 
 
 class TreatmentCourse(models.Model):
@@ -345,8 +346,8 @@ class Assessment(models.Model):
 
 
 class FlagLevel(models.TextChoices):
-    REVIEW = "review", "Review"
-    URGENT = "urgent", "Urgent"
+    REVIEW = "review", _("Review")
+    URGENT = "urgent", _("Urgent")
 
 
 class SafetyFlag(models.Model):
@@ -377,10 +378,10 @@ class SafetyFlag(models.Model):
 class FlagAction(models.TextChoices):
     """What a clinician did about a safety flag."""
 
-    CONTACTED_PATIENT = "contacted_patient", "Contacted the patient"
-    SAFETY_PLAN_REVIEWED = "safety_plan_reviewed", "Safety plan reviewed"
-    ESCALATED = "escalated", "Escalated"
-    OTHER = "other", "Other"
+    CONTACTED_PATIENT = "contacted_patient", _("Contacted the patient")
+    SAFETY_PLAN_REVIEWED = "safety_plan_reviewed", _("Safety plan reviewed")
+    ESCALATED = "escalated", _("Escalated")
+    OTHER = "other", _("Other")
 
 
 class FlagAcknowledgement(models.Model):

@@ -29,8 +29,12 @@ PAGE_ENGLISH = [
     "Improvement", "Events", "Projection<", "Rules applied", "percentile", "expected improvement", "Entries",
     "Timing", "Severity", "Items (number", "Entered by", "before dose", "after dose", "superseded", "amended",
     "Mark as baseline", "URGENT", "REVIEW", "raised", "Log out", "Times in", "week ", " items<", "Item 1:",
+    "Contacted the patient", "Clinician<",
 ]  # fmt: skip
-PAGE_SPANISH = ["Todos los pacientes", "Tratamiento actual", "Línea base", "Registros", "URGENTE", "Ítem 1:"]
+PAGE_SPANISH = [
+    "Todos los pacientes", "Tratamiento actual", "Línea base", "Registros", "URGENTE", "Ítem 1:",
+    "Se contactó con el paciente", "Clínico<",
+]  # fmt: skip
 
 
 def _text(html: str) -> str:
