@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.test import Client
 from rest_framework.test import APIClient
 
 from tracker.records.models import Clinic, Patient, Role, User
@@ -142,3 +143,10 @@ def error_fields(response: Any) -> set[str]:
     if isinstance(body, dict):
         return {key for key in body if key not in {"detail", "non_field_errors"}}
     return set()
+
+
+def web_client(user: User) -> Client:
+    """A browser's client for the dashboard, signed in as ``user``."""
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client

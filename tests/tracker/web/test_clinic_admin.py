@@ -14,7 +14,15 @@ from django.test import Client
 
 from projections.cohort_results import recompute_cohorts
 from projections.nightly import recompute_all
-from tests.tracker.helpers import PASSWORD, ClinicWorld, client_for, error_fields, make_clinic, weekly_course
+from tests.tracker.helpers import (
+    PASSWORD,
+    ClinicWorld,
+    client_for,
+    error_fields,
+    make_clinic,
+    web_client,
+    weekly_course,
+)
 from tracker.records.models import AuditEvent, AuthToken, Clinic, Patient, Role, User
 from tracker.records.services.auth import token_issue
 from tracker.reports.profiles import builtin_profile
@@ -23,12 +31,6 @@ pytestmark = pytest.mark.django_db
 
 BUILTIN = builtin_profile().key
 ADMIN_PAGES = ["/clinic/staff/", "/clinic/settings/", "/clinic/reports/", "/clinic/outcomes/"]
-
-
-def web_client(user: User) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def audits(action: str, **filters: object) -> list[AuditEvent]:

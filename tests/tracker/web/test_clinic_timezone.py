@@ -7,11 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.test import Client
 
-from tests.tracker.helpers import PASSWORD, ClinicWorld, client_for, error_fields, make_clinic, submit
+from tests.tracker.helpers import ClinicWorld, client_for, error_fields, make_clinic, submit, web_client
 from tests.tracker.reports.test_reports_support import pdf_pages
-from tracker.records.models import AuditEvent, Clinic, SafetyFlag, User
+from tracker.records.models import AuditEvent, Clinic, SafetyFlag
 from tracker.records.services.clinics import clinic_set_timezone
 from tracker.records.services.patients import course_create
 
@@ -19,12 +18,6 @@ pytestmark = pytest.mark.django_db
 
 KIRITIMATI = "Pacific/Kiritimati"  # UTC+14: 23:30 UTC is 13:30 on the next day's date
 RAISED_AT = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
-
-
-def web_client(user: User) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 @pytest.fixture

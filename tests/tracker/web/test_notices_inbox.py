@@ -10,20 +10,14 @@ import pytest
 from django.test import Client
 
 from projections.nightly import recompute_all
-from tests.tracker.helpers import PASSWORD, ClinicWorld, items_with_total, make_clinic
-from tracker.records.models import AuditEvent, Notice, Patient, User
+from tests.tracker.helpers import ClinicWorld, items_with_total, make_clinic, web_client
+from tracker.records.models import AuditEvent, Notice, Patient
 from tracker.records.services.assessments import assessment_submit
 from tracker.records.services.patients import course_create, patient_create
 
 pytestmark = pytest.mark.django_db
 
 FLAT = [(0, 32), (7, 33), (14, 32), (21, 33), (28, 32), (35, 33)]
-
-
-def web_client(user: User) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def _off_track(world: ClinicWorld, name: str) -> Patient:

@@ -14,16 +14,15 @@ from django.test.utils import CaptureQueriesContext
 from projections.cohort_results import recompute_cohorts
 from projections.nightly import recompute_all
 from tests.tracker.bulk import bulk_patients, rich_patient
-from tests.tracker.helpers import PASSWORD, ClinicWorld, make_clinic
+from tests.tracker.helpers import ClinicWorld, make_clinic, web_client
 from tests.tracker.web.test_triage import QUERIES
 from tracker.records.models import Notice, Patient, User
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
-def web_client(user: User) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+def warm_client(user: User) -> Client:
+    client = web_client(user)
     client.get("/patients/")  # the session's first request loads what later ones reuse
     return client
 
@@ -38,7 +37,7 @@ def _count(client: Client, url: str) -> int:
 def _pages(world: ClinicWorld, probe: Patient) -> dict[str, int]:
     recompute_all(clinic_id=world.clinic.pk)
     recompute_cohorts(world.clinic.pk)
-    clinician, admin = web_client(world.clinician), web_client(world.admin)
+    clinician, admin = warm_client(world.clinician), warm_client(world.admin)
     counts = {f"/patients/{query}": _count(clinician, f"/patients/{query}") for query in QUERIES}
     counts["patient page"] = _count(clinician, f"/patients/{probe.pk}/")
     counts["patient page (admin)"] = _count(admin, f"/patients/{probe.pk}/")

@@ -17,18 +17,12 @@ from projections.cohort_results import recompute_cohorts
 from projections.models import OutcomeSnapshot
 from projections.nightly import recompute_all
 from tests.tracker.bulk import bulk_patients, rich_patient
-from tests.tracker.helpers import PASSWORD, ClinicWorld, items_with_total, make_clinic
-from tracker.records.models import Patient, User
+from tests.tracker.helpers import ClinicWorld, items_with_total, make_clinic, web_client
+from tracker.records.models import Patient
 from tracker.records.services.assessments import assessment_submit
 from tracker.records.services.patients import course_create, patient_create
 
 pytestmark = pytest.mark.django_db
-
-
-def web_client(user: User) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def rows(html: str) -> list[str]:

@@ -11,20 +11,14 @@ from django.test import Client
 
 from projections.models import OutcomeSnapshot
 from projections.outcomes import recompute_patient_outcomes
-from tests.tracker.helpers import PASSWORD, ClinicWorld, client_for, make_clinic, submit
-from tracker.records.models import AuditEvent, Patient, SafetyFlag, User
+from tests.tracker.helpers import PASSWORD, ClinicWorld, client_for, make_clinic, submit, web_client
+from tracker.records.models import AuditEvent, Patient, SafetyFlag
 from tracker.records.services.patients import course_create, patient_create, session_create
 
 pytestmark = pytest.mark.django_db
 
 # Headings of copyrighted questionnaires' items: the dashboard shows item numbers only.
 COPYRIGHTED_WORDING = ["Suicidal Thoughts or Wishes", "Sadness", "Pessimism", "Suicidal thoughts", "Apparent sadness"]
-
-
-def web_client(user: User) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def audits(action: str, **filters: object) -> list[AuditEvent]:

@@ -6,21 +6,13 @@ import html
 from datetime import date, timedelta
 
 import pytest
-from django.test import Client
 
-from tests.tracker.helpers import PASSWORD, ClinicWorld, client_for, make_clinic, submit
-from tracker.records.models import User
+from tests.tracker.helpers import ClinicWorld, client_for, make_clinic, submit, web_client
 from tracker.records.services.patients import course_create
 
 pytestmark = pytest.mark.django_db
 
 SEED = [48, 47, 46, 44, 30, 12, 4, 3]
-
-
-def web_client(user: User) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 @pytest.fixture

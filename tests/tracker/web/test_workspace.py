@@ -21,6 +21,7 @@ from tests.tracker.helpers import (
     items_with_total,
     make_clinic,
     submit,
+    web_client,
 )
 from tracker.records.crisis import resources_for
 from tracker.records.models import (
@@ -32,7 +33,6 @@ from tracker.records.models import (
     SafetyFlag,
     TreatmentCourse,
     TreatmentSession,
-    User,
 )
 from tracker.records.selectors.schedule import questionnaires_due
 from tracker.records.services.patients import course_create, patient_create, patient_enroll, session_create
@@ -41,12 +41,6 @@ pytestmark = pytest.mark.django_db
 
 # Item headings of the copyrighted scales: the dashboard shows item numbers only.
 COPYRIGHTED_WORDING = ["Apparent sadness", "Reported sadness", "Inner tension", "Lassitude", "Inability to feel"]
-
-
-def web_client(user: User) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
 
 
 def audited(action: str, **filters: Any) -> bool:
