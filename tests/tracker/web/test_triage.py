@@ -203,35 +203,25 @@ def test_the_list_at_2000_patients_is_timed(monkeypatch):
     client.get("/patients/")
     # The patient page of a patient with two scales, flags, an amendment and sessions, in that clinic.
     for query in ("", "?scale=madrs"):
-        wall, cpu = [], []
-        for _ in range(5):
-            t0, c0 = time.perf_counter(), time.process_time()
-            assert client.get(f"/patients/{probe.pk}/{query}").status_code == 200
-            wall.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
-        print(
-            f"patient page{query} at 2,000 patients: best {min(wall) * 1000:.0f} ms wall (worst "
-            f"{max(wall) * 1000:.0f}), {min(cpu) * 1000:.0f} ms CPU"
-        )
+        _print_times(client, f"/patients/{probe.pk}/{query}", f"patient page{query}", rounds=5)
     for query in ("", "?overdue=on", "?sort=signal", "?sort=last_entry&page=3"):
-        wall, cpu = [], []
-        for _ in range(5):
-            t0, c0 = time.perf_counter(), time.process_time()
-            assert client.get(f"/patients/{query}").status_code == 200
-            wall.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
-        print(
-            f"patient list{query or ' (urgency)'} at 2,000 patients: best {min(wall) * 1000:.0f} ms wall, "
-            f"{min(cpu) * 1000:.0f} ms CPU"
-        )
+        _print_times(client, f"/patients/{query}", f"patient list{query or ' (urgency)'}", rounds=5)
     # The admin's clinic-wide pages over the same clinic.
     recompute_cohorts(world.clinic.pk)
     admin = web_client(world.admin)
     for url in ("/notices/", "/clinic/reports/", "/clinic/outcomes/", "/clinic/outcomes/bdi2.svg"):
-        wall, cpu = [], []
-        for _ in range(3):
-            t0, c0 = time.perf_counter(), time.process_time()
-            assert admin.get(url).status_code == 200
-            wall.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
-        print(f"{url} at 2,000 patients: best {min(wall) * 1000:.0f} ms wall, {min(cpu) * 1000:.0f} ms CPU")
+        _print_times(admin, url, url, rounds=3)
+
+
+def _print_times(client: Client, url: str, label: str, *, rounds: int) -> None:
+    """Prints the best (and worst) wall time and the best CPU time of ``rounds`` requests of ``url``."""
+    wall, cpu = [], []
+    for _ in range(rounds):
+        t0, c0 = time.perf_counter(), time.process_time()
+        assert client.get(url).status_code == 200
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    print(
+        f"{label} at 2,000 patients: best {min(wall) * 1000:.0f} ms wall (worst {max(wall) * 1000:.0f}), "
+        f"{min(cpu) * 1000:.0f} ms CPU"
+    )
