@@ -8,12 +8,18 @@ from rest_framework import serializers
 from tracker.api.serializers.base import StrictSerializer
 from tracker.records.models import FlagAcknowledgement, FlagAction, SafetyFlag
 
+#: One of the actions, or empty when none was given.
+ACTION_OR_EMPTY = {"oneOf": [{"type": "string", "enum": list(FlagAction.values)}, {"type": "string", "maxLength": 0}]}
 
-@extend_schema_field(
-    {"oneOf": [{"type": "string", "enum": list(FlagAction.values)}, {"type": "string", "maxLength": 0}]}
-)
+
+@extend_schema_field(ACTION_OR_EMPTY)
 class RecordedActionField(serializers.CharField):
     """The action recorded with an acknowledgement: one of the actions, or empty when none was given."""
+
+
+@extend_schema_field(ACTION_OR_EMPTY)
+class ActionChoiceField(serializers.ChoiceField):
+    """The action an acknowledgement records: one of the actions, or empty for none (as the API accepts)."""
 
 
 class FlagAcknowledgementSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -53,7 +59,7 @@ class FlagSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 class FlagAcknowledgeSerializer(StrictSerializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    action = serializers.ChoiceField(
+    action = ActionChoiceField(
         choices=FlagAction.choices, required=False, allow_blank=True, help_text="What was done about the flag."
     )
 

@@ -74,10 +74,18 @@ class EnrollmentCodeSerializer(serializers.Serializer):  # type: ignore[type-arg
     expires_at = serializers.DateTimeField()
 
 
+_LOCALES = [code for code, _name in settings.LANGUAGES]
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "enum": _LOCALES}, {"type": "string", "maxLength": 0}]})
+class LocaleOrEmptyField(serializers.ChoiceField):
+    """One of the server's languages, or empty for the phone's (as the API accepts)."""
+
+
 class MeUpdateSerializer(StrictSerializer):
     timezone = TimezoneField(required=False, help_text="A canonical IANA time zone, e.g. 'Asia/Tokyo'.")
-    locale = serializers.ChoiceField(
-        choices=[code for code, _name in settings.LANGUAGES],
+    locale = LocaleOrEmptyField(
+        choices=_LOCALES,
         required=False,
         allow_blank=True,
         help_text="The language of the patient's messages (one of the server's languages); empty: the phone's.",
