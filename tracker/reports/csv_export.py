@@ -173,39 +173,18 @@ OUTCOME_LEAVES: tuple[Leaf, ...] = (
 
 
 def _leaf_columns(scale: str, leaves: tuple[Any, ...]) -> dict[str, object]:
-    """``_scale_columns`` of an outcome given as its ``OUTCOME_LEAVES``."""
-    (b_date, b_total, l_date, l_total, improvement, response, state, first_response, signal, reference,
-     remission_max, sustain_days, relapse_min, response_min, partial_above, events_json) = leaves  # fmt: skip
-    events = json.loads(events_json) if events_json not in (None, "[]") else []
-    remissions = [e for e in events if e["type"] == "remission"]
-    last_remission = remissions[-1] if remissions else {}
-    return {
-        "scale": scale,
-        "rated_by": scoring.SCALES[scale].rated_by,
-        "baseline_date": b_date,
-        "baseline_total": b_total,
-        "latest_date": l_date,
-        "latest_total": l_total,
-        "points_change": l_total - b_total if l_total is not None and b_total is not None else None,
-        "percent_change": f"{-improvement * 100:.1f}" if improvement is not None else None,
-        "response": response,
-        "state": state,
-        "remission_onset": last_remission.get("onset"),
-        "remission_confirmed": last_remission.get("confirmed"),
-        "first_response_date": first_response,
-        "signal": signal,
-        "reference": reference,
-        "rules": rules_text(
-            {
-                "remission_max": remission_max,
-                "sustain_days": sustain_days,
-                "relapse_min": relapse_min,
-                "response_min_improvement": response_min,
-                "partial_above_improvement": partial_above,
-            }
-        ),
-        "events": events_text(events),
-    }
+    """``_scale_columns`` of an outcome given as its ``OUTCOME_LEAVES``: the outcome's parts the columns
+    read, rebuilt (a missing value left out, as in the stored outcome)."""
+    outcome: dict[str, Any] = {}
+    for (path, kind), value in zip(OUTCOME_LEAVES, leaves, strict=True):
+        if value is None:
+            continue
+        *parents, key = path
+        node = outcome
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[key] = json.loads(value) if kind == "json" else value
+    return _scale_columns(ScaleOutcome(scale=scale, rows=(), outcome=outcome, fingerprint="", stale=False))
 
 
 def response_courses(*, actor: User, date_from: date | None, date_to: date | None) -> QuerySet[TreatmentCourse]:
