@@ -42,11 +42,24 @@ from tracker.reports.read_model import PatientOutcomes, ScaleOutcome
 ChartFormat = Literal["png", "svg"]
 
 # Bump when the drawing changes, so cached charts are redrawn.
-CHART_VERSION = "3"
+CHART_VERSION = "4"
 CACHE_SECONDS = 7 * 24 * 3600
 DPI = 110
-WIDTH_IN = 10.0
-PANEL_HEIGHT_IN = 3.3
+# 9 inches wide: shown 100 % wide (at most 1,100 px), the smallest text (9 pt) stays at 10 px or more
+# on a tablet 820 px wide.
+WIDTH_IN = 9.0
+PANEL_HEIGHT_IN = 3.0
+FONT_SMALL = 9  # ticks, labels, annotations, legend
+# Fixed margins in inches instead of a layout engine, whose measuring pass costs a second drawing.
+# They hold the longest texts each place has: the severity labels on the right, the score ticks and
+# label on the left, a panel's title above it, the date ticks and the year under the last panel.
+TOP_IN = 0.32
+PANEL_TITLE_IN = 0.34
+LEFT_IN = 0.75
+RIGHT_IN = 1.45
+AXIS_IN = 0.5
+LEGEND_ROW_IN = 0.2
+LEGEND_COLUMNS = 3
 # The expected band reaches at least this many weeks, and a week past the last entry.
 MIN_EXPECTED_WEEKS = 4
 EXPECTED_SAMPLES_PER_WEEK = 7
@@ -63,6 +76,8 @@ SESSION_COLOUR = "#0b7285"
 PENDING_COLOUR = "#52b788"
 WARNING_COLOUR = "#e8590c"
 RESPONSE_COLOUR = "#9c6500"
+FLAG_COLOURS = {"urgent": "#c2255c", "review": "#e67700"}
+FLAG_LABELS = {"urgent": "safety flag: urgent", "review": "safety flag: review"}
 
 # How each event of the outcome is marked: (label, marker, colour, filled).
 EVENT_STYLE: dict[tuple[str, str], tuple[str, str, str, bool]] = {
@@ -99,18 +114,27 @@ class Panel:
     relapse_min: int
     expected: ExpectedBand | None = None
     events: list[tuple[str, date, int]] = field(default_factory=list)  # (label, date, score)
+    flags: list[tuple[str, date, int]] = field(default_factory=list)  # (level, date, score) of flagged entries
+    remission_periods: list[tuple[date, date]] = field(default_factory=list)  # confirmed remissions
 
 
 def render_patient_chart(
-    outcomes: PatientOutcomes, *, fmt: ChartFormat | str, scale: str | None, expected: bool = True
+    outcomes: PatientOutcomes,
+    *,
+    fmt: ChartFormat | str,
+    scale: str | None,
+    expected: bool = True,
+    flags: Mapping[Any, str] | None = None,
 ) -> bytes:
     """The progress chart of the patient's current course (of one scale, or of all for None) as PNG
     or SVG bytes, cached by content; ``expected=False`` leaves out the expected band of the
-    reference curves (the payer's report shows no projection)."""
+    reference curves (the payer's report shows no projection). ``flags``: the safety-flag level of
+    each flagged entry (``flag_levels_of_entries``), marked on the chart; the clinic's staff see
+    them, the payer's report and the patient's own chart do not."""
     if fmt not in ("png", "svg"):
         raise ValueError(f"unknown chart format {fmt!r}")
     data = outcomes.only(scale)
-    panels = [_panel(data, scale_data, expected=expected) for scale_data in data.scales]
+    panels = [_panel(data, scale_data, expected=expected, flags=flags or {}) for scale_data in data.scales]
     key = _cache_key(data, panels, fmt, scale)
     try:
         cached = cache.get(key)
@@ -127,7 +151,9 @@ def render_patient_chart(
 # --------------------------------------------------------------------------- data for the drawing
 
 
-def _panel(data: PatientOutcomes, scale_data: ScaleOutcome, *, expected: bool = True) -> Panel:
+def _panel(
+    data: PatientOutcomes, scale_data: ScaleOutcome, *, expected: bool = True, flags: Mapping[Any, str]
+) -> Panel:
     scale = scoring.SCALES[scale_data.scale]
     outcome = scale_data.outcome
     rules = outcome["rules"]
@@ -144,7 +170,24 @@ def _panel(data: PatientOutcomes, scale_data: ScaleOutcome, *, expected: bool = 
     )
     panel.expected = _expected_band(data, panel) if expected else None
     panel.events = _events(panel)
+    panel.flags = [(flags[r.id], r.administered_on, r.total) for r in scale_data.rows if r.id in flags]
+    panel.remission_periods = remission_periods(outcome, last=max(dates, default=None))
     return panel
+
+
+def remission_periods(outcome: Mapping[str, Any], *, last: date | None) -> list[tuple[date, date]]:
+    """Each confirmed remission of an outcome, from its onset to the onset of the relapse or
+    recurrence that ended it, or to the ``last`` entry while it lasts (a recovery continues it)."""
+    events = outcome.get("events", [])
+    endings = sorted(date.fromisoformat(e["onset"]) for e in events if e["type"] in ("relapse", "recurrence"))
+    periods = []
+    for event in events:
+        if event["type"] != "remission" or not event.get("confirmed") or not event.get("onset"):
+            continue
+        onset = date.fromisoformat(event["onset"])
+        end = next((day for day in endings if day > onset), max(onset, last or onset))
+        periods.append((onset, end))
+    return periods
 
 
 def _score_on(panel: Panel, day: date) -> int | None:
@@ -209,6 +252,7 @@ def _cache_key(data: PatientOutcomes, panels: list[Panel], fmt: str, scale: str 
         "course": str(data.course.pk) if data.course else None,
         "sessions": [s.date.isoformat() for s in data.sessions],
         "expected": [p.expected.identity if p.expected else None for p in panels],
+        "flags": [p.flags for p in panels],
     }
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
     return f"tracker:chart:{digest}"
@@ -226,34 +270,53 @@ def _title(data: PatientOutcomes) -> str:
 
 
 def _render(data: PatientOutcomes, panels: list[Panel], fmt: str, scale: str | None) -> bytes:
-    n = max(len(panels), 1)
-    fig = Figure(figsize=(WIDTH_IN, 1.0 + PANEL_HEIGHT_IN * n + 0.6), dpi=DPI, layout="constrained")
-    fig.suptitle(_title(data), fontsize=12, fontweight="bold")
     if not panels:
+        fig = Figure(figsize=(WIDTH_IN, 2.0), dpi=DPI)
+        fig.suptitle(_title(data), fontsize=12, fontweight="bold")
         which = f"{scoring.SCALES[scale].name} " if scale else ""
         fig.text(
             0.5, 0.5, f"No {which}assessments recorded for this course yet.", ha="center", va="center", fontsize=11
         )
         return _save(fig, fmt)
+    fig = Figure(dpi=DPI)
+    n = len(panels)
     axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
     legend: dict[str, Any] = {}
     for ax, panel in zip(axes, panels, strict=True):
         _draw_panel(ax, data, panel, legend)
-    locator = AutoDateLocator(minticks=4, maxticks=10)
+    locator = AutoDateLocator(minticks=4, maxticks=9)
     axes[-1].xaxis.set_major_locator(locator)
     # The offset under the axis names the year only (the ticks name months and days).
     offsets = ["", "%Y", "%Y", "%Y", "%Y-%b-%d", "%Y-%b-%d %H:%M"]
     axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator, offset_formats=offsets))
     references = sorted({p.expected.reference for p in panels if p.expected})
+    # The figure's height follows its content; the axes sit at fixed margins (no layout pass).
+    rows = -(-len(legend) // LEGEND_COLUMNS) + (1 if references else 0)
+    legend_in = rows * LEGEND_ROW_IN + 0.1
+    height = TOP_IN + n * (PANEL_TITLE_IN + PANEL_HEIGHT_IN) + AXIS_IN + legend_in
+    fig.set_size_inches(WIDTH_IN, height)
+    fig.subplots_adjust(
+        left=LEFT_IN / WIDTH_IN,
+        right=1 - RIGHT_IN / WIDTH_IN,
+        top=1 - (TOP_IN + PANEL_TITLE_IN) / height,
+        bottom=(AXIS_IN + legend_in) / height,
+        hspace=PANEL_TITLE_IN / PANEL_HEIGHT_IN,
+    )
+    fig.suptitle(_title(data), fontsize=12, fontweight="bold", y=1 - 0.1 / height, va="top")
     fig.legend(
         list(legend.values()),
         list(legend),
-        loc="outside lower center",
-        ncols=min(5, len(legend)),
-        fontsize=8,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.04 / height),
+        ncols=LEGEND_COLUMNS,
+        fontsize=FONT_SMALL,
         frameon=False,
+        borderaxespad=0,
+        handletextpad=0.5,
+        columnspacing=1.6,
+        labelspacing=0.35,
         title=("Expected band: " + "; ".join(references)) if references else None,
-        title_fontsize=8,
+        title_fontsize=FONT_SMALL,
     )
     return _save(fig, fmt)
 
@@ -283,7 +346,7 @@ def _draw_panel(ax: Axes, data: PatientOutcomes, panel: Panel, legend: dict[str,
         labels.append(band.label.replace("_", " "))
     right = ax.twinx()
     right.set_ylim(0, top)
-    right.set_yticks(ticks, labels, fontsize=8, color="#555555")
+    right.set_yticks(ticks, labels, fontsize=FONT_SMALL, color="#555555")
     right.tick_params(axis="y", length=0)
     for side in ("top", "right"):
         right.spines[side].set_visible(False)
@@ -308,15 +371,33 @@ def _draw_panel(ax: Axes, data: PatientOutcomes, panel: Panel, legend: dict[str,
         legend.setdefault("treatment session", Line2D([], [], linestyle="none", marker="^", color=SESSION_COLOUR))
 
     if panel.expected:
+        # Lines and a sparse hatch, no fill: the severity colours under the band keep their hue.
         expected = panel.expected
         days = date2num(expected.dates)
         scores = expected.scores
-        ax.fill_between(days, scores["p90"], scores["p10"], color=EXPECTED_COLOUR, alpha=0.12, linewidth=0, zorder=1)
-        ax.fill_between(days, scores["p75"], scores["p25"], color=EXPECTED_COLOUR, alpha=0.22, linewidth=0, zorder=1)
-        ax.plot(days, scores["p50"], color=EXPECTED_COLOUR, linewidth=1, linestyle=":", zorder=2)
-        legend.setdefault("expected p10-p90", Patch(color=EXPECTED_COLOUR, alpha=0.12))
-        legend.setdefault("expected p25-p75", Patch(color=EXPECTED_COLOUR, alpha=0.34))
-        legend.setdefault("expected median", Line2D([], [], color=EXPECTED_COLOUR, linewidth=1, linestyle=":"))
+        for outer in ("p10", "p90"):
+            ax.plot(days, scores[outer], color=EXPECTED_COLOUR, linewidth=0.9, linestyle=(0, (4, 3)), zorder=2)
+        for inner in ("p25", "p75"):
+            ax.plot(days, scores[inner], color=EXPECTED_COLOUR, linewidth=1.1, zorder=2)
+        with mpl.rc_context({"hatch.color": EXPECTED_COLOUR, "hatch.linewidth": 0.5}):
+            ax.fill_between(
+                days, scores["p75"], scores["p25"], facecolor="none", hatch="////", linewidth=0, alpha=0.45, zorder=1
+            )
+        ax.plot(days, scores["p50"], color=EXPECTED_COLOUR, linewidth=1.4, linestyle=":", zorder=2)
+        legend.setdefault(
+            "expected p10-p90", Line2D([], [], color=EXPECTED_COLOUR, linewidth=0.9, linestyle=(0, (4, 3)))
+        )
+        with mpl.rc_context({"hatch.color": EXPECTED_COLOUR, "hatch.linewidth": 0.5}):
+            legend.setdefault(
+                "expected p25-p75", Patch(facecolor="none", edgecolor=EXPECTED_COLOUR, hatch="////", linewidth=1.1)
+            )
+        legend.setdefault("expected median", Line2D([], [], color=EXPECTED_COLOUR, linewidth=1.4, linestyle=":"))
+
+    for start, end in panel.remission_periods:
+        # A bar along the top of the panel: a veil over the whole height would tint the severity bands.
+        ax.axvspan(float(date2num(start)), float(date2num(end)), ymin=0.955, ymax=1.0, color=REMISSION_COLOUR,
+                   alpha=0.75, linewidth=0, zorder=3)  # fmt: skip
+        legend.setdefault("sustained remission (confirmed)", Patch(color=REMISSION_COLOUR, alpha=0.75))
 
     for level, colour, text in (
         (panel.remission_max, REMISSION_COLOUR, f"remission \u2264 {panel.remission_max}"),
@@ -329,7 +410,7 @@ def _draw_panel(ax: Axes, data: PatientOutcomes, panel: Panel, legend: dict[str,
             xycoords=("axes fraction", "data"),
             xytext=(4, 2),
             textcoords="offset points",
-            fontsize=8,
+            fontsize=FONT_SMALL,
             color=colour,
             va="bottom",
             bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.75},
@@ -402,10 +483,19 @@ def _draw_panel(ax: Axes, data: PatientOutcomes, panel: Panel, legend: dict[str,
             ),
         )
 
+    for flag_level in ("review", "urgent"):
+        marks = [(day, score) for flagged, day, score in panel.flags if flagged == flag_level]
+        if not marks:
+            continue
+        days, totals = zip(*marks, strict=True)
+        (ring,) = ax.plot(date2num(days), totals, linestyle="none", marker="h", markersize=12, markerfacecolor="none",
+                          markeredgewidth=2.0, markeredgecolor=FLAG_COLOURS[flag_level], zorder=8)  # fmt: skip
+        legend.setdefault(FLAG_LABELS[flag_level], ring)
+
     state = panel.outcome.get("state", "").replace("_", " ")
-    ax.set_title(f"{scale.name} ({RATED_BY_LABELS[scale.rated_by]}): {state}", fontsize=10, loc="left")
-    ax.set_ylabel("total score", fontsize=9)
-    ax.tick_params(labelsize=8)
+    ax.set_title(f"{scale.name} ({RATED_BY_LABELS[scale.rated_by]}): {state}", fontsize=11, loc="left")
+    ax.set_ylabel("total score", fontsize=FONT_SMALL)
+    ax.tick_params(labelsize=FONT_SMALL)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6, zorder=0)
 
 

@@ -261,7 +261,10 @@ def patient_chart_svg(request: HttpRequest, patient_id: str) -> HttpResponse:
     if scale is not None and scale not in scoring.SCALES:
         raise Http404("No such scale.")
     _audit_patient(request, "web.chart.svg", patient)
-    return _private_file(render_patient_chart(patient_outcomes(patient), fmt="svg", scale=scale), "image/svg+xml")
+    chart = render_patient_chart(
+        patient_outcomes(patient), fmt="svg", scale=scale, flags=selectors.flag_levels_of_entries(patient=patient)
+    )
+    return _private_file(chart, "image/svg+xml")
 
 
 @staff_required

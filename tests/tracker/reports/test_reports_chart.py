@@ -12,8 +12,9 @@ from matplotlib.figure import Figure
 from matplotlib.image import imread
 
 import scoring
-from tests.tracker.helpers import client_for, make_clinic
+from tests.tracker.helpers import client_for, make_clinic, submit
 from tests.tracker.reports.test_reports_support import add_entries, worked_example
+from tracker.reports.charts import remission_periods
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def test_png_chart_is_an_image():
     assert r.content.startswith(b"\x89PNG\r\n\x1a\n")
     pixels = imread(io.BytesIO(r.content), format="png")
     height, width, channels = pixels.shape
-    assert width >= 1000 and height >= 400 and channels in (3, 4)
+    assert width >= 900 and height >= 400 and channels in (3, 4)
     # Not a blank canvas: the bands, lines and points give many distinct colours.
     assert len({tuple(p) for p in pixels[::7, ::7, :3].reshape(-1, 3).round(2).tolist()}) > 20
 
@@ -62,9 +63,54 @@ def test_svg_chart_shows_the_thresholds_applied_and_the_course():
         "expected p25-p75",
         "remission onset",
         "remission confirmed",
+        "sustained remission (confirmed)",
     ):
         assert label in texts
     assert b"<dc:date>" not in r.content  # reproducible: no rendering date
+
+
+def test_safety_flags_are_marked_for_the_clinic_not_on_the_patients_own_chart():
+    world = make_clinic()
+    course = worked_example(world)
+    me = client_for(world.patient_user)
+    assert submit(me, "bdi2", course.start + timedelta(days=60), 20, suicide=1).status_code == 201
+    assert submit(me, "bdi2", course.start + timedelta(days=61), 24, suicide=3).status_code == 201
+    web = Client()
+    web.force_login(world.clinician)
+    for content in (
+        client_for(world.clinician).get(f"/api/v1/patients/{world.patient.pk}/chart.svg").content,
+        web.get(f"/patients/{world.patient.pk}/chart.svg?scale=bdi2").content,
+    ):
+        texts = svg_texts(content)
+        assert "safety flag: review" in texts and "safety flag: urgent" in texts
+    own = client_for(world.patient_user).get(f"/api/v1/patients/{world.patient.pk}/chart.svg")
+    assert own.status_code == 200
+    assert not any(t.startswith("safety flag") for t in svg_texts(own.content))
+
+
+def test_the_sustained_remission_period_runs_from_onset_to_the_relapse_or_the_last_entry():
+    def remission(onset: str, confirmed: str | None) -> dict[str, str | None]:
+        return {"type": "remission", "onset": onset, "confirmed": confirmed}
+
+    relapse = {"type": "relapse", "onset": "2026-04-01", "confirmed": "2026-04-08"}
+    last = date(2026, 6, 1)
+    d = date.fromisoformat
+    # Lasting: to the last entry; a recovery continues it.
+    outcome = {"events": [remission("2026-02-01", "2026-02-22"), {"type": "recovery", "date": "2026-06-01"}]}
+    assert remission_periods(outcome, last=last) == [(d("2026-02-01"), last)]
+    # Ended by a relapse: to the relapse's onset; a later remission starts a second period.
+    outcome = {"events": [remission("2026-02-01", "2026-02-22"), relapse, remission("2026-05-01", "2026-05-22")]}
+    assert remission_periods(outcome, last=last) == [
+        (d("2026-02-01"), d("2026-04-01")),
+        (d("2026-05-01"), last),
+    ]
+    # A recurrence after recovery ends it the same way.
+    recurrence = {"type": "recurrence", "onset": "2026-05-10", "confirmed": "2026-05-15"}
+    outcome = {"events": [remission("2026-01-01", "2026-01-22"), recurrence]}
+    assert remission_periods(outcome, last=last) == [(d("2026-01-01"), d("2026-05-10"))]
+    # Not confirmed (pending) or no remission: nothing shaded.
+    assert remission_periods({"events": [], "remission_pending_since": "2026-05-20"}, last=last) == []
+    assert remission_periods({}, last=None) == []
 
 
 def test_chart_of_one_scale_and_of_several():

@@ -35,6 +35,19 @@ TABLET = {"width": 820, "height": 1180}
 DESKTOP = {"width": 1400, "height": 900}
 
 
+# The smallest text of the page's chart, in CSS pixels as shown: the SVG's font sizes are in its
+# own units, scaled by the image's shown width over the SVG's width.
+CHART_TEXT_PX = """async () => {
+  const img = document.querySelector('.chart img');
+  if (!img) return null;
+  const doc = new DOMParser().parseFromString(await (await fetch(img.src)).text(), 'image/svg+xml');
+  const scale = img.getBoundingClientRect().width / doc.documentElement.viewBox.baseVal.width;
+  const sizes = [...doc.querySelectorAll('text')].map(
+    (t) => parseFloat(/font-size:\\s*([\\d.]+)px/.exec(t.getAttribute('style') || '')[1]));
+  return Math.min(...sizes) * scale;
+}"""
+
+
 class Visit:
     """Every page the flow shows is checked by axe-core and, when named, photographed at both widths."""
 
@@ -42,6 +55,7 @@ class Visit:
         self.page = page
         self.axe = axe_playwright.Axe()
         self.checked: list[str] = []
+        self.chart_text_px: list[float] = []
 
     def check(self, shot: str = "") -> None:
         results = self.axe.run(self.page)
@@ -53,6 +67,11 @@ class Visit:
             # Nothing scrolls sideways at tablet width.
             overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{shot}: {overflow}px of sideways scrolling at 820 px"
+            # The chart's axis text stays readable on a tablet.
+            smallest = self.page.evaluate(CHART_TEXT_PX)
+            if smallest is not None:
+                assert smallest >= 10, f"{shot}: the chart's smallest text is {smallest:.1f} px at 820 px"
+                self.chart_text_px.append(smallest)
             results = self.axe.run(self.page)
             assert results.violations_count == 0, f"{self.page.url} at 820 px\n{results.generate_report()}"
             self.page.screenshot(path=str(SHOTS / f"workspace-{shot}-tablet.png"), full_page=True)
@@ -218,3 +237,5 @@ def test_a_clinicians_day_in_the_browser(live_server: Any) -> None:
     assert not SafetyFlag.objects.filter(patient=patient, acknowledged_at__isnull=True).exists()
     assert FlagAcknowledgement.objects.filter(flag__patient=patient, action="contacted_patient").count() == 3
     assert len(visit.checked) == 17  # every page the flow showed
+    assert len(visit.chart_text_px) >= 2  # the patient page's chart, measured at tablet width
+    print(f"chart's smallest text at 820 px: {min(visit.chart_text_px):.1f} px")

@@ -13,6 +13,7 @@ from tracker.api.permissions import IsStaffOrPatient
 from tracker.api.renderers import file_renderers
 from tracker.api.serializers import outcomes as s
 from tracker.api.views.base import IF_NONE_MATCH, NOT_MODIFIED, PatientEndpoint
+from tracker.records.selectors import flag_levels_of_entries
 from tracker.reports.charts import CHART_VERSION, render_patient_chart
 from tracker.reports.read_model import patient_outcomes
 
@@ -47,6 +48,8 @@ class PatientChartView(PatientEndpoint):
     def get(self, request: Request, patient_id: str, fmt: str) -> HttpResponseBase:
         scale = self.query(s.ChartQuerySerializer).get("scale")
         outcomes = patient_outcomes(self.patient)
+        # Safety flags are marked for the clinic's staff, not on the patient's own chart.
+        flags = {} if self.actor.is_patient else flag_levels_of_entries(patient=self.patient)
         # The drawing is the cost (and 150-200 KB the answer): its ETag comes from what it is drawn
         # from (the entries, course and clinic settings through the snapshot fingerprints, the session
         # dates), the format, the scale, the language and the chart's version, before anything is drawn.
@@ -59,11 +62,12 @@ class PatientChartView(PatientEndpoint):
             course.course.pk if course.course else None,
             [(x.scale, x.fingerprint) for x in course.scales],
             [x.date for x in course.sessions],
+            sorted((str(entry), level) for entry, level in flags.items()),
         )
         return self.conditional(
             parts,
             lambda: HttpResponse(
-                render_patient_chart(outcomes, fmt=fmt, scale=scale),
+                render_patient_chart(outcomes, fmt=fmt, scale=scale, flags=flags),
                 content_type="image/png" if fmt == "png" else "image/svg+xml",
             ),
         )

@@ -109,6 +109,16 @@ def flags_for_review(*, actor: User, open_only: bool = False) -> QuerySet[Safety
     ).order_by("_acknowledged", "_urgency", "-created_at", "id")
 
 
+def flag_levels_of_entries(*, patient: Patient) -> dict[Any, str]:
+    """The highest safety-flag level raised on each of a patient's entries (the caller has scoped
+    the patient): what the progress chart marks."""
+    levels: dict[Any, str] = {}
+    for assessment_id, level in SafetyFlag.objects.filter(patient=patient).values_list("assessment_id", "level"):
+        if levels.get(assessment_id) != FlagLevel.URGENT:
+            levels[assessment_id] = str(level)
+    return levels
+
+
 def flag_get(*, actor: User, flag_id: Any) -> SafetyFlag:
     return _get_or_404(flags_visible(actor=actor), flag_id, actor=actor)
 
