@@ -24,8 +24,8 @@ from tracker.web.triage import SORTS
 if TYPE_CHECKING:  # django-stubs is a development tool only
     from django_stubs_ext import StrOrPromise
 
-PATIENTS_USE_THE_APP = "This dashboard is for clinic staff. Patients sign in with the mobile app."
-LOCKED = "Too many failed sign-ins for this username from this device. Try again later."
+PATIENTS_USE_THE_APP = _("This dashboard is for clinic staff. Patients sign in with the mobile app.")
+LOCKED = _("Too many failed sign-ins for this username from this device. Try again later.")
 
 
 def _label(value: str) -> str:
@@ -39,9 +39,15 @@ class StaffLoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "patient": PATIENTS_USE_THE_APP,
-        "not_staff": "This login has no clinic role; ask your clinic admin.",
+        "not_staff": _("This login has no clinic role; ask your clinic admin."),
         "locked": LOCKED,
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # An empty submit says what is missing, beside the field.
+        self.fields["username"].error_messages["required"] = _("Enter your username.")
+        self.fields["password"].error_messages["required"] = _("Enter your password.")
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""

@@ -92,6 +92,25 @@ def test_wrong_password_is_refused(world):
     assert b"Please enter a correct username and password" in r.content
 
 
+def test_an_empty_login_says_what_is_missing_beside_each_field(world):
+    r = Client().post("/login/", {"username": "", "password": ""})
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert "Enter your username." in page and "Enter your password." in page
+    assert page.count('aria-invalid="true"') == 2
+    assert "_auth_user_id" not in Client().session
+    r = Client().post("/login/", {"username": world.clinician.username, "password": ""})
+    page = r.content.decode()
+    assert "Enter your password." in page and "Enter your username." not in page
+
+
+def test_every_page_starts_with_a_skip_link_to_its_main_content(world):
+    for client, url in ((Client(), "/login/"), (web_client(world.clinician), "/patients/")):
+        page = client.get(url).content.decode()
+        assert page.index('class="skip-link" href="#main"') < page.index("<header")
+        assert '<main id="main"' in page
+
+
 def test_patient_login_is_refused_with_a_clear_message(world):
     client = Client()
     r = client.post("/login/", {"username": "a-patient-1", "password": PASSWORD})

@@ -110,10 +110,20 @@ def test_clinician_acknowledges_a_flag_in_the_browser(live_server: Any) -> None:
         page.goto(f"{base}/patients/")
         expect(page).to_have_url(f"{base}/login/?next=/patients/")
         page.screenshot(path="/tmp/dashboard-login.png")
+        # An empty submit says what is missing.
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator("main")).to_contain_text("Enter your username.")
+        expect(page.locator("main")).to_contain_text("Enter your password.")
+        expect(page.get_by_label("Username")).to_have_attribute("aria-invalid", "true")
         page.get_by_label("Username").fill(world.clinician.username)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         expect(page).to_have_url(f"{base}/patients/")
+        # The keyboard's first stop skips the header.
+        page.keyboard.press("Tab")
+        expect(page.locator(":focus")).to_have_text("Skip to main content")
+        page.keyboard.press("Enter")
+        expect(page.locator("main")).to_be_focused()
 
         row = page.locator(f'tr[data-patient="{flagged.pk}"]')
         expect(row).to_contain_text("Avery Example")
