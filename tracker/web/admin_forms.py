@@ -6,9 +6,11 @@ Each form checks the shape; the services check the rest with the rules the API u
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -199,3 +201,110 @@ class PayerReportsForm(forms.Form):
 
     def clean_layout(self) -> str:
         return self.cleaned_data["layout"] or LAYOUT_ZIP
+
+
+LINE_PARTS = ("label", "phone", "sms", "url")
+# A service error about one crisis line of one locale, e.g. ``locales.es.lines[1].phone``.
+_LOCALE_ERROR = re.compile(r"locales\.(?P<locale>\w+)\.(?P<part>message|emergency|lines)(\[(?P<index>\d+)\])?")
+
+
+def _cells(row: str) -> list[str]:
+    cells = [cell.strip() for cell in row.split("|")]
+    return (cells + [""] * len(LINE_PARTS))[: len(LINE_PARTS)]
+
+
+class CrisisResourcesForm(forms.Form):
+    """What a patient whose entry raised a safety flag is shown: the clinic's country (its default
+    lines), the clinic's own line, and per language a message, the emergency numbers and the crisis
+    lines (one per row: name | phone | text number | https address). The service
+    (``clinic_set_crisis_resources``, the API's ``PUT /clinic/crisis-resources/``) checks every value."""
+
+    country = forms.CharField(
+        required=False,
+        max_length=2,
+        label=_("Country (two letters)"),
+        help_text=_("ISO code such as US, GB, ES, MX: the country's default crisis lines are shown."),
+    )
+    line_label = forms.CharField(required=False, label=_("Clinic's own line: name"))
+    line_phone = forms.CharField(required=False, label=_("Clinic's own line: phone"))
+    line_sms = forms.CharField(required=False, label=_("Clinic's own line: text number"))
+    line_url = forms.CharField(required=False, label=_("Clinic's own line: web address"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.locales: list[tuple[str, list[forms.BoundField]]] = []
+        for code, name in settings.LANGUAGES:
+            self.fields[f"{code}_message"] = forms.CharField(
+                required=False, widget=forms.Textarea(attrs={"rows": 3}), label=_("Message (%(language)s)") % {
+                    "language": name
+                }
+            )  # fmt: skip
+            self.fields[f"{code}_emergency"] = forms.CharField(
+                required=False,
+                label=_("Emergency numbers (%(language)s)") % {"language": name},
+                help_text=_("Up to 3, separated by commas, e.g. 911 or 112, 061."),
+            )
+            self.fields[f"{code}_lines"] = forms.CharField(
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 4}),
+                label=_("Crisis lines (%(language)s)") % {"language": name},
+                help_text=_("One per row: name | phone | text number | https address (the last two optional)."),
+            )
+            self.locales.append((str(name), [self[f"{code}_{part}"] for part in ("message", "emergency", "lines")]))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for code, _name in settings.LANGUAGES:
+            for number, row in enumerate(r for r in cleaned.get(f"{code}_lines", "").splitlines() if r.strip()):
+                if row.count("|") >= len(LINE_PARTS):
+                    self.add_error(
+                        f"{code}_lines",
+                        _("Row %(row)s: at most 4 parts separated by |.") % {"row": number + 1},
+                    )
+        return cleaned
+
+    @staticmethod
+    def initial_for(country: str, resources: dict[str, Any]) -> dict[str, Any]:
+        line = resources.get("clinic_line") or {}
+        initial: dict[str, Any] = {"country": country, **{f"line_{part}": line.get(part, "") for part in LINE_PARTS}}
+        for code, texts in (resources.get("locales") or {}).items():
+            initial[f"{code}_message"] = texts.get("message", "")
+            initial[f"{code}_emergency"] = ", ".join(texts.get("emergency", []))
+            initial[f"{code}_lines"] = "\n".join(
+                " | ".join(x.get(part, "") for part in LINE_PARTS).rstrip(" |") for x in texts.get("lines", [])
+            )
+        return initial
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The service's arguments from the cleaned form: empty boxes are left out."""
+        data = self.cleaned_data
+        line = {part: data[f"line_{part}"].strip() for part in LINE_PARTS}
+        locales: dict[str, Any] = {}
+        for code, _name in settings.LANGUAGES:
+            texts: dict[str, Any] = {}
+            if data[f"{code}_message"].strip():
+                texts["message"] = data[f"{code}_message"]
+            numbers = [n.strip() for n in data[f"{code}_emergency"].split(",") if n.strip()]
+            if numbers:
+                texts["emergency"] = numbers
+            rows = [row for row in data[f"{code}_lines"].splitlines() if row.strip()]
+            if rows:
+                texts["lines"] = [dict(zip(LINE_PARTS, _cells(row), strict=True)) for row in rows]
+            if texts:
+                locales[code] = texts
+        return {"country": data["country"], "clinic_line": line if any(line.values()) else None, "locales": locales}
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """Each service error beside its box; a crisis line's error names its row."""
+        for name, messages in exc.message_dict.items():
+            target, prefix = None, ""
+            if name == "country":
+                target = "country"
+            elif name.startswith("clinic_line."):
+                target = f"line_{name.removeprefix('clinic_line.')}"
+            elif match := _LOCALE_ERROR.match(name):
+                target = f"{match['locale']}_{match['part']}"
+                if match["part"] == "lines" and match["index"] is not None:
+                    prefix = _("Row %(row)s: ") % {"row": int(match["index"]) + 1}
+            for message in messages:
+                self.add_error(target if target in self.fields else None, f"{prefix}{message}")

@@ -29,6 +29,7 @@ from tracker.records import selectors
 from tracker.records.models import Clinic, User
 from tracker.records.services import clinics as clinic_services
 from tracker.records.services.audit import audit_record, audit_record_many
+from tracker.records.services.crisis import clinic_set_crisis_resources
 from tracker.reports.clinic_outcomes import (
     cohort_chart,
     cohort_table,
@@ -44,6 +45,7 @@ from tracker.web.access import acting_user, admin_required
 from tracker.web.admin_forms import (
     LAYOUT_COMBINED,
     ClinicSettingsForm,
+    CrisisResourcesForm,
     DateRangeForm,
     PayerReportsForm,
     StaffCreateForm,
@@ -133,7 +135,7 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
     kwargs: dict[str, Any] = {"reference_sets": refs, "payer_profiles": profiles}
     if request.method != "POST":
         form = ClinicSettingsForm(initial=ClinicSettingsForm.initial_for(clinic, _payer_key(profiles)), **kwargs)
-        return render(request, "web/admin_settings.html", {"form": form, "clinic": clinic})
+        return _settings_page(request, clinic, form=form)
     form = ClinicSettingsForm(request.POST, **kwargs)
     if form.is_valid():
         try:
@@ -152,7 +154,46 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Clinic settings saved; the patients' outcomes are being recomputed."))
             return HttpResponseRedirect(reverse("web:admin_settings"))
-    return render(request, "web/admin_settings.html", {"form": form, "clinic": clinic})
+    return _settings_page(request, clinic, form=form)
+
+
+def _settings_page(
+    request: HttpRequest,
+    clinic: Clinic,
+    *,
+    form: ClinicSettingsForm | None = None,
+    crisis_form: CrisisResourcesForm | None = None,
+) -> HttpResponse:
+    if form is None:
+        refs, profiles = reference_sets_for(clinic=clinic), payer_profiles_list(clinic=clinic)
+        form = ClinicSettingsForm(
+            initial=ClinicSettingsForm.initial_for(clinic, _payer_key(profiles)),
+            reference_sets=refs,
+            payer_profiles=profiles,
+        )
+    if crisis_form is None:
+        crisis_form = CrisisResourcesForm(
+            initial=CrisisResourcesForm.initial_for(clinic.country, clinic.crisis_resources or {})
+        )
+    return render(request, "web/admin_settings.html", {"form": form, "crisis_form": crisis_form, "clinic": clinic})
+
+
+@admin_required
+@require_POST
+def clinic_crisis_resources(request: HttpRequest) -> HttpResponse:
+    """The crisis resources a flagged patient is shown: the service behind ``PUT /api/v1/clinic/crisis-resources/``."""
+    actor = acting_user(request)
+    clinic = _clinic(actor)
+    form = CrisisResourcesForm(request.POST)
+    if form.is_valid():
+        try:
+            clinic_set_crisis_resources(actor=actor, **form.service_arguments())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Crisis resources saved."))
+            return HttpResponseRedirect(reverse("web:admin_settings") + "#crisis")
+    return _settings_page(request, clinic, crisis_form=form)
 
 
 # --- exports --------------------------------------------------------------------------------------------

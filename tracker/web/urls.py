@@ -35,6 +35,7 @@ urlpatterns = [
     path("clinic/staff/<str:user_id>/deactivate/", clinic_admin.staff_deactivate, name="admin_staff_deactivate"),
     path("clinic/staff/<str:user_id>/password/", clinic_admin.staff_password_reset, name="admin_staff_password"),
     path("clinic/settings/", clinic_admin.clinic_settings, name="admin_settings"),
+    path("clinic/settings/crisis/", clinic_admin.clinic_crisis_resources, name="admin_crisis_resources"),
     path("clinic/reports/", clinic_admin.reports, name="admin_reports"),
     path("clinic/reports/response.csv", clinic_admin.response_csv, name="admin_response_csv"),
     path("clinic/reports/payer-reports/", clinic_admin.payer_reports, name="admin_payer_reports"),

@@ -133,6 +133,18 @@ def test_admin_walks_the_admin_pages(live_server: Any, tmp_path: Path) -> None:
         expect(page.get_by_label("Time zone")).to_have_value("Pacific/Kiritimati")
         expect(page.locator(".page-foot")).to_contain_text("Times in Pacific/Kiritimati.")
         checker.check("settings-timezone")
+        # Crisis resources: a bad row is named, then the clinic's Spanish lines are saved.
+        page.get_by_label("Country (two letters)").fill("ES")
+        page.get_by_label("Crisis lines (Español)").fill("Línea 024 | 024\nLínea de la clínica | llámenos")
+        page.get_by_role("button", name="Save crisis resources").click()
+        expect(page.locator("#id_es_lines_error")).to_contain_text("Row 2: A phone number")
+        checker.check("crisis-error")
+        page.get_by_label("Crisis lines (Español)").fill("Línea 024 | 024\nLínea de la clínica | 910 000 000")
+        page.get_by_role("button", name="Save crisis resources").click()
+        expect(page.locator(".messages")).to_contain_text("Crisis resources saved.")
+        expect(page.get_by_label("Crisis lines (Español)")).to_have_value(
+            "Línea 024 | 024\nLínea de la clínica | 910 000 000"
+        )
 
         # Reports: the CSV, a zip of two payer reports, then the same two in one combined PDF.
         page.get_by_role("link", name="Reports").click()

@@ -252,6 +252,79 @@ def test_a_clinician_cannot_change_settings(world):
     assert Clinic.objects.get(pk=world.clinic.pk).scoring_options == {}
 
 
+# --- crisis resources ------------------------------------------------------------------------------------
+CRISIS = "/clinic/settings/crisis/"
+
+
+def _crisis(**values: str) -> dict[str, str]:
+    boxes = ["country", "line_label", "line_phone", "line_sms", "line_url"]
+    boxes += [f"{code}_{part}" for code in ("en", "es") for part in ("message", "emergency", "lines")]
+    return {box: values.get(box, "") for box in boxes}
+
+
+def test_admin_sets_the_crisis_resources_a_flagged_patient_is_shown(world):
+    form = _crisis(
+        country="us",
+        line_label="Clinic on-call",
+        line_phone="+1 555 010 0200",
+        es_message="Llame a la clínica o al 988.",
+        es_emergency="911, 112",
+        es_lines="Línea 988 | 988 | 988 | https://988lifeline.org/es/\nLínea de la clínica | 555 010 0200",
+    )
+    r = web_client(world.admin).post(CRISIS, form)
+    assert r.status_code == 302 and r["Location"] == "/clinic/settings/#crisis"
+    clinic = Clinic.objects.get(pk=world.clinic.pk)
+    assert clinic.country == "US"
+    assert clinic.crisis_resources == {
+        "clinic_line": {"label": "Clinic on-call", "phone": "+1 555 010 0200", "sms": "", "url": ""},
+        "locales": {
+            "es": {
+                "message": "Llame a la clínica o al 988.",
+                "emergency": ["911", "112"],
+                "lines": [
+                    {"label": "Línea 988", "phone": "988", "sms": "988", "url": "https://988lifeline.org/es/"},
+                    {"label": "Línea de la clínica", "phone": "555 010 0200", "sms": "", "url": ""},
+                ],
+            }
+        },
+    }
+    assert len(audits("clinic.crisis_resources_update", clinic_id=world.clinic.pk)) == 1
+    # The page shows what is stored, ready to edit; the patient's app shows it in Spanish.
+    page = web_client(world.admin).get("/clinic/settings/").content.decode()
+    assert "Línea 988 | 988 | 988 | https://988lifeline.org/es/" in page and 'value="Clinic on-call"' in page
+    shown = client_for(world.patient_user).get("/api/v1/me/crisis-resources/", HTTP_ACCEPT_LANGUAGE="es").json()
+    assert shown["message"] == "Llame a la clínica o al 988."
+    assert [x["label"] for x in shown["lines"]] == ["Línea 988", "Línea de la clínica", "Clinic on-call"]
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "text"),
+    [
+        ({"country": "ZZ"}, "country", "two-letter country code"),
+        ({"line_label": "On call"}, "line_phone", "phone number"),
+        ({"en_lines": "Line A | 988\nLine B | call us"}, "en_lines", "Row 2: A phone number"),
+        ({"en_lines": "Line A | 988 | 988 | https://a.example/ | extra"}, "en_lines", "Row 1: at most 4 parts"),
+        ({"es_emergency": "112, 911, 061, 999"}, "es_emergency", "1 to 3 emergency numbers"),
+        ({"en_lines": "Line A | 988 | | http://insecure.example/"}, "en_lines", "Row 1: A web address starting"),
+    ],
+)
+def test_bad_crisis_resources_show_the_error_beside_the_box_and_change_nothing(world, values, field, text):
+    before = Clinic.objects.filter(pk=world.clinic.pk).values().get()
+    r = web_client(world.admin).post(CRISIS, _crisis(**values))
+    assert r.status_code == 200
+    errors = r.context["crisis_form"].errors
+    assert field in errors and any(text in message for message in errors[field]), errors
+    assert text in r.content.decode()
+    assert Clinic.objects.filter(pk=world.clinic.pk).values().get() == before
+    assert not audits("clinic.crisis_resources_update")
+
+
+def test_a_clinician_cannot_change_the_crisis_resources(world):
+    r = web_client(world.clinician).post(CRISIS, _crisis(country="US"))
+    assert r.status_code == 403
+    assert Clinic.objects.get(pk=world.clinic.pk).country == ""
+
+
 # --- exports --------------------------------------------------------------------------------------------
 @pytest.fixture
 def treated(world: ClinicWorld) -> list[Patient]:
