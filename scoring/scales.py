@@ -210,8 +210,20 @@ MADRS = Scale(
     suicide_item=10,
     safety_levels=SafetyLevels(review=1, urgent=4, source="CLINICAL.md §3: item 10 = 1-3 review, >= 4 urgent"),
     directional_items=(),
-    # Copyrighted (Royal College of Psychiatrists): item numbers only.
-    item_labels=_numbered(10),
+    # Copyrighted (Royal College of Psychiatrists): no item or option wording, only short neutral
+    # labels of this project's own naming the domain each item rates (CLINICAL.md, licensing).
+    item_labels=(
+        "Sadness (observed)",
+        "Sadness (reported)",
+        "Tension",
+        "Sleep",
+        "Appetite",
+        "Concentration",
+        "Initiative",
+        "Emotional response",
+        "Pessimism",
+        "Suicidal thoughts",
+    ),
     reliable_change=ReliableChangeParams(
         sd=7.0,
         r=0.93,

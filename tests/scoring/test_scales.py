@@ -63,10 +63,14 @@ def test_hamd17_item_maxima() -> None:
     assert get_scale("hamd17").item_max == expected
 
 
-@pytest.mark.parametrize("key", ["bdi2", "madrs"])
-def test_copyrighted_scales_ship_only_item_numbers(key: str) -> None:
-    scale = get_scale(key)
-    assert scale.item_labels == tuple(f"Item {i}" for i in range(1, scale.n_items + 1))
+def test_copyrighted_scales_ship_no_item_wording() -> None:
+    bdi2 = get_scale("bdi2")
+    assert bdi2.item_labels == tuple(f"Item {i}" for i in range(1, bdi2.n_items + 1))
+    # MADRS: a short neutral label per item (two words at most), never a sentence of the scale.
+    madrs = get_scale("madrs")
+    assert len(madrs.item_labels) == 10 and len(set(madrs.item_labels)) == 10
+    assert all(len(label.split()) <= 2 and len(label) <= 20 for label in madrs.item_labels)
+    assert "suicid" in madrs.item_labels[madrs.suicide_item - 1].lower()
 
 
 def test_only_bdi2_has_directional_items() -> None:

@@ -394,7 +394,9 @@ def _draw_panel(ax: Axes, data: PatientOutcomes, panel: Panel, legend: dict[str,
         legend.setdefault("expected median", Line2D([], [], color=EXPECTED_COLOUR, linewidth=1.4, linestyle=":"))
 
     for start, end in panel.remission_periods:
-        # A bar along the top of the panel: a veil over the whole height would tint the severity bands.
+        # A light veil over the period, and a bar along the top that reads at a glance.
+        ax.axvspan(float(date2num(start)), float(date2num(end)), color=REMISSION_COLOUR, alpha=0.08, linewidth=0,
+                   zorder=0.5)  # fmt: skip
         ax.axvspan(float(date2num(start)), float(date2num(end)), ymin=0.955, ymax=1.0, color=REMISSION_COLOUR,
                    alpha=0.75, linewidth=0, zorder=3)  # fmt: skip
         legend.setdefault("sustained remission (confirmed)", Patch(color=REMISSION_COLOUR, alpha=0.75))

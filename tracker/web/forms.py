@@ -154,8 +154,9 @@ class ClinicianRatingForm(ItemScoresForm):
 def item_label(scale: str, number: int) -> str:
     definition = scoring.SCALES[scale]
     label = gettext("Item %(number)d") % {"number": number}
-    if scale == "hamd17":
-        label = f"{label}: {definition.item_labels[number - 1]}"
+    text = definition.item_labels[number - 1]
+    if text != f"Item {number}":  # a scale with item numbers only (BDI-II) has nothing to add
+        label = f"{label}: {text}"
     if number == definition.suicide_item:
         label = gettext("%(label)s (suicide item)") % {"label": label}
     return label

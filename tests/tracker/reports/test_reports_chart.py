@@ -26,6 +26,16 @@ def svg_texts(content: bytes) -> list[str]:
     return ["".join(node.itertext()) for node in root.iter(f"{SVG}text")]
 
 
+def white_filled_markers(content: bytes) -> list[ET.Element]:
+    """The lines drawn with white-filled (hollow) markers."""
+    return [
+        g
+        for g in ET.fromstring(content).iter(f"{SVG}g")
+        if (g.get("id") or "").startswith("line2d")
+        and any("fill: #ffffff" in (u.get("style") or "") for u in g.iter(f"{SVG}use"))
+    ]
+
+
 def test_png_chart_is_an_image():
     world = make_clinic()
     worked_example(world)
@@ -64,8 +74,11 @@ def test_svg_chart_shows_the_thresholds_applied_and_the_course():
         "remission onset",
         "remission confirmed",
         "sustained remission (confirmed)",
+        "response (half the baseline)",
     ):
         assert label in texts
+    assert "after a dose (not used by the rules)" not in texts  # no post-dose entry here
+    assert not white_filled_markers(r.content)
     assert b"<dc:date>" not in r.content  # reproducible: no rendering date
 
 
@@ -86,6 +99,17 @@ def test_safety_flags_are_marked_for_the_clinic_not_on_the_patients_own_chart():
     own = client_for(world.patient_user).get(f"/api/v1/patients/{world.patient.pk}/chart.svg")
     assert own.status_code == 200
     assert not any(t.startswith("safety flag") for t in svg_texts(own.content))
+
+
+def test_a_post_dose_entry_is_drawn_hollow_off_the_line():
+    world = make_clinic()
+    course = worked_example(world)
+    me = client_for(world.patient_user)
+    r = submit(me, "bdi2", course.start + timedelta(days=2), 30, timing="post_dose")
+    assert r.status_code == 201, r.content
+    content = client_for(world.clinician).get(f"/api/v1/patients/{world.patient.pk}/chart.svg").content
+    assert "after a dose (not used by the rules)" in svg_texts(content)
+    assert white_filled_markers(content)  # the post-dose entry (and its legend key)
 
 
 def test_the_sustained_remission_period_runs_from_onset_to_the_relapse_or_the_last_entry():

@@ -78,6 +78,13 @@ def test_admin_walks_the_admin_pages(live_server: Any, tmp_path: Path) -> None:
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         page = context.new_page()
         checker = Checker(page)
+        # Before signing in: the home page, and the API's documentation drawn from the app's own
+        # assets. axe-core is not run on the docs: Swagger UI's own markup (nested controls, its
+        # colours) is the library's, not this product's pages.
+        page.goto(f"{base}/")
+        checker.check("home")
+        page.goto(f"{base}/api/docs/")
+        expect(page.locator(".swagger-ui .info")).to_be_visible(timeout=30_000)
         _login(page, base, world.admin.username)
 
         # The triage list: the urgent patient first, the nav counting the unread notices.
@@ -89,6 +96,11 @@ def test_admin_walks_the_admin_pages(live_server: Any, tmp_path: Path) -> None:
         page.get_by_label("Order").select_option("name")
         page.get_by_role("button", name="Apply").click()
         expect(page).to_have_url(f"{base}/patients/?q=&signal=&state=&sort=name")
+        # A patient's page as the admin sees it (no rating forms: rating is a clinician's).
+        page.locator(f'tr[data-patient="{flagged.pk}"] a').first.click()
+        expect(page.locator("h1")).to_contain_text(flagged.name)
+        checker.check("patient-admin")
+        page.go_back()
 
         # Notices: mark all read.
         page.get_by_role("link", name="Notices").click()
@@ -211,6 +223,11 @@ def test_clinician_reads_the_inbox_and_is_kept_out_of_admin_pages(live_server: A
         checker.check("notices-clinician")
         response = page.goto(f"{base}/clinic/staff/")
         assert response is not None and response.status == 403
+        checker.check("forbidden")
+        # The list with a filter it cannot read says so beside the filter.
+        page.goto(f"{base}/patients/?signal=bogus")
+        expect(page.locator("main")).to_contain_text("Select a valid choice")
+        checker.check("list-filter-error")
         browser.close()
 
     assert not checker.violations, checker.violations

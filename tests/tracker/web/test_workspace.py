@@ -76,11 +76,13 @@ def rating(scale: str, total: int, *, on: date | None = None, suicide: int = 0, 
 
 
 # --- rating a clinician scale ---------------------------------------------------------------------------
-def test_page_offers_both_scales_with_hamd_anchors_and_madrs_numbers_only(world):
+def test_page_offers_both_scales_with_hamd_anchors_and_madrs_numbers_and_neutral_labels(world):
     html = web_client(world.clinician).get(f"/patients/{world.patient.pk}/").content.decode()
     assert f'action="/patients/{world.patient.pk}/rate/madrs/"' in html
     assert "Feels life is not worth living" in html  # HAM-D item 3, score 1 (public domain)
-    assert "Item 10 (suicide item)" in html  # the MADRS's suicide item, by number
+    # MADRS: the item's number and a short neutral label of our own, no wording of the scale.
+    assert "Item 1: Sadness (observed)" in html
+    assert "Item 10: Suicidal thoughts (suicide item)" in html
     for wording in COPYRIGHTED_WORDING:
         assert wording not in html
     # Rating is a clinician's: an admin's page has no rating form.
