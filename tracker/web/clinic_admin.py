@@ -144,7 +144,7 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
                     clinic_set_payer_profile(actor=actor, profile=form.cleaned_data["payer_profile"])
                 if form.cleaned_data["timezone"]:
                     clinic_services.clinic_set_timezone(actor=actor, timezone_name=form.cleaned_data["timezone"])
-                projection_services.clinic_update_settings(
+                updated = projection_services.clinic_update_settings(
                     actor=actor,
                     reference_set=form.cleaned_data["reference_set"],
                     scoring_options=form.scoring_options(clinic.scoring_options or {}),
@@ -152,7 +152,11 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
-            messages.success(request, _("Clinic settings saved; the patients' outcomes are being recomputed."))
+            # Only new rules recompute the outcomes (the service schedules nothing otherwise).
+            if (updated.reference_set, updated.scoring_options) != (clinic.reference_set, clinic.scoring_options):
+                messages.success(request, _("Clinic settings saved; the patients' outcomes are being recomputed."))
+            else:
+                messages.success(request, _("Clinic settings saved."))
             return HttpResponseRedirect(reverse("web:admin_settings"))
     return _settings_page(request, clinic, form=form)
 

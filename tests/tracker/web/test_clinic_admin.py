@@ -208,6 +208,16 @@ def test_admin_sets_a_madrs_remission_threshold(world):
     assert Clinic.objects.get(pk=world.clinic.pk).scoring_options == {}
 
 
+def test_the_saved_message_says_recomputed_only_when_the_rules_changed(world):
+    client = web_client(world.admin)
+    form = client.get("/clinic/settings/").context["form"]
+    data = _settings(reference_set=form.initial["reference_set"], payer_profile=form.initial["payer_profile"])
+    saved = client.post("/clinic/settings/", {**data, "timezone": "Europe/Madrid"}, follow=True).content.decode()
+    assert "Clinic settings saved." in saved and "recomputed" not in saved
+    saved = client.post("/clinic/settings/", {**data, "madrs__remission_max": 12}, follow=True).content.decode()
+    assert "the patients&#x27; outcomes are being recomputed" in saved
+
+
 def test_other_scoring_options_set_through_the_api_are_kept(world):
     r = client_for(world.admin).patch(
         "/api/v1/clinic/", {"scoring_options": {"bdi2": {"sustain_days": 28}}}, format="json"
