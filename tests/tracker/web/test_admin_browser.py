@@ -1,7 +1,7 @@
 """The triage list, the notices inbox and the clinic admin's pages in a real browser (Debian's chromium,
 Playwright), with axe-core run on every page visited, at desktop and tablet (820 px) widths.
 
-Screenshots are left in /tmp/dashboard-<page>-<width>.png for a human to look at.
+Screenshots are left in SHOTS/dashboard-<page>-<width>.png for a human to look at.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from projections.cohort_results import recompute_cohorts  # noqa: E402
 from projections.nightly import recompute_all  # noqa: E402
 from tests.tracker.helpers import PASSWORD  # noqa: E402
 from tests.tracker.reports.test_reports_support import pdf_pages  # noqa: E402
-from tests.tracker.web.test_web_browser import CHROMIUM_ARGS, clinic_with_patients  # noqa: E402
+from tests.tracker.web.test_web_browser import CHROMIUM_ARGS, SHOTS, clinic_with_patients  # noqa: E402
 from tracker.records.models import AuditEvent, Clinic, Notice, User  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -46,7 +46,7 @@ class Checker:
             self.violations[name] = found
         for label, width in WIDTHS.items():
             self.page.set_viewport_size({"width": width, "height": 1000})
-            path = Path(f"/tmp/dashboard-{name}-{label}.png")
+            path = SHOTS / f"dashboard-{name}-{label}.png"
             self.page.screenshot(path=str(path), full_page=True)
             self.shots.append(path)
             if label == "tablet":

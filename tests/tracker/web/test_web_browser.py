@@ -2,11 +2,13 @@
 
 Skipped where /usr/bin/chromium or the playwright package is missing (install: ``apt-get install
 chromium`` and the pinned ``playwright`` of requirements/dev.txt; never ``playwright install``).
-Screenshots are left in /tmp/dashboard-list.png and /tmp/dashboard-patient.png for a human to look at.
+Screenshots are left in ``SHOTS`` (``$SCREENSHOT_DIR``, default /tmp; .ci/run keeps them in
+.ci/screenshots/) for a human to look at.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, timedelta
 from decimal import Decimal
@@ -26,8 +28,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-LIST_SHOT = Path("/tmp/dashboard-list.png")
-PATIENT_SHOT = Path("/tmp/dashboard-patient.png")
+SHOTS = Path(os.environ.get("SCREENSHOT_DIR") or "/tmp")
+SHOTS.mkdir(parents=True, exist_ok=True)
+LIST_SHOT = SHOTS / "dashboard-list.png"
+PATIENT_SHOT = SHOTS / "dashboard-patient.png"
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
@@ -109,7 +113,7 @@ def test_clinician_acknowledges_a_flag_in_the_browser(live_server: Any) -> None:
 
         page.goto(f"{base}/patients/")
         expect(page).to_have_url(f"{base}/login/?next=/patients/")
-        page.screenshot(path="/tmp/dashboard-login.png")
+        page.screenshot(path=str(SHOTS / "dashboard-login.png"))
         # An empty submit says what is missing.
         page.get_by_role("button", name="Log in").click()
         expect(page.locator("main")).to_contain_text("Enter your username.")
@@ -155,7 +159,7 @@ def test_clinician_acknowledges_a_flag_in_the_browser(live_server: Any) -> None:
             if remaining:
                 expect(flags).to_contain_text(f"Open safety flags ({remaining})")
         expect(page.locator("#safety-flags")).to_have_text("No open safety flags.")
-        page.screenshot(path="/tmp/dashboard-patient-acknowledged.png")
+        page.screenshot(path=str(SHOTS / "dashboard-patient-acknowledged.png"))
 
         page.goto(f"{base}/patients/?flagged=true")
         expect(page.locator("tr[data-patient]")).to_have_count(0)

@@ -2,19 +2,18 @@
 enrollment code, rate the MADRS and the HAM-D, record a session, correct an entry, acknowledge flags.
 
 axe-core (the copy axe-playwright-python ships) runs on every page visited and must find no violation.
-Screenshots at desktop and tablet (820 px) width are left in /tmp/workspace-*.png for a human to look at.
+Screenshots at desktop and tablet (820 px) width are left in SHOTS/workspace-*.png for a human to look at.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.tracker.web.test_web_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.tracker.web.test_web_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing (requirements/dev.txt)")
 axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright", reason="requirements/dev.txt")
@@ -30,7 +29,6 @@ from tracker.records.models import (  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp")
 TABLET = {"width": 820, "height": 1180}
 DESKTOP = {"width": 1400, "height": 900}
 
