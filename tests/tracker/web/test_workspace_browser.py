@@ -21,6 +21,7 @@ axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright", re
 from tests.tracker.helpers import PASSWORD, make_clinic  # noqa: E402
 from tracker.records.models import (  # noqa: E402
     Assessment,
+    AuditEvent,
     FlagAcknowledgement,
     Patient,
     SafetyFlag,
@@ -226,6 +227,20 @@ def test_a_clinicians_day_in_the_browser(live_server: Any) -> None:
         expect(page.locator("#questionnaires")).to_contain_text("every 14 days")
         expect(page.locator("#questionnaires table")).not_to_contain_text("BDI-II")
         visit.check("patient-workspace")
+
+        # 8. The chart shows one scale at a time: switch to the HAM-D.
+        page.locator(".scale-switch").get_by_role("link", name="HAM-D").click()
+        expect(page.locator(".chart img")).to_have_attribute("src", re.compile(r"scale=hamd17$"))
+        expect(page.locator(".scale-switch [aria-current=page]")).to_have_text("HAM-D")
+        expect(page.locator(".chart img")).to_have_js_property("complete", True, timeout=30_000)
+
+        # 9. Mark the HAM-D entry as the baseline, then undo it.
+        hamd_row = page.locator("table.entries tr", has_text="HAM-D")
+        hamd_row.get_by_role("button", name="Mark as baseline").click()
+        expect(hamd_row.get_by_role("button", name="Unmark baseline")).to_be_visible()
+        visit.check()
+        hamd_row.get_by_role("button", name="Unmark baseline").click()
+        expect(hamd_row.get_by_role("button", name="Mark as baseline")).to_be_visible()
         browser.close()
 
     patient = Patient.objects.get(name="Morgan Onboarded")
@@ -234,6 +249,7 @@ def test_a_clinicians_day_in_the_browser(live_server: Any) -> None:
     assert TreatmentSession.objects.get(course__patient=patient).bp_diastolic_before == 84
     assert not SafetyFlag.objects.filter(patient=patient, acknowledged_at__isnull=True).exists()
     assert FlagAcknowledgement.objects.filter(flag__patient=patient, action="contacted_patient").count() == 3
-    assert len(visit.checked) == 17  # every page the flow showed
+    assert len(visit.checked) == 18  # every page the flow showed
+    assert AuditEvent.objects.filter(action__in=["assessment.baseline_mark", "assessment.baseline_unmark"]).count() == 2
     assert len(visit.chart_text_px) >= 2  # the patient page's chart, measured at tablet width
     print(f"chart's smallest text at 820 px: {min(visit.chart_text_px):.1f} px")
