@@ -17,7 +17,7 @@ from projections.cohort_results import recompute_cohorts
 from projections.models import OutcomeSnapshot
 from projections.nightly import recompute_all
 from tests.tracker.bulk import bulk_patients, rich_patient
-from tests.tracker.helpers import ClinicWorld, items_with_total, make_clinic, web_client
+from tests.tracker.helpers import ClinicWorld, client_for, items_with_total, make_clinic, web_client
 from tracker.records.models import Patient
 from tracker.records.services.assessments import assessment_submit
 from tracker.records.services.patients import course_create, patient_create
@@ -87,6 +87,30 @@ def test_default_order_is_urgency(triage_world):
     # Improvement since baseline of the improving patient: 32 -> 6.
     assert "+81 %" in html
     assert f"{date.today():%Y-%m-%d}" in html
+
+
+def test_at_risk_comes_after_off_track_and_before_overdue():
+    world = make_clinic()
+    people = {
+        "overdue": _patient(world, "Ana Overdue", IMPROVING, phq9=False),
+        "risk": _patient(world, "Bo Atrisk", [*IMPROVING[:-1], (35, 31)]),  # one score below p10: at risk
+        "off": _patient(world, "Cy Offtrack", FLAT),
+        "rest": _patient(world, "Di Rest", IMPROVING),
+    }
+    recompute_all(clinic_id=world.clinic.pk)
+    assert OutcomeSnapshot.objects.get(patient=people["risk"], scale="bdi2").signal == "at_risk"
+    order = rows(web_client(world.clinician).get("/patients/").content.decode())
+    mine = [x for x in order if x in {str(p.pk) for p in people.values()}]
+    assert mine == [str(people[k].pk) for k in ("off", "risk", "overdue", "rest")]
+
+
+def test_the_projection_week_reads_from_one_on_the_page_while_the_api_keeps_its_own(triage_world):
+    world, p = triage_world
+    api = client_for(world.clinician).get(f"/api/v1/patients/{p['rest'].pk}/outcomes/").json()
+    week = api["bdi2"]["projection"]["week"]
+    assert week == 5  # the API: whole weeks since the course start (day 35)
+    html = web_client(world.clinician).get(f"/patients/{p['rest'].pk}/").content.decode()
+    assert f"at week {week + 1}" in html  # as trials count: days 0-6 are week 1
 
 
 def test_name_sort(triage_world):
