@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import matplotlib as mpl
 from django.core.cache import cache
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -193,7 +194,7 @@ def patients_off_track(clinic: Clinic) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- the picture
 
 
-COHORT_CHART_VERSION = "1"
+COHORT_CHART_VERSION = "2"
 COHORT_CHART_SECONDS = 24 * 3600
 
 
@@ -227,6 +228,7 @@ def render_cohort_chart(results: Sequence[Mapping[str, Any]], *, scale: str, ref
         colour = MODALITY_COLOURS[drawn % len(MODALITY_COLOURS)]
         label = modality_label(str(result.get("modality")))
         if km:
+            events = km["n_events"]
             weeks = [0.0, *km["weeks"]]
             incidence = [0.0, *km["cumulative_incidence"]]
             lower = [0.0, *km["incidence_lower"]]
@@ -237,7 +239,7 @@ def render_cohort_chart(results: Sequence[Mapping[str, Any]], *, scale: str, ref
                 where="post",
                 color=colour,
                 linewidth=2,
-                label=f"{label}: this clinic (n={km['n']}, {km['n_events']} remissions)",
+                label=f"{label}: this clinic (n={km['n']}, {events} remission{'' if events == 1 else 's'})",
             )
             ax.fill_between(
                 weeks,
@@ -270,7 +272,9 @@ def render_cohort_chart(results: Sequence[Mapping[str, Any]], *, scale: str, ref
         # Below the axes: inside, it would hide the curves it names.
         fig.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    # Text as <text> (searchable, read by assistive technology), fixed ids for reproducible bytes.
+    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "tracker-cohort-chart"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+import xml.etree.ElementTree as ET
 import zipfile
 from datetime import date, timedelta
 
@@ -492,8 +493,10 @@ def test_outcomes_page_with_the_stored_cohort(world, treated, other):
     assert 'src="/clinic/outcomes/bdi2.svg"' in html
     assert "IV ketamine" in html and "Esketamine" in html
     assert other.patient.name not in html
-    shares = {(s.modality, s.scale): s for s in r.context["shares"]}
-    assert shares[("iv_ketamine", "bdi2")].courses == 2
+    shares = {(s.modality, s.scale): (s.courses, s.responders, s.remissions) for s in r.context["shares"]}
+    # Rae responds and is in confirmed remission; Tal (28 -> 20) neither; Sol (esketamine) flat.
+    assert shares[("iv_ketamine", "bdi2")] == (2, 1, 1)
+    assert shares[("esketamine", "bdi2")] == (1, 0, 0)
     assert [p["name"] for p in r.context["off_track"]] == ["Sol Flat"]
     assert {e.patient_id for e in audits("web.outcomes.off_track")} == {treated[1].pk}
     completion = {c.modality: c for c in r.context["completion"]}
@@ -501,5 +504,11 @@ def test_outcomes_page_with_the_stored_cohort(world, treated, other):
     chart = client.get("/clinic/outcomes/bdi2.svg")
     assert chart.status_code == 200 and chart["Content-Type"] == "image/svg+xml"
     assert b"<svg" in chart.content
+    # Each modality's Kaplan-Meier curve beside its reference curve, named in the legend.
+    legend = " ".join(
+        "".join(t.itertext()) for t in ET.fromstring(chart.content).iter("{http://www.w3.org/2000/svg}text")
+    )
+    assert "IV ketamine: this clinic (n=2, 1 remission)" in legend and "IV ketamine: expected" in legend
+    assert "Esketamine nasal spray: this clinic (n=1, 0 remissions)" in legend
     assert client.get("/clinic/outcomes/nope.svg").status_code == 404
     assert web_client(world.clinician).get("/clinic/outcomes/bdi2.svg").status_code == 403
