@@ -376,22 +376,22 @@ def _draw_panel(ax: Axes, data: PatientOutcomes, panel: Panel, legend: dict[str,
         days = date2num(expected.dates)
         scores = expected.scores
         for outer in ("p10", "p90"):
-            ax.plot(days, scores[outer], color=EXPECTED_COLOUR, linewidth=0.9, linestyle=(0, (4, 3)), zorder=2)
+            (outer_line,) = ax.plot(
+                days, scores[outer], color=EXPECTED_COLOUR, linewidth=0.9, linestyle=(0, (4, 3)), zorder=2
+            )
         for inner in ("p25", "p75"):
             ax.plot(days, scores[inner], color=EXPECTED_COLOUR, linewidth=1.1, zorder=2)
+        (median,) = ax.plot(days, scores["p50"], color=EXPECTED_COLOUR, linewidth=1.4, linestyle=":", zorder=2)
+        legend.setdefault("expected p10-p90", outer_line)
+        # The hatch's colour and width are read when its artists are made.
         with mpl.rc_context({"hatch.color": EXPECTED_COLOUR, "hatch.linewidth": 0.5}):
             ax.fill_between(
                 days, scores["p75"], scores["p25"], facecolor="none", hatch="////", linewidth=0, alpha=0.45, zorder=1
             )
-        ax.plot(days, scores["p50"], color=EXPECTED_COLOUR, linewidth=1.4, linestyle=":", zorder=2)
-        legend.setdefault(
-            "expected p10-p90", Line2D([], [], color=EXPECTED_COLOUR, linewidth=0.9, linestyle=(0, (4, 3)))
-        )
-        with mpl.rc_context({"hatch.color": EXPECTED_COLOUR, "hatch.linewidth": 0.5}):
             legend.setdefault(
                 "expected p25-p75", Patch(facecolor="none", edgecolor=EXPECTED_COLOUR, hatch="////", linewidth=1.1)
             )
-        legend.setdefault("expected median", Line2D([], [], color=EXPECTED_COLOUR, linewidth=1.4, linestyle=":"))
+        legend.setdefault("expected median", median)
 
     for start, end in panel.remission_periods:
         # A light veil over the period, and a bar along the top that reads at a glance.
