@@ -210,19 +210,19 @@ MADRS = Scale(
     suicide_item=10,
     safety_levels=SafetyLevels(review=1, urgent=4, source="CLINICAL.md §3: item 10 = 1-3 review, >= 4 urgent"),
     directional_items=(),
-    # Copyrighted (Royal College of Psychiatrists): no item or option wording, only short neutral
-    # labels of this project's own naming the domain each item rates (CLINICAL.md, licensing).
+    # Copyrighted (Royal College of Psychiatrists): no item or option wording, not even the items'
+    # headings; short neutral labels of this project's own for what each item rates (CLINICAL.md).
     item_labels=(
-        "Sadness (observed)",
-        "Sadness (reported)",
+        "Mood (observed)",
+        "Mood (reported)",
         "Tension",
         "Sleep",
         "Appetite",
         "Concentration",
         "Initiative",
         "Emotional response",
-        "Pessimism",
-        "Suicidal thoughts",
+        "Outlook",
+        "Suicidality",
     ),
     reliable_change=ReliableChangeParams(
         sd=7.0,

@@ -17,7 +17,7 @@ from tracker.records.services.patients import course_create, patient_create, ses
 
 pytestmark = pytest.mark.django_db
 
-# Headings of copyrighted questionnaires' items: the dashboard shows item numbers only.
+# Headings of copyrighted questionnaires' items: the dashboard shows none (numbers and neutral labels only).
 COPYRIGHTED_WORDING = ["Suicidal Thoughts or Wishes", "Sadness", "Pessimism", "Suicidal thoughts", "Apparent sadness"]
 
 

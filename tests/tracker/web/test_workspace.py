@@ -39,7 +39,7 @@ from tracker.records.services.patients import course_create, patient_create, pat
 
 pytestmark = pytest.mark.django_db
 
-# Item headings of the copyrighted scales: the dashboard shows item numbers only.
+# Item headings of the copyrighted scales: the dashboard shows none (numbers and neutral labels only).
 COPYRIGHTED_WORDING = ["Apparent sadness", "Reported sadness", "Inner tension", "Lassitude", "Inability to feel"]
 
 
@@ -81,8 +81,8 @@ def test_page_offers_both_scales_with_hamd_anchors_and_madrs_numbers_and_neutral
     assert f'action="/patients/{world.patient.pk}/rate/madrs/"' in html
     assert "Feels life is not worth living" in html  # HAM-D item 3, score 1 (public domain)
     # MADRS: the item's number and a short neutral label of our own, no wording of the scale.
-    assert "Item 1: Sadness (observed)" in html
-    assert "Item 10: Suicidal thoughts (suicide item)" in html
+    assert "Item 1: Mood (observed)" in html
+    assert "Item 10: Suicidality (suicide item)" in html
     for wording in COPYRIGHTED_WORDING:
         assert wording not in html
     # Rating is a clinician's: an admin's page has no rating form.
