@@ -95,7 +95,8 @@ def _validated(scale_key: str, items: Any, directions: Any) -> tuple[scoring.Sca
     return scale, values, dirs, total
 
 
-def _flags(assessment: Assessment) -> list[SafetyFlag]:
+def _flags(assessment: Assessment, scale: scoring.Scale, scores: list[int]) -> list[SafetyFlag]:
+    """The entry's safety flags, from the item scores ``_validated`` read (not read again)."""
     return [
         SafetyFlag(
             assessment=assessment,
@@ -105,7 +106,7 @@ def _flags(assessment: Assessment) -> list[SafetyFlag]:
             value=f.value,
             level=f.level,
         )
-        for f in scoring.safety_flags(assessment.scale, assessment.items)
+        for f in scoring.flags_of_scores(scale, scores)
     ]
 
 
@@ -136,7 +137,7 @@ def _store_version(
         entered_by_role=actor.role,
         **extra,
     )
-    flags = _flags(assessment)
+    flags = _flags(assessment, scale_def, values)
     event = audit_event(
         actor=actor,
         action=action,
