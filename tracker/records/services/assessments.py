@@ -160,8 +160,14 @@ def _with_flags() -> Prefetch:
 
 
 def _stored_entry(patient: Patient, client_id: uuid.UUID) -> Assessment | None:
-    """The entry stored under a client id, with its flags."""
-    return Assessment.objects.filter(patient=patient, client_id=client_id).prefetch_related(_with_flags()).first()
+    """The entry stored under a client id (one at most: the constraint), with its flags in the
+    order the first answer gave them. Two plain queries: no ordering for the one row, and the
+    flags set as ``prefetch_related("flags")`` would set them, without its machinery."""
+    entry = next(iter(Assessment.objects.filter(patient=patient, client_id=client_id).order_by()), None)
+    if entry is not None:
+        flags = list(SafetyFlag.objects.filter(assessment=entry).order_by("item"))
+        entry._prefetched_objects_cache = {"flags": flags}  # type: ignore[attr-defined]
+    return entry
 
 
 def _current_version(entry: Assessment) -> Assessment:
