@@ -24,7 +24,7 @@ from scoring.outcomes import (
     response_category,
 )
 from scoring.reliable_change import ReliableChange, reliable_change
-from scoring.safety import SafetyFlag, safety_flags
+from scoring.safety import SafetyFlag, flags_of_scores, safety_flags
 from scoring.scales import (
     BASELINE_WINDOW_DAYS,
     MAX_GAP_DAYS,
@@ -100,6 +100,7 @@ __all__ = [
     "classify_trajectory",
     "date_of_day",
     "day_number",
+    "flags_of_scores",
     "get_scale",
     "improvement",
     "item_directions",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -60,8 +60,18 @@ def safety_flags(
     """
     scale = get_scale(scale_key)
     checked = _levels(scale, levels)
-    value = validate_items(scale_key, items)[scale.suicide_item - 1]
+    return _flags_at(scale, checked, validate_items(scale_key, items))
+
+
+def flags_of_scores(scale: Scale, scores: Sequence[int]) -> list[SafetyFlag]:
+    """``safety_flags`` at the scale's own levels for item scores ``read_entry`` has already read
+    (checked, as ints), without reading them again."""
+    return _flags_at(scale, scale.safety_levels, scores)
+
+
+def _flags_at(scale: Scale, levels: SafetyLevels, scores: Sequence[int]) -> list[SafetyFlag]:
+    value = scores[scale.suicide_item - 1]
     if value <= 0:
         return []
-    level: FlagLevel = "urgent" if value >= checked.urgent else "review"
+    level: FlagLevel = "urgent" if value >= levels.urgent else "review"
     return [SafetyFlag(item=scale.suicide_item, value=value, level=level)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scoring import SafetyFlag, ScoringError, get_scale, safety_flags
+from scoring import SCALES, SafetyFlag, ScoringError, flags_of_scores, get_scale, read_entry, safety_flags
 
 # (scale, value, level or None) at each boundary of CLINICAL §3.
 BOUNDARIES = [
@@ -81,3 +81,14 @@ def test_bdi2_flags_with_directional_options() -> None:
     items: list[object] = list(items_with_suicide_value("bdi2", 2))
     items[15] = "3a"
     assert safety_flags("bdi2", items) == [SafetyFlag(9, 2, "urgent")]
+
+
+@pytest.mark.parametrize("key", sorted(SCALES))
+def test_flags_of_read_scores_are_the_flags_of_the_items(key: str) -> None:
+    scale = get_scale(key)
+    maximum = scale.item_max[scale.suicide_item - 1]
+    for value in range(maximum + 1):
+        for others in (0, 1, 3):
+            items = items_with_suicide_value(key, value, others)
+            scores, _ = read_entry(key, items)
+            assert flags_of_scores(scale, list(scores)) == safety_flags(key, items)

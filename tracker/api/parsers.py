@@ -13,19 +13,18 @@ from tracker.api.messages import JSON_TOO_DEEP, MALFORMED_JSON
 
 
 def nesting_depth(value: Any) -> int:
-    """How deeply arrays and objects nest in ``value`` (a scalar is 0), without recursion."""
+    """How deeply arrays and objects nest in ``value`` (a scalar is 0), without recursion. Only
+    containers are visited: a scalar adds nothing to the depth of the container holding it."""
+    if not isinstance(value, (Mapping, list)):
+        return 0
     deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, Mapping):
-            children: Any = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        deepest = max(deepest, depth + 1)
-        stack.extend((child, depth + 1) for child in children)
+        deepest = max(deepest, depth)
+        for child in node.values() if isinstance(node, Mapping) else node:
+            if isinstance(child, (Mapping, list)):
+                stack.append((child, depth + 1))
     return deepest
 
 

@@ -84,8 +84,11 @@ class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
             raise serializers.ValidationError(
                 {"non_field_errors": [ErrorDetail(str(FIELD_MESSAGES["not_an_object"]), "not_an_object")]}
             )
-        unknown_field = ErrorDetail(str(FIELD_MESSAGES["unknown_field"]), "unknown_field")
-        unknown = {name: [unknown_field] for name in sorted(set(data) - set(self.fields))}
+        names = sorted(set(data) - set(self.fields))
+        unknown: dict[str, list[ErrorDetail]] = {}
+        if names:  # the message is translated only when a field is unknown
+            unknown_field = ErrorDetail(str(FIELD_MESSAGES["unknown_field"]), "unknown_field")
+            unknown = {name: [unknown_field] for name in names}
         # JSON's own types, as the schema states them: DRF would read 0 as false and 7 as the text "7".
         mistyped = {name: [error] for name, error in self._type_errors(data).items()}
         try:

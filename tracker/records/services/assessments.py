@@ -95,7 +95,8 @@ def _validated(scale_key: str, items: Any, directions: Any) -> tuple[scoring.Sca
     return scale, values, dirs, total
 
 
-def _flags(assessment: Assessment) -> list[SafetyFlag]:
+def _flags(assessment: Assessment, scale: scoring.Scale, scores: list[int]) -> list[SafetyFlag]:
+    """The entry's safety flags, from the item scores ``_validated`` read (not read again)."""
     return [
         SafetyFlag(
             assessment=assessment,
@@ -105,7 +106,7 @@ def _flags(assessment: Assessment) -> list[SafetyFlag]:
             value=f.value,
             level=f.level,
         )
-        for f in scoring.safety_flags(assessment.scale, assessment.items)
+        for f in scoring.flags_of_scores(scale, scores)
     ]
 
 
@@ -136,7 +137,7 @@ def _store_version(
         entered_by_role=actor.role,
         **extra,
     )
-    flags = _flags(assessment)
+    flags = _flags(assessment, scale_def, values)
     event = audit_event(
         actor=actor,
         action=action,
@@ -159,8 +160,14 @@ def _with_flags() -> Prefetch:
 
 
 def _stored_entry(patient: Patient, client_id: uuid.UUID) -> Assessment | None:
-    """The entry stored under a client id, with its flags."""
-    return Assessment.objects.filter(patient=patient, client_id=client_id).prefetch_related(_with_flags()).first()
+    """The entry stored under a client id (one at most: the constraint), with its flags in the
+    order the first answer gave them. Two plain queries: no ordering for the one row, and the
+    flags set as ``prefetch_related("flags")`` would set them, without its machinery."""
+    entry = next(iter(Assessment.objects.filter(patient=patient, client_id=client_id).order_by()), None)
+    if entry is not None:
+        flags = list(SafetyFlag.objects.filter(assessment=entry).order_by("item"))
+        entry._prefetched_objects_cache = {"flags": flags}  # type: ignore[attr-defined]
+    return entry
 
 
 def _current_version(entry: Assessment) -> Assessment:
