@@ -104,9 +104,13 @@ class ServerMeter:
         self._slot = name
 
     def _release_wal(self) -> None:
+        """Drop the slot, unless it is gone already (a temporary slot goes with any error of its
+        session, such as a failed WAL read)."""
         if self._slot is not None:
             slot, self._slot = self._slot, None
-            self._conn.execute("SELECT pg_drop_replication_slot(%s)", [slot])
+            self._conn.execute(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s", [slot]
+            )
 
     def _stats(self) -> tuple[int, int]:
         self._conn.execute("SELECT pg_stat_clear_snapshot()")
