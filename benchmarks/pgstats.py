@@ -8,7 +8,10 @@ serving it, the pages its queries touched and the WAL its writes made.
 - pages: ``blks_hit + blks_read`` of ``pg_stat_database`` (shared buffers hit or read in);
 - WAL: with ``pg_walinspect`` (PostgreSQL 15+, superuser) the bytes of the WAL records that touch
   one of the database's relations, so other databases of a shared server do not count; without
-  it, the whole server's ``pg_current_wal_lsn()`` difference, labelled so.
+  it, the whole server's ``pg_current_wal_lsn()`` difference, labelled so. The records are read
+  at ``stop``, off the measured stretch (reading them takes the server's CPU from the measured
+  work): a temporary physical replication slot keeps the stretch's WAL segments from being
+  recycled meanwhile. Where no slot can be made, they are read every few seconds instead.
 """
 
 from __future__ import annotations
@@ -79,12 +82,35 @@ class ServerMeter:
             self.wal_scope = "database"
         except psycopg.Error:
             self.wal_scope = "server"
+        self._slot: str | None = None
+        self._slots_made = 0
         self._first: dict[int, float] = {}
         self._last: dict[int, float] = {}
         self._clients: set[int] = set()
 
     def close(self) -> None:
-        self._conn.close()
+        self._conn.close()  # a temporary slot goes with the session
+
+    def _keep_wal(self) -> None:
+        """A temporary physical slot holding the WAL from now on (its restart point is at or
+        before the current position), so the stretch's records can all be read at ``stop``."""
+        self._slots_made += 1
+        name = f"bench_meter_{os.getpid()}_{self._own_pid}_{self._slots_made}"
+        try:
+            self._conn.execute("SELECT pg_create_physical_replication_slot(%s, true, true)", [name])
+        except psycopg.Error:  # no privilege or no slot left: read the WAL as it goes
+            self._slot = None
+            return
+        self._slot = name
+
+    def _release_wal(self) -> None:
+        """Drop the slot, unless it is gone already (a temporary slot goes with any error of its
+        session, such as a failed WAL read)."""
+        if self._slot is not None:
+            slot, self._slot = self._slot, None
+            self._conn.execute(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s", [slot]
+            )
 
     def _stats(self) -> tuple[int, int]:
         self._conn.execute("SELECT pg_stat_clear_snapshot()")
@@ -105,6 +131,8 @@ class ServerMeter:
         self._sample_cpu()
         self._first = dict(self._last)
         self._pages0, self._read0 = self._stats()
+        if self.wal_scope == "database":
+            self._keep_wal()
         self._wal_lsn = self._lsn()
         self._wal_bytes = 0
         self._wal_at = time.perf_counter()
@@ -119,11 +147,11 @@ class ServerMeter:
             self.sample()
 
     def sample(self) -> None:
-        """Note the CPU of the database's server processes now (before some of them exit), and
-        (every few seconds: reading WAL takes CPU from the measured work) the WAL written since
-        the last look, while its segments are still there."""
+        """Note the CPU of the database's server processes now (before some of them exit), and,
+        without a slot keeping the WAL, every few seconds (reading WAL takes CPU from the measured
+        work) the WAL written since the last look, while its segments are still there."""
         self._sample_cpu()
-        if time.perf_counter() - self._wal_at >= WAL_EVERY_SECONDS:
+        if self._slot is None and time.perf_counter() - self._wal_at >= WAL_EVERY_SECONDS:
             self._add_wal()
 
     def _sample_cpu(self) -> None:
@@ -150,7 +178,10 @@ class ServerMeter:
         if settle:
             time.sleep(settle)
         pages, read = self._stats()
-        self._add_wal()
+        try:
+            self._add_wal()
+        finally:
+            self._release_wal()
         return Spent(
             seconds=seconds,
             cpu_seconds=cpu,

@@ -14,7 +14,13 @@ class OutcomeSnapshot(models.Model):
     """The classification and projection comparison of one course and scale, recomputed from entries."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    # Always the clinic of the snapshot's patient (and so of its course): both paths that store a
+    # snapshot set it from the patient (``projections.outcomes.store_snapshot``, the nightly job's
+    # ``projections.storage``; ``tests/projections/test_snapshot_clinic.py``). The database does
+    # not check it (no foreign-key constraint: one check less per snapshot written, and the patient
+    # and course keys are still checked); a clinic is never deleted while it has patients
+    # (``Patient.clinic`` protects it), and deleting one still deletes its snapshots here.
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="snapshots")
     # No index of its own: the unique key (course, scale) leads with it (one index less per write).
     course = models.ForeignKey(

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -169,8 +169,25 @@ def _fetch(entries: Any) -> Iterator[Sequence[tuple[Any, ...]]]:
 _uuid_int = attrgetter("int")
 
 
+# Set in each transaction of a chunk (its read, its write) on PostgreSQL: no JIT compilation. Every
+# statement of a chunk is bounded by its patients, but the planner's estimate for the lateral read
+# of the stored snapshots follows the snapshot table's statistics (stale after a bulk write, as on
+# a first night) and passed the JIT thresholds, up to inlining and optimisation: compiling cost the
+# server more CPU than running the statement.
+_NO_JIT = "set_config('jit', 'off', true)"
+
+
 def read_chunk(patient_ids: Sequence[str]) -> Chunk:
-    """The chunk of these patients: their clinics, active courses and entries, as arrays."""
+    """The chunk of these patients: their clinics, active courses and entries, as arrays. One
+    transaction, without JIT (``_NO_JIT``)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {_NO_JIT}")
+        return _read_chunk(patient_ids)
+
+
+def _read_chunk(patient_ids: Sequence[str]) -> Chunk:
     ids = _any_of(patient_ids)
     patient_clinic = dict(Patient.objects.filter(pk__in=ids).values_list("id", "clinic_id"))
     clinics = {c.pk: c for c in Clinic.objects.filter(pk__in=set(patient_clinic.values()))}
@@ -448,12 +465,13 @@ def lock_chunk(chunk: Chunk) -> None:
     chunk's lowest patient id (runs cut the same id-ordered population into the same chunks), so a
     second nightly run waits, then replaces what the first wrote, instead of failing on the
     snapshot table's unique key. A lock in memory, unlike row locks, writes nothing to the patient
-    table. A no-op on SQLite (one writer at a time)."""
+    table. The same statement turns JIT off for the transaction (``_NO_JIT``). A no-op on SQLite
+    (one writer at a time)."""
     if connection.vendor != "postgresql" or not chunk.patients:
         return
     key = min(uuid.UUID(str(p)).int for p in chunk.patients) >> 65  # the lowest id, as a signed 64-bit key
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        cursor.execute(f"SELECT pg_advisory_xact_lock(%s), {_NO_JIT}", [key])
 
 
 def replace_snapshots(

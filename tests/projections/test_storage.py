@@ -93,3 +93,28 @@ def test_uuid_array_is_read_as_one_uuid_array_also_in_a_generic_plan() -> None:
                 "SELECT u FROM unnest(%s::uuid[]) AS u WHERE u = ANY(%s::uuid[])", [storage.uuid_array(ids)] * 2
             )
             assert [row[0] for row in cursor.fetchall()] == ids
+
+
+@pytest.mark.django_db
+def test_a_chunks_read_and_write_transactions_compile_nothing() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's JIT")
+    population(n=3)
+    ids = [str(pk) for pk in Patient.objects.order_by("id").values_list("id", flat=True)]
+
+    def jit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('jit')")
+            return str(cursor.fetchone()[0])
+
+    # The test runs in a transaction: a chunk's transaction-local setting lasts until its end.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = on")
+    chunk = storage.read_chunk(ids)
+    assert jit() == "off"
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = on")
+    storage.lock_chunk(chunk)
+    assert jit() == "off"
