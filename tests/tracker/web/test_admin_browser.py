@@ -79,12 +79,17 @@ def test_admin_walks_the_admin_pages(live_server: Any, tmp_path: Path) -> None:
         page = context.new_page()
         checker = Checker(page)
         # Before signing in: the home page, and the API's documentation drawn from the app's own
-        # assets. axe-core is not run on the docs: Swagger UI's own markup (nested controls, its
-        # colours) is the library's, not this product's pages.
+        # assets, checked as drawn and with an operation open for trying out (Swagger UI's markup,
+        # corrected by web/docs.js and web/docs.css).
         page.goto(f"{base}/")
         checker.check("home")
         page.goto(f"{base}/api/docs/")
         expect(page.locator(".swagger-ui .info")).to_be_visible(timeout=30_000)
+        checker.check("api-docs")
+        page.locator(".opblock-post .opblock-summary-control").first.click()
+        page.get_by_role("button", name="Try it out").click()
+        expect(page.get_by_label("Request body")).to_be_visible()
+        checker.check("api-docs-operation")
         _login(page, base, world.admin.username)
 
         # The triage list: the urgent patient first, the nav counting the unread notices.
