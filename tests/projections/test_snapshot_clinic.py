@@ -3,7 +3,6 @@ database does not check the key (``projections.models.OutcomeSnapshot.clinic``),
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -13,9 +12,8 @@ from projections.models import OutcomeSnapshot
 from projections.nightly import recompute_all
 from projections.outcomes import recompute_patient_outcomes
 from tests.projections.helpers import population
-from tests.tracker.helpers import items_with_total, make_clinic
+from tests.tracker.helpers import make_clinic, weekly_entries
 from tracker.records.models import Patient
-from tracker.records.services.assessments import assessment_submit
 from tracker.records.services.patients import course_create, patient_create
 from tracker.records.services.scheduling import recompute_deferred
 
@@ -34,15 +32,7 @@ def _second_clinic(n: int = 4) -> None:
                     actor=world.clinician, patient=patient, modality="esketamine", with_therapy=False, start_date=start
                 )
             for scale in ("bdi2", "madrs"):
-                for week, total in enumerate((34, 28, 22)):
-                    assessment_submit(
-                        actor=world.clinician,
-                        patient=patient,
-                        scale=scale,
-                        administered_on=start + timedelta(days=7 * week),
-                        items=items_with_total(scale, total),
-                        client_id=uuid.uuid4(),
-                    )
+                weekly_entries(world.clinician, patient, scale, start, (34, 28, 22))
 
 
 def _assert_each_snapshot_has_its_patients_clinic() -> None:

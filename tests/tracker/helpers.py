@@ -102,16 +102,21 @@ def weekly_course(
     ``totals`` (the first on ``start``), entered by the clinician through the services."""
     patient = patient_create(actor=world.clinician, name=name).patient
     course_create(actor=world.clinician, patient=patient, modality=modality, with_therapy=False, start_date=start)
+    weekly_entries(world.clinician, patient, scale, start, totals)
+    return patient
+
+
+def weekly_entries(actor: User, patient: Patient, scale: str, start: date, totals: Sequence[int]) -> None:
+    """One entry a week of ``totals`` (the first on ``start``), submitted by ``actor`` through the service."""
     for week, total in enumerate(totals):
         assessment_submit(
-            actor=world.clinician,
+            actor=actor,
             patient=patient,
             scale=scale,
             administered_on=start + timedelta(days=7 * week),
             items=items_with_total(scale, total),
             client_id=uuid.uuid4(),
         )
-    return patient
 
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -18,10 +17,9 @@ from hypothesis import strategies as st
 import scoring
 from projections.models import OutcomeSnapshot
 from projections.outcomes import recompute_patient_outcomes
-from tests.tracker.helpers import client_for, items_with_total, make_clinic
+from tests.tracker.helpers import client_for, make_clinic, weekly_entries
 from tests.tracker.reports.test_reports_support import worked_example
 from tracker.records.models import AuditEvent, Patient, TreatmentSession
-from tracker.records.services.assessments import assessment_submit
 from tracker.records.services.patients import course_create, patient_create, session_create
 from tracker.reports import csv_export, read_model
 from tracker.reports.read_model import outcomes_of_courses
@@ -39,16 +37,8 @@ def add_patients(world, n: int, *, first: int = 0) -> None:
         )
         if i % 3:
             session_create(actor=world.clinician, course=course, date=start, dose_mg=None, notes="")
-        for week, total in enumerate((30 - i % 5, 24, 18 - i % 4, 10)):
-            for scale in ("bdi2", "madrs")[: 1 + i % 2]:
-                assessment_submit(
-                    actor=world.clinician,
-                    patient=patient,
-                    scale=scale,
-                    administered_on=start + timedelta(days=7 * week),
-                    items=items_with_total(scale, total),
-                    client_id=uuid.uuid4(),
-                )
+        for scale in ("bdi2", "madrs")[: 1 + i % 2]:
+            weekly_entries(world.clinician, patient, scale, start, (30 - i % 5, 24, 18 - i % 4, 10))
 
 
 def whole_file(admin) -> bytes:
