@@ -8,8 +8,9 @@ Screenshots at desktop and tablet (820 px) width are left in SHOTS/workspace-*.p
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -82,7 +83,9 @@ def test_a_clinicians_day_in_the_browser(live_server: Any) -> None:
     world.clinician.first_name, world.clinician.last_name = "Sam", "Rivera"
     world.clinician.save()
     base = live_server.url
-    today = date.today().isoformat()
+    # The patient is created in Berlin: their dates (the course start, a rating's default date) are
+    # Berlin's, a day ahead of the server's for an hour or two before midnight UTC.
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()
 
     # Django's ORM refuses to run inside Playwright's event loop: data is made before and checked after.
     with sync_api.sync_playwright() as p:
