@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
 from tracker.cli.management.commands.seed_demo import browser_address
@@ -54,3 +56,13 @@ def test_seed_demo_fills_a_readable_clinic_once():
     sessions = TreatmentSession.objects.count()
     assert "dashboard    : http://127.0.0.1:8000/" in _seed()  # again: nothing added
     assert Patient.objects.count() == 8 and TreatmentSession.objects.count() == sessions
+
+
+@pytest.mark.slow
+@time_machine.travel(datetime(2026, 12, 3, 2, 0, tzinfo=UTC), tick=False)
+def test_seed_demo_dates_each_patient_on_their_own_day():
+    # 02:00 UTC is still yesterday evening in New York and Chicago: a patient there has nothing
+    # dated "today" by the server's clock, which their own services would refuse as the future.
+    _seed("--patients", "24")
+    assert Patient.objects.count() == 24
+    assert Patient.objects.filter(timezone__startswith="America/").exists()

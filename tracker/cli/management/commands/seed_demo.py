@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
-from django.utils import timezone
 
 import scoring
 from projections.cohort_results import recompute_cohorts
@@ -24,7 +23,13 @@ from projections.nightly import recompute_all
 from tracker.records.models import Clinic, Patient, Role, Timing, User
 from tracker.records.services.assessments import assessment_submit
 from tracker.records.services.clinics import clinic_create, staff_create
-from tracker.records.services.patients import course_create, patient_create, patient_enroll, session_create
+from tracker.records.services.patients import (
+    course_create,
+    patient_create,
+    patient_enroll,
+    patient_local_today,
+    session_create,
+)
 from tracker.records.services.scheduling import recompute_deferred
 
 DEMO_CLINIC = "Demo Ketamine Clinic"
@@ -106,7 +111,6 @@ class Command(BaseCommand):
     def _create(self, n_patients: int, rng: random.Random) -> None:
         _, admin = clinic_create(name=DEMO_CLINIC, admin_username=ADMIN, admin_password=DEMO_PASSWORD)
         clinician = staff_create(actor=admin, username=CLINICIAN, password=DEMO_PASSWORD, role=Role.CLINICIAN)
-        today = timezone.now().date()
         names = [f"{first} {last}" for first in FIRST_NAMES for last in LAST_NAMES]
         rng.shuffle(names)
         # Each patient's place in the population: evenly spread quantiles, so that a small demo
@@ -126,14 +130,15 @@ class Command(BaseCommand):
             login = PATIENT_LOGINS[i] if i < len(PATIENT_LOGINS) else None
             if login:
                 patient_enroll(enrollment_code=new.enrollment_code, username=login, password=DEMO_PASSWORD)
-            self._treatment(patient, clinician, login, rng, today, ranks[i])
+            self._treatment(patient, clinician, login, rng, ranks[i])
 
-    def _treatment(
-        self, patient: Patient, clinician: User, login: str | None, rng: random.Random, today: date, rank: float
-    ) -> None:
+    def _treatment(self, patient: Patient, clinician: User, login: str | None, rng: random.Random, rank: float) -> None:
         """A course whose scores follow the published curve of its treatment: each patient keeps a
         rank in the population (a draw of the model's latent improvement) with a small wobble, so a
         clinic of such patients sees the calibrated share of amber and red, about a quarter."""
+        # The patient's own date: the services refuse anything after it, and in the hours when
+        # UTC has passed midnight and New York has not, the server's date is a day too late.
+        today = patient_local_today(patient)
         modality = rng.choice(MODALITIES)
         with_therapy = rng.random() < 0.4
         weeks = rng.randint(1, 11)
