@@ -33,6 +33,29 @@ SHOTS.mkdir(parents=True, exist_ok=True)
 LIST_SHOT = SHOTS / "dashboard-list.png"
 PATIENT_SHOT = SHOTS / "dashboard-patient.png"
 
+# What scrolls sideways on the page as shown: the page itself, or a region inside it (a table in a
+# card that scrolls), each named by its heading or id. At tablet width a clinician must not have to
+# scroll a table sideways to reach its last columns (adverse events, a flag, the entry's actions).
+_SIDEWAYS = """() => {
+  const found = [];
+  const page = document.documentElement.scrollWidth - window.innerWidth;
+  if (page > 0) found.push(`the page by ${page}px`);
+  for (const el of document.querySelectorAll('main *')) {
+    const over = el.scrollWidth - el.clientWidth;
+    if (over > 1 && ['auto', 'scroll'].includes(getComputedStyle(el).overflowX)) {
+      const name = el.querySelector('h2, h3')?.textContent.trim() || el.id || el.className;
+      found.push(`${name} by ${over}px`);
+    }
+  }
+  return found;
+}"""
+
+
+def sideways_scrolling(page: Any) -> list[str]:
+    """Whatever scrolls sideways on the page as shown (empty when nothing does)."""
+    return list(page.evaluate(_SIDEWAYS))
+
+
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing (requirements/dev.txt)")
