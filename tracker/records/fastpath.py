@@ -30,8 +30,17 @@ CI runs the suite on both).
 Both run through Django's cursor, so query logging, execute wrappers, error translation and the
 connection's health checks (``CONN_HEALTH_CHECKS``) apply to them as to any query.
 
-The two batch bypasses live beside the code they serve, because they read the layers above this one
-(each module's docstring says what it replaces):
+The other bypasses live beside the code they serve, because they belong to the layers above this
+one (each one's docstring says what it replaces):
+
+``tracker/api/serializers/assessments.py`` (``assessment_body``)
+    An entry as the API answers it (a submission, an entry, a patient's entries, an amendment),
+    written out field by field instead of rendered by ``AssessmentSerializer``, which still
+    describes it in the schema. DRF's rendering walks every field through its generic machinery on
+    each entry. Benchmark: ``manage.py benchmark api`` (the submission's app CPU). Tests:
+    ``tests/tracker/api/test_assessment_body.py`` (any entry, in any active time zone, renders as the
+    serializer renders it, keys in the same order) and
+    ``tests/tracker/records/test_assessments.py`` (stored entries, through the API).
 
 ``projections/storage.py``
     The nightly job's PostgreSQL reads and its COPY writes (column lists from the models' ``_meta``).

@@ -386,8 +386,8 @@ def test_a_course_cannot_start_before_the_patient_was_born(world: Any) -> None:
 
 @pytest.mark.parametrize("scale", sorted(SCALES))
 def test_the_entry_body_is_what_the_schemas_serializer_renders(world: Any, scale: str) -> None:
-    """The API answers an entry through one cached ``AssessmentSerializer`` instance; what it
-    answers is what a fresh ``AssessmentSerializer`` (which describes it in the schema) renders.
+    """The API answers an entry with ``assessment_body`` (written out by hand); what it answers is
+    what ``AssessmentSerializer`` (which describes it in the schema) renders.
     Fresh, reloaded, flagged, amended and acknowledged entries render alike."""
     import json
 

@@ -14,6 +14,9 @@ from rest_framework.exceptions import ErrorDetail
 from tracker.api.messages import FIELD_MESSAGES
 from tracker.records.cleaning import USERNAME, canonical_timezones
 
+#: A local time of day as the app shows and sends it.
+CLOCK_FORMAT = "%H:%M"
+
 
 @extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "18:00"})
 class ClockTimeField(serializers.TimeField):
@@ -21,8 +24,8 @@ class ClockTimeField(serializers.TimeField):
     "HH:MM:SS" with an offset, which these are not)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("format", "%H:%M")
-        kwargs.setdefault("input_formats", ["%H:%M"])
+        kwargs.setdefault("format", CLOCK_FORMAT)
+        kwargs.setdefault("input_formats", [CLOCK_FORMAT])
         super().__init__(**kwargs)
 
 
@@ -122,12 +125,6 @@ def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict
     serializer per process: DRF builds a serializer's fields anew for every instance, and
     ``run_validation`` keeps no state on the instance, so one gives the same answers."""
     return dict(_instance(serializer_class).run_validation(data))
-
-
-def represent(serializer_class: type[serializers.Serializer], instance: Any) -> dict[str, Any]:  # type: ignore[type-arg]
-    """``serializer_class(instance).data`` through the same one instance per process
-    (``to_representation`` keeps no state on the instance either)."""
-    return dict(_instance(serializer_class).to_representation(instance))
 
 
 def query(serializer_class: type[serializers.Serializer], params: Mapping[str, str]) -> dict[str, Any]:  # type: ignore[type-arg]
