@@ -127,3 +127,32 @@ def test_outside_a_transaction_a_failure_is_djangos_error_and_stores_nothing() -
     assert seen and any("INSERT" in sql for sql in seen)
     assert (Assessment.objects.count(), SafetyFlag.objects.count(), AuditEvent.objects.count()) == counts
     assert SafetyFlag.objects.filter(assessment_id=again[0].pk).count() == 0
+
+
+def test_insert_per_patient_writes_the_rows_bulk_create_writes_in_the_order_given() -> None:
+    """One audit event per patient, as a list read writes them (``audit_record_many``): on
+    PostgreSQL the one-statement bypass, compared with ``bulk_create`` of the same events."""
+    from tracker.records.fastpath import insert_per_patient
+    from tracker.records.services.audit import audit_event, audit_record_many
+
+    world = make_clinic()
+    ids = [uuid.uuid4() for _ in range(5)]
+    ids[2] = world.patient.pk  # any id, in any order: the order given is the order stored
+
+    def written(action: str) -> list[dict[str, Any]]:
+        return [{k: v for k, v in r.items() if k not in ("id", "at")} for r in _rows(AuditEvent, action=action)]
+
+    template = audit_event(actor=world.clinician, action="patient.list", object_type="patient")
+    AuditEvent.objects.bulk_create(
+        audit_event(actor=world.clinician, action="plain", object_type="patient", object_id=pid, patient_id=pid)
+        for pid in ids
+    )
+    insert_per_patient(template, ids)
+    audit_record_many(actor=world.clinician, action="service", object_type="patient", patient_ids=ids)
+    plain = written("plain")
+    assert [r["patient_id"] for r in plain] == ids and [r["object_id"] for r in plain] == [str(i) for i in ids]
+    for action in ("patient.list", "service"):
+        assert [{**r, "action": "plain"} for r in written(action)] == plain
+    assert plain[0]["actor_id"] == world.clinician.pk and plain[0]["clinic_id"] == world.clinic.pk
+
+    insert_per_patient(template, [])  # nothing to write: no statement fails
